@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import platform
+from importlib.metadata import PackageNotFoundError, version
+
+from fastapi import APIRouter
+
+from app.deps import ContextDep
+from app.schemas.common import Health
+
+router = APIRouter(tags=["health"])
+
+
+def _version(package: str) -> str:
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return "not installed"
+
+
+@router.get("/api/health", response_model=Health)
+def health(ctx: ContextDep) -> Health:
+    worker = ctx.extras.get("inference")
+    segmenter = worker.describe() if worker is not None and hasattr(worker, "describe") else {}
+    return Health(
+        status="ok",
+        version=_version("lassolabel"),
+        versions={
+            "python": platform.python_version(),
+            **{
+                name: _version(name)
+                for name in ("fastapi", "sqlalchemy", "torch", "segment-anything")
+            },
+        },
+        segmenter=segmenter,
+    )

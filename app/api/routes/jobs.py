@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+from sqlalchemy import func, select
+
+from app.deps import ContextDep, ProjectDep
+from app.errors import NotFound
+from app.models import Job, JobItem
+from app.schemas.jobs import JobCreate, JobCreated, JobItemList, JobItemRead, JobList, JobRead
+
+router = APIRouter(tags=["jobs"])
+JobId = Annotated[int, Path(ge=1)]
+
+
+def _job(ctx: ContextDep, job_id: int) -> JobRead:
+    with ctx.db.read() as session:
+        job = session.get(Job, job_id)
+        if job is None:
+            raise NotFound(f"job {job_id} not found")
+        return JobRead.model_validate(job)
+
+
+@router.post("/api/projects/{project_id}/jobs", response_model=JobCreated, status_code=202)
+def create_job(ctx: ContextDep, project: ProjectDep, body: JobCreate) -> JobCreated:
+    job = ctx.jobs.create(project_id=project.id, kind=body.kind, params=body.params)
+    return JobCreated(id=job.id)
+
+
+@router.get("/api/projects/{project_id}/jobs", response_model=JobList)
+def list_jobs(ctx: ContextDep, project: ProjectDep) -> JobList:
+    with ctx.db.read() as session:
+        query = select(Job).where(Job.project_id == project.id).order_by(Job.id.desc())
+        return JobList(items=[JobRead.model_validate(j) for j in session.scalars(query)])
+
+
+@router.get("/api/jobs/{job_id}", response_model=JobRead)
+def get_job(ctx: ContextDep, job_id: JobId) -> JobRead:
+    return _job(ctx, job_id)
+
+
+@router.get("/api/jobs/{job_id}/items", response_model=JobItemList)
+def list_job_items(
+    ctx: ContextDep,
+    job_id: JobId,
+    failed_only: bool = False,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> JobItemList:
+    """Per-item outcome of a job (e.g. which files of a folder import failed and why)."""
+    _job(ctx, job_id)
+    with ctx.db.read() as session:
+        query = select(JobItem).where(JobItem.job_id == job_id)
+        if failed_only:
+            query = query.where(JobItem.ok.is_(False))
+        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = session.scalars(query.order_by(JobItem.finished_at).offset(offset).limit(limit))
+        return JobItemList(items=[JobItemRead.model_validate(r) for r in rows], total=total)
+
+
+@router.post("/api/jobs/{job_id}/cancel", response_model=JobRead)
+def cancel_job(ctx: ContextDep, job_id: JobId) -> JobRead:
+    ctx.jobs.cancel(job_id)
+    return _job(ctx, job_id)

@@ -1,0 +1,81 @@
+"""Settings: the one place that reads the environment (prefix LASSOLABEL_, optional .env)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from platformdirs import user_data_dir
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def default_data_dir() -> Path:
+    """./data when running from a source checkout, else the per-user data directory."""
+    if (REPO_ROOT / "pyproject.toml").is_file() and (REPO_ROOT / "migrations").is_dir():
+        return REPO_ROOT / "data"
+    return Path(user_data_dir("lassolabel"))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="LASSOLABEL_", env_file=".env", extra="ignore", validate_default=True
+    )
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    database_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Server folders users may import from; empty disables folder import.
+    import_roots: list[Path] = []
+    max_upload_bytes: int = 200 * 1024 * 1024
+    max_image_pixels: int = 100_000_000
+    folder_import_job_threshold: int = 20
+    seed_demo: bool = True
+    log_level: str = "info"
+    # Exact origins allowed for CORS (never "*"); empty means same-origin only.
+    cors_origins: list[str] = []
+
+    # Segmenter / SAM
+    segmenter: Literal["auto", "sam", "classic"] = "auto"
+    sam_checkpoint: Path | None = None
+    sam_model_type: Literal["vit_b", "vit_l", "vit_h"] | None = None
+    sam_download: bool = False
+    model_dir: Path | None = None
+    device: str = "auto"
+    torch_threads: int | None = None
+    embedding_cache_bytes: int = 1024 * 1024 * 1024
+    encoder_max_batch: int = 4
+    prefetch_ahead: int = 2
+
+    # Embedding / projection
+    embedder: str = "timm:tf_efficientnet_lite0"
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _no_wildcard(cls, origins: list[str]) -> list[str]:
+        if "*" in origins:
+            raise ValueError("wildcard CORS is not allowed: list exact origins")
+        return origins
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'lassolabel.db'}"
+
+    @property
+    def images_dir(self) -> Path:
+        return self.data_dir / "images"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.data_dir / "cache"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.model_dir or self.data_dir / "models"
+
+    def ensure_dirs(self) -> None:
+        for path in (self.data_dir, self.images_dir, self.cache_dir, self.models_dir):
+            path.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,21 @@
+"""AppContext: the long-lived services one app instance owns (built in create_app)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.config import Settings
+from app.db import Database
+from app.jobs.runner import JobRunner
+from app.services.image_files import ImageFiles
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    db: Database
+    files: ImageFiles
+    jobs: JobRunner
+    # Filled by later subsystems (inference worker, embedding stores...), keyed by name.
+    extras: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,81 @@
+"""The database: one engine, reads in plain transactions, writes through one serialised path.
+
+SQLite rules (Datasette-style): WAL so readers never block on the writer, busy_timeout so a
+second process waits instead of failing, foreign keys on, and every write transaction starts
+with BEGIN IMMEDIATE (taking the write lock up front, so SQLITE_BUSY cannot surface in the
+middle of a transaction where it cannot be retried). Inside this process a lock serialises
+writers, so the busy timeout only matters against other processes (the CLI).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+BUSY_TIMEOUT_MS = 10_000
+_WRITE_OPTION = "lassolabel_write"
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite recipe).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        immediate = connection.get_execution_options().get(_WRITE_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def create_db_engine(url: str, **engine_options: Any) -> Engine:
+    """An engine for `url`; SQLite files get WAL, busy_timeout, foreign keys, BEGIN IMMEDIATE."""
+    is_sqlite = make_url(url).get_backend_name() == "sqlite"
+    connect_args = (
+        {"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000} if is_sqlite else {}
+    )
+    engine = create_engine(
+        url, connect_args=connect_args, pool_pre_ping=not is_sqlite, **engine_options
+    )
+    if is_sqlite:
+        _configure_sqlite(engine)
+    return engine
+
+
+class Database:
+    """Owns the engine. `read()` for queries, `write()` for the one serialised write path."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = create_db_engine(url)
+        write_engine = self.engine.execution_options(**{_WRITE_OPTION: True})
+        self._read_sessions = sessionmaker(bind=self.engine, expire_on_commit=False)
+        self._write_sessions = sessionmaker(bind=write_engine, expire_on_commit=False)
+        self._write_lock = threading.Lock()
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for reading; nothing written through it is committed."""
+        with self._read_sessions() as session:
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A session in one BEGIN IMMEDIATE transaction: committed on success, else rolled back."""
+        with self._write_lock, self._write_sessions.begin() as session:
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,33 @@
+"""FastAPI dependencies: the app context, and load-or-404 for path objects, written once."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+
+from app.context import AppContext
+from app.models import Image, Project
+from app.services.images import get_image
+from app.services.projects import get_project
+
+
+def get_context(request: Request) -> AppContext:
+    return request.app.state.context
+
+
+ContextDep = Annotated[AppContext, Depends(get_context)]
+
+
+def load_project(ctx: ContextDep, project_id: Annotated[int, Path(ge=1)]) -> Project:
+    with ctx.db.read() as session:
+        return get_project(session, project_id)
+
+
+def load_image(ctx: ContextDep, image_id: Annotated[int, Path(ge=1)]) -> Image:
+    with ctx.db.read() as session:
+        return get_image(session, image_id)
+
+
+ProjectDep = Annotated[Project, Depends(load_project)]
+ImageDep = Annotated[Image, Depends(load_image)]

@@ -1,0 +1,219 @@
+"""The job runner: persistent background jobs with progress, cancel and resume.
+
+A job is a row in `jobs`; its units of work (usually images) are rows in `job_items`, each
+written in the same transaction as that unit's results, so a unit is recorded exactly once and
+a restarted server resumes after the last finished unit. Handlers are plain functions
+`handler(ctx: JobContext) -> None` registered per kind.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.db import Database
+from app.errors import Conflict, Invalid, NotFound
+from app.models import Job, JobItem, JobState
+
+log = logging.getLogger(__name__)
+
+
+class JobCancelled(Exception):
+    """Raised inside a handler when the user cancelled the job."""
+
+
+class JobInterrupted(Exception):
+    """Raised inside a handler when the server shuts down; the job resumes on next start."""
+
+
+class JobContext:
+    """What a handler sees: its params, progress reporting and the exactly-once item write."""
+
+    def __init__(self, runner: JobRunner, job: Job) -> None:
+        self.runner = runner
+        self.db = runner.db
+        self.job_id = job.id
+        self.project_id = job.project_id
+        self.kind = job.kind
+        self.params: dict[str, Any] = dict(job.params or {})
+        with self.db.read() as session:
+            self.finished_keys = set(
+                session.scalars(select(JobItem.item_key).where(JobItem.job_id == job.id))
+            )
+
+    def check(self) -> None:
+        """Raise if the job was cancelled or the server is stopping."""
+        if self.runner.stopping.is_set():
+            raise JobInterrupted()
+        if self.runner.is_cancel_requested(self.job_id):
+            raise JobCancelled()
+
+    def set_total(self, total: int) -> None:
+        with self.db.write() as session:
+            job = session.get(Job, self.job_id)
+            if job is not None:
+                job.total = total
+        self.runner.notify()
+
+    def complete_item(
+        self, key: str, write: Callable[[Session], None] | None = None, *, error: str | None = None
+    ) -> None:
+        """Record one finished unit and its results atomically; a no-op if already recorded.
+
+        Refuses (JobCancelled) when cancel was requested, so nothing is written after it.
+        """
+        if key in self.finished_keys:
+            return
+        with self.db.write() as session:
+            job = session.get(Job, self.job_id)
+            if job is None or job.cancel_requested:
+                raise JobCancelled()
+            if write is not None and error is None:
+                write(session)
+            session.add(JobItem(job_id=self.job_id, item_key=key, ok=error is None, error=error))
+            job.done += 1
+            job.failed_items += error is not None
+        self.finished_keys.add(key)
+        self.runner.notify()
+
+
+Handler = Callable[[JobContext], None]
+
+
+class JobRunner:
+    """Runs queued jobs on worker threads, one job per thread at a time."""
+
+    def __init__(self, db: Database, handlers: dict[str, Handler], *, threads: int = 1) -> None:
+        self.db = db
+        self.handlers = dict(handlers)
+        self.stopping = threading.Event()
+        self._queue: queue.Queue[int | None] = queue.Queue()
+        self._threads = [
+            threading.Thread(target=self._loop, name=f"job-runner-{i}", daemon=True)
+            for i in range(threads)
+        ]
+        self._changed = threading.Condition()
+        self.revision = 0
+
+    # lifecycle
+    def start(self) -> None:
+        """Requeue jobs left running by a previous process, then start the threads."""
+        with self.db.write() as session:
+            for job in session.scalars(select(Job).where(Job.state == JobState.running)):
+                job.state = JobState.queued
+            pending = list(
+                session.scalars(select(Job.id).where(Job.state == JobState.queued).order_by(Job.id))
+            )
+        for job_id in pending:
+            self._queue.put(job_id)
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.stopping.set()
+        for _ in self._threads:
+            self._queue.put(None)
+        for thread in self._threads:
+            if thread.is_alive():
+                thread.join(timeout)
+
+    # public operations
+    def create(
+        self, *, project_id: int, kind: str, params: dict[str, Any], created_by: int | None = None
+    ) -> Job:
+        if kind not in self.handlers:
+            known = ", ".join(sorted(self.handlers))
+            raise Invalid(
+                f"unknown job kind {kind!r}; known kinds: {known}", code="unknown_job_kind"
+            )
+        with self.db.write() as session:
+            job = Job(project_id=project_id, kind=kind, params=params, created_by=created_by)
+            session.add(job)
+            session.flush()
+        self._queue.put(job.id)
+        self.notify()
+        return job
+
+    def cancel(self, job_id: int) -> Job:
+        """Request cancellation; a queued job is cancelled at once, a running one at its next check."""
+        with self.db.write() as session:
+            job = session.get(Job, job_id)
+            if job is None:
+                raise NotFound(f"job {job_id} not found")
+            if job.state.finished:
+                raise Conflict(f"job {job_id} already {job.state.value}", code="job_finished")
+            job.cancel_requested = True
+            if job.state == JobState.queued:
+                _finish(job, JobState.cancelled)
+        self.notify()
+        return job
+
+    def is_cancel_requested(self, job_id: int) -> bool:
+        with self.db.read() as session:
+            return bool(session.scalar(select(Job.cancel_requested).where(Job.id == job_id)))
+
+    # change notification (for progress streams)
+    def notify(self) -> None:
+        with self._changed:
+            self.revision += 1
+            self._changed.notify_all()
+
+    def wait_for_change(self, seen_revision: int, timeout: float) -> int:
+        """Block until revision > seen_revision or timeout; returns the current revision."""
+        with self._changed:
+            self._changed.wait_for(lambda: self.revision > seen_revision, timeout)
+            return self.revision
+
+    # the worker loop
+    def _loop(self) -> None:
+        while True:
+            job_id = self._queue.get()
+            if job_id is None or self.stopping.is_set():
+                return
+            try:
+                self._run(job_id)
+            except Exception:  # never let one job kill the runner thread
+                log.exception("job %s crashed the runner loop", job_id)
+
+    def _claim(self, job_id: int) -> Job | None:
+        with self.db.write() as session:
+            job = session.get(Job, job_id)
+            if job is None or job.state != JobState.queued:
+                return None
+            job.state = JobState.running
+            job.started_at = job.started_at or datetime.now(UTC)
+            return job
+
+    def _run(self, job_id: int) -> None:
+        job = self._claim(job_id)
+        if job is None:
+            return
+        self.notify()
+        state, error = JobState.succeeded, None
+        try:
+            self.handlers[job.kind](JobContext(self, job))
+        except JobInterrupted:
+            return  # stays running in the database: resumed by the next start()
+        except JobCancelled:
+            state = JobState.cancelled
+        except Exception as exc:
+            log.exception("job %s (%s) failed", job_id, job.kind)
+            state, error = JobState.failed, f"{type(exc).__name__}: {exc}"
+        with self.db.write() as session:
+            row = session.get(Job, job_id)
+            if row is not None:
+                _finish(row, JobState.cancelled if row.cancel_requested else state, error)
+        self.notify()
+
+
+def _finish(job: Job, state: JobState, error: str | None = None) -> None:
+    job.state = state
+    job.error = error
+    job.finished_at = datetime.now(UTC)

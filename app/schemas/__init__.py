@@ -1,0 +1,1 @@
+"""Pydantic schemas at the HTTP edge, one module per resource (XCreate / XRead / XUpdate / XList)."""

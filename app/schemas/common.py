@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+
+class ReadModel(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class ErrorInfo(BaseModel):
+    code: str
+    message: str
+    detail: Any = None
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorInfo
+
+
+class Health(BaseModel):
+    status: str
+    version: str
+    versions: dict[str, str]
+    segmenter: dict[str, Any]
