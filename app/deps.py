@@ -12,6 +12,14 @@ from app.services.images import get_image
 from app.services.projects import get_project
 
 
+# SQLite integers are 64-bit signed: a larger id is a client error, not an overflow.
+MAX_ID = 2**63 - 1
+
+
+# Any other id in a path: `label_id: IdPath`.
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
 def get_context(request: Request) -> AppContext:
     return request.app.state.context
 
@@ -19,12 +27,12 @@ def get_context(request: Request) -> AppContext:
 ContextDep = Annotated[AppContext, Depends(get_context)]
 
 
-def load_project(ctx: ContextDep, project_id: Annotated[int, Path(ge=1)]) -> Project:
+def load_project(ctx: ContextDep, project_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> Project:
     with ctx.db.read() as session:
         return get_project(session, project_id)
 
 
-def load_image(ctx: ContextDep, image_id: Annotated[int, Path(ge=1)]) -> Image:
+def load_image(ctx: ContextDep, image_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> Image:
     with ctx.db.read() as session:
         return get_image(session, image_id)
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from PIL import Image, UnidentifiedImageError
 
 from app.imaging.errors import ImageRejected
-from app.imaging.formats import describe_unsupported, sniff_format
+from app.imaging.formats import SNIFF_BYTES, describe_unsupported, sniff_format
 from app.imaging.modes import to_rgb
 
 # Pillow names a multi-picture JPEG (most phone cameras) "MPO"; it is still a JPEG.
@@ -68,7 +68,13 @@ class DecodedImage:
 
 
 def decode_image(data: bytes, *, max_bytes: int, max_pixels: int) -> DecodedImage:
-    """Validate raw upload bytes and decode their canonical frame; raises ImageRejected."""
+    """Validate raw upload bytes and decode their canonical frame; raises ImageRejected.
+
+    Both limits are inclusive. ``max_bytes`` is checked before any parsing; ``max_pixels``
+    against the header's width x height before pixel data is decoded. Pillow's own bomb
+    limit (Image.MAX_IMAGE_PIXELS, read but never changed; ~89.5 Mpx by default) also
+    applies, so a max_pixels above it is effectively capped there.
+    """
     if not data:
         raise ImageRejected("empty", "File is empty (0 bytes).")
     if len(data) > max_bytes:
@@ -92,14 +98,14 @@ def open_canonical(path: Path, *, max_pixels: int) -> Image.Image:
 
 def canonical_frame(data: bytes, *, max_pixels: int) -> tuple[Image.Image, str]:
     """(canonical RGB image, format) of non-empty ``data``; raises ImageRejected."""
-    image_format = sniff_format(data[:16])
+    image_format = sniff_format(data[:SNIFF_BYTES])
     if image_format is None:
         raise ImageRejected("unsupported_format", describe_unsupported(data[:64]))
     with _open_header(data, image_format) as source:
         _check_pixels(source, image_format, max_pixels)
         _load_first_frame(source, image_format)
         orientation = _exif_orientation(source)
-        canonical = to_rgb(source)
+        canonical = _convert(source, image_format)
     if orientation in _UPRIGHT:
         canonical = canonical.transpose(_UPRIGHT[orientation])
     # Nothing from the original's metadata (EXIF orientation, ICC) may follow the pixels
@@ -149,7 +155,7 @@ def _check_pixels(source: Image.Image, image_format: str, max_pixels: int) -> No
 def _load_first_frame(source: Image.Image, image_format: str) -> None:
     """Decode frame 0 only (animated WebP/APNG, multi-page TIFF, MPO)."""
     try:
-        source.seek(getattr(source, "n_frames", 1) - 1)
+        source.seek(0)
         source.load()
     except Exception as exc:  # as in _open_header: untrusted bytes, any failure rejects
         reason = _reason(exc)
@@ -157,6 +163,14 @@ def _load_first_frame(source: Image.Image, image_format: str) -> None:
             message = f"{image_format} pixel data ends early: {reason}."
             raise ImageRejected("truncated", message) from exc
         raise ImageRejected("corrupt", f"{image_format} pixel data is corrupt: {reason}.") from exc
+
+
+def _convert(source: Image.Image, image_format: str) -> Image.Image:
+    try:
+        return to_rgb(source)
+    except Exception as exc:  # a pixel layout Pillow decodes but cannot convert
+        message = f"{image_format} pixel layout {source.mode!r} is not supported: {_reason(exc)}."
+        raise ImageRejected("unsupported_format", message) from exc
 
 
 def _exif_orientation(source: Image.Image) -> int:

@@ -41,7 +41,7 @@ def encode_display(image: Image.Image, *, source_format: str | None = None) -> t
         source_format in LOSSLESS_FORMATS and rgb.width * rgb.height <= DISPLAY_PNG_MAX_PIXELS
     )
     if small_lossless or max(rgb.size) > JPEG_MAX_SIDE:
-        return _save(rgb, "PNG", compress_level=3), "image/png"
+        return _save(rgb, "PNG", compress_level=1), "image/png"
     return _save(rgb, "JPEG", quality=DISPLAY_JPEG_QUALITY, subsampling=0), "image/jpeg"
 
 

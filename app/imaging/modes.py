@@ -38,9 +38,9 @@ def to_rgb(image: Image.Image) -> Image.Image:
 
 
 def as_array(image: Image.Image) -> np.ndarray:
-    """HxWx3 uint8 C-contiguous RGB array of ``image`` (mode rule applied if not RGB)."""
+    """Fresh, writable HxWx3 uint8 C-contiguous RGB array (mode rule applied if not RGB)."""
     rgb = image if image.mode == "RGB" else to_rgb(image)
-    return np.ascontiguousarray(np.asarray(rgb, dtype=np.uint8))
+    return np.array(rgb, dtype=np.uint8)
 
 
 def composite_on_white(rgba: np.ndarray) -> np.ndarray:

@@ -2,16 +2,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 from sqlalchemy import func, select
 
-from app.deps import ContextDep, ProjectDep
+from app.deps import ContextDep, IdPath, ProjectDep
 from app.errors import NotFound
 from app.models import Job, JobItem
 from app.schemas.jobs import JobCreate, JobCreated, JobItemList, JobItemRead, JobList, JobRead
 
 router = APIRouter(tags=["jobs"])
-JobId = Annotated[int, Path(ge=1)]
+JobId = IdPath
 
 
 def _job(ctx: ContextDep, job_id: int) -> JobRead:

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Response
 
-from app.deps import ContextDep, ProjectDep
+from app.deps import ContextDep, IdPath, ProjectDep
 from app.schemas.labels import LabelCreate, LabelList, LabelRead, LabelUpdate
 from app.services import labels as service
 
@@ -27,7 +27,7 @@ def create_label(ctx: ContextDep, project: ProjectDep, body: LabelCreate) -> Lab
 
 @router.patch("/{label_id}", response_model=LabelRead)
 def update_label(
-    ctx: ContextDep, project: ProjectDep, body: LabelUpdate, label_id: int = Path(ge=1)
+    ctx: ContextDep, project: ProjectDep, body: LabelUpdate, label_id: IdPath
 ) -> LabelRead:
     with ctx.db.write() as session:
         label = service.update_label(
@@ -37,7 +37,7 @@ def update_label(
 
 
 @router.delete("/{label_id}", status_code=204, response_class=Response)
-def delete_label(ctx: ContextDep, project: ProjectDep, label_id: int = Path(ge=1)) -> Response:
+def delete_label(ctx: ContextDep, project: ProjectDep, label_id: IdPath) -> Response:
     with ctx.db.write() as session:
         service.delete_label(session, project.id, label_id)
     return Response(status_code=204)

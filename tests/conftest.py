@@ -1,0 +1,65 @@
+"""Shared fixtures: a real SQLite file in tmp_path, the real app, a client that runs the lifespan."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image as PILImage
+
+from app.config import Settings
+from app.main import create_app
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(
+        data_dir=tmp_path / "data",
+        seed_demo=False,
+        import_roots=[],
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def project(client: TestClient) -> dict:
+    response = client.post("/api/projects", json={"name": "test project"})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def png_bytes(
+    width: int = 64, height: int = 48, color: tuple[int, int, int] = (200, 30, 30)
+) -> bytes:
+    buffer = io.BytesIO()
+    PILImage.new("RGB", (width, height), color).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def upload(client: TestClient, project_id: int, files: list[tuple[str, bytes]]) -> dict:
+    response = client.post(
+        f"/api/projects/{project_id}/images",
+        files=[("files", (name, data, "application/octet-stream")) for name, data in files],
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def assert_error_shape(response, status: int, code: str | None = None) -> dict:  # type: ignore[no-untyped-def]
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error"}
+    assert set(body["error"]) == {"code", "message", "detail"}
+    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
+    if code is not None:
+        assert body["error"]["code"] == code
+    return body["error"]

@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from app.config import Settings
+from app.jobs.runner import JobContext
+from app.main import create_app
+from app.models import JobItem, LabelClass
+
+ITEMS = [f"item-{i}" for i in range(10)]
+
+
+class SlowLabeller:
+    """A job handler that writes one label row per item, pausing between items."""
+
+    def __init__(self) -> None:
+        self.gate = threading.Event()
+        self.gate.set()
+        self.started = threading.Event()
+        self.calls: list[str] = []
+
+    def __call__(self, ctx: JobContext) -> None:
+        ctx.set_total(len(ITEMS))
+        self.started.set()
+        for key in ITEMS:
+            ctx.check()
+            if key in ctx.finished_keys:
+                continue
+            self.gate.wait(10)
+            ctx.check()
+            self.calls.append(key)
+            ctx.complete_item(
+                key,
+                lambda session, key=key: session.add(
+                    LabelClass(project_id=ctx.project_id, name=key, color="#000000")
+                ),
+                error="bad item" if key == "item-3" else None,
+            )
+            time.sleep(0.02)
+
+
+def _settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", seed_demo=False, _env_file=None)  # type: ignore[call-arg]
+
+
+def _wait(client: TestClient, job_id: int, states: set[str]) -> dict:
+    deadline = time.monotonic() + 20
+    while (job := client.get(f"/api/jobs/{job_id}").json())["state"] not in states:
+        assert time.monotonic() < deadline, job
+        time.sleep(0.02)
+    return job
+
+
+def test_job_runs_records_failures_and_writes_each_item_once(tmp_path: Path) -> None:
+    handler = SlowLabeller()
+    with TestClient(create_app(_settings(tmp_path), job_handlers={"slow": handler})) as client:
+        pid = client.post("/api/projects", json={"name": "p"}).json()["id"]
+        job_id = client.post(f"/api/projects/{pid}/jobs", json={"kind": "slow"}).json()["id"]
+        job = _wait(client, job_id, {"succeeded", "failed"})
+        assert (job["state"], job["done"], job["total"], job["failed_items"]) == (
+            "succeeded",
+            10,
+            10,
+            1,
+        )
+        names = {
+            label["name"] for label in client.get(f"/api/projects/{pid}/labels").json()["items"]
+        }
+        assert names == set(ITEMS) - {"item-3"}
+
+
+def test_cancel_stops_writes(tmp_path: Path) -> None:
+    handler = SlowLabeller()
+    with TestClient(create_app(_settings(tmp_path), job_handlers={"slow": handler})) as client:
+        pid = client.post("/api/projects", json={"name": "p"}).json()["id"]
+        job_id = client.post(f"/api/projects/{pid}/jobs", json={"kind": "slow"}).json()["id"]
+        while client.get(f"/api/jobs/{job_id}").json()["done"] < 2:
+            time.sleep(0.01)
+        handler.gate.clear()  # hold the handler between items
+        cancelled = client.post(f"/api/jobs/{job_id}/cancel").json()
+        assert cancelled["cancel_requested"] is True
+        done_at_cancel = cancelled["done"]
+        handler.gate.set()
+        job = _wait(client, job_id, {"cancelled"})
+        assert job["done"] == done_at_cancel
+        ctx = client.app.state.context  # type: ignore[attr-defined]
+        with ctx.db.read() as session:
+            labels = session.scalars(select(LabelClass.name)).all()
+        assert len(labels) == done_at_cancel - (
+            1 if "item-3" in handler.calls[:done_at_cancel] else 0
+        )
+
+
+def test_interrupted_job_resumes_after_restart(tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    first = SlowLabeller()
+    with TestClient(create_app(settings, job_handlers={"slow": first})) as client:
+        pid = client.post("/api/projects", json={"name": "p"}).json()["id"]
+        job_id = client.post(f"/api/projects/{pid}/jobs", json={"kind": "slow"}).json()["id"]
+        while client.get(f"/api/jobs/{job_id}").json()["done"] < 4:
+            time.sleep(0.01)
+    # The app stopped mid-job: the job stays "running" in the database and resumes next start.
+    second = SlowLabeller()
+    with TestClient(create_app(settings, job_handlers={"slow": second})) as client:
+        job = _wait(client, job_id, {"succeeded", "failed"})
+        assert job["done"] == 10 and job["failed_items"] == 1
+        assert not set(first.calls) & set(second.calls)  # no item ran twice
+        ctx = client.app.state.context  # type: ignore[attr-defined]
+        with ctx.db.read() as session:
+            assert len(session.scalars(select(JobItem).where(JobItem.job_id == job_id)).all()) == 10
+            assert len(session.scalars(select(LabelClass.name)).all()) == 9
