@@ -31,7 +31,8 @@ class Settings(BaseSettings):
     # Server folders users may import from; empty disables folder import.
     import_roots: list[Path] = []
     max_upload_bytes: int = 200 * 1024 * 1024
-    max_image_pixels: int = 100_000_000
+    # Pillow's own decompression-bomb threshold (about 89.5 Mpx): above it decoding is refused.
+    max_image_pixels: int = 89_478_485
     folder_import_job_threshold: int = 20
     seed_demo: bool = True
     log_level: str = "info"

@@ -65,13 +65,15 @@ class ImageFiles:
     def load_array(self, relative: str):  # -> np.ndarray HxWx3 uint8
         return imaging.as_array(self.open_canonical(relative))
 
-    def display(self, relative: str, sha256: str) -> tuple[Path, str]:
+    def display(self, relative: str, sha256: str, source_format: str) -> tuple[Path, str]:
         """The canonical image re-encoded for browsers, cached; returns (path, media type)."""
         for ext, media in ((".jpg", "image/jpeg"), (".png", "image/png")):
             cached = self.root / "cache" / "display" / f"{sha256}{ext}"
             if cached.is_file():
                 return cached, media
-        data, media = imaging.encode_display(self.open_canonical(relative))
+        data, media = imaging.encode_display(
+            self.open_canonical(relative), source_format=source_format
+        )
         ext = ".png" if media == "image/png" else ".jpg"
         cached = self.root / "cache" / "display" / f"{sha256}{ext}"
         write_atomic(cached, data)

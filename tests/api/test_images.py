@@ -68,7 +68,8 @@ def test_list_get_file_thumbnail_delete(client: TestClient, project: dict) -> No
     served = client.get(f"/api/images/{ids[0]}/file")
     assert served.status_code == 200
     assert served.headers["x-content-type-options"] == "nosniff"
-    assert PILImage.open(io.BytesIO(served.content)).size == (80, 40)
+    assert served.headers["content-type"] == "image/png"  # lossless source stays lossless
+    assert PILImage.open(io.BytesIO(served.content)).getpixel((3, 3)) == (200, 30, 30)
 
     thumb = client.get(f"/api/images/{ids[0]}/thumbnail?size=40")
     assert thumb.headers["content-type"] == "image/jpeg"

@@ -107,7 +107,7 @@ def delete_image(ctx: ContextDep, image: ImageDep) -> Response:
 )
 def image_file(ctx: ContextDep, image: ImageDep) -> FileResponse:
     """The canonical image (EXIF applied, RGB), re-encoded by the server."""
-    path, media_type = ctx.files.display(image.stored_path, image.sha256)
+    path, media_type = ctx.files.display(image.stored_path, image.sha256, image.format)
     return FileResponse(path, media_type=media_type, headers=_NOSNIFF)
 
 
