@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 from app.models import JobState
 from app.schemas.common import ReadModel
@@ -32,6 +32,15 @@ class JobRead(ReadModel):
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def eta_seconds(self) -> float | None:
+        """Remaining seconds at the average pace so far (None until something is done)."""
+        if self.state.finished or not self.started_at or self.done <= 0 or self.total <= 0:
+            return None
+        elapsed = (datetime.now(UTC) - self.started_at).total_seconds()
+        return max(0.0, elapsed / self.done * (self.total - self.done))
 
 
 class JobList(BaseModel):

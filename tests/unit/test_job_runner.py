@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import threading
 import time
 from pathlib import Path
@@ -114,3 +115,30 @@ def test_interrupted_job_resumes_after_restart(tmp_path: Path) -> None:
         with ctx.db.read() as session:
             assert len(session.scalars(select(JobItem).where(JobItem.job_id == job_id)).all()) == 10
             assert len(session.scalars(select(LabelClass.name)).all()) == 9
+
+
+def test_progress_stream_sends_job_state(tmp_path: Path) -> None:
+    import httpx
+
+    from tests.server_process import ServerProcess  # a real server: SSE needs a real socket
+
+    with ServerProcess(tmp_path / "data", env={"LASSOLABEL_SEED_DEMO": "false"}) as server:
+        pid = httpx.post(server.url + "/api/projects", json={"name": "p"}).json()["id"]
+        with httpx.stream(
+            "GET", f"{server.url}/api/projects/{pid}/jobs/events", timeout=10
+        ) as stream:
+            assert stream.headers["content-type"].startswith("text/event-stream")
+            lines = stream.iter_lines()
+            first = [next(lines) for _ in range(3)]
+            assert first[0].startswith("id: ") and first[1] == "event: jobs"
+            assert json.loads(first[2].removeprefix("data: ")) == {"items": []}
+            job = httpx.post(
+                f"{server.url}/api/projects/{pid}/jobs",
+                json={"kind": "import-folder", "params": {"path": "x"}},
+            ).json()
+            for line in lines:
+                if line.startswith("data: "):
+                    items = json.loads(line.removeprefix("data: "))["items"]
+                    if items and items[0]["state"] == "failed":
+                        break
+            assert items[0]["id"] == job["id"] and "folder import is disabled" in items[0]["error"]

@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+import asyncio
+import json
+from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
 from sqlalchemy import func, select
 
 from app.deps import ContextDep, IdPath, ProjectDep
@@ -33,6 +38,50 @@ def list_jobs(ctx: ContextDep, project: ProjectDep) -> JobList:
     with ctx.db.read() as session:
         query = select(Job).where(Job.project_id == project.id).order_by(Job.id.desc())
         return JobList(items=[JobRead.model_validate(j) for j in session.scalars(query)])
+
+
+def _project_jobs(ctx: ContextDep, project_id: int) -> list[dict]:
+    with ctx.db.read() as session:
+        query = select(Job).where(Job.project_id == project_id).order_by(Job.id.desc()).limit(50)
+        return [JobRead.model_validate(j).model_dump(mode="json") for j in session.scalars(query)]
+
+
+# The runner bumps an integer on every change; polling it is cheap and holds no thread.
+_POLL_SECONDS = 0.2
+_KEEPALIVE_SECONDS = 15.0
+
+
+async def _job_events(request: Request, ctx: ContextDep, project_id: int) -> AsyncIterator[str]:
+    seen, idle = -1, 0.0
+    while not await request.is_disconnected():
+        revision = ctx.jobs.revision
+        if revision != seen:
+            jobs = await run_in_threadpool(_project_jobs, ctx, project_id)
+            yield f"id: {revision}\nevent: jobs\ndata: {json.dumps({'items': jobs})}\n\n"
+            seen, idle = revision, 0.0
+        elif idle >= _KEEPALIVE_SECONDS:
+            yield ": keepalive\n\n"
+            idle = 0.0
+        await asyncio.sleep(_POLL_SECONDS)
+        idle += _POLL_SECONDS
+
+
+@router.get(
+    "/api/projects/{project_id}/jobs/events",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
+def job_events(
+    request: Request,
+    ctx: ContextDep,
+    project: ProjectDep,
+) -> StreamingResponse:
+    """Server-sent events: the project's jobs (state, done, total, eta) whenever one changes.
+    Every event carries the full current state, so a reconnect (Last-Event-ID) catches up."""
+    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+    return StreamingResponse(
+        _job_events(request, ctx, project.id), media_type="text/event-stream", headers=headers
+    )
 
 
 @router.get("/api/jobs/{job_id}", response_model=JobRead)
