@@ -8,6 +8,7 @@ from typing import Any
 from app.config import Settings
 from app.db import Database
 from app.jobs.runner import JobRunner
+from app.maps.store import MapStore
 from app.services.image_files import ImageFiles
 
 
@@ -17,5 +18,6 @@ class AppContext:
     db: Database
     files: ImageFiles
     jobs: JobRunner
+    maps: MapStore
     # Filled by later subsystems (inference worker, embedding stores...), keyed by name.
     extras: dict[str, Any] = field(default_factory=dict)

@@ -11,13 +11,14 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from app.api.routes import health, images, jobs, labels, projects
+from app.api.routes import health, images, jobs, labels, maps, projects
 from app.config import Settings
 from app.context import AppContext
 from app.db import Database
 from app.demo import seed_demo
 from app.errors import install_error_handlers
 from app.jobs.runner import Handler, JobRunner
+from app.maps.store import MapStore
 from app.migrate import upgrade
 from app.services.folders import run_folder_import_job
 from app.services.image_files import ImageFiles
@@ -37,7 +38,10 @@ def build_context(settings: Settings, overrides: dict[str, Any]) -> AppContext:
         **overrides.pop("job_handlers", {}),
     }
     runner = JobRunner(db, handlers)
-    return AppContext(settings=settings, db=db, files=files, jobs=runner, extras=dict(overrides))
+    maps = MapStore(settings.data_dir / "maps")
+    return AppContext(
+        settings=settings, db=db, files=files, jobs=runner, maps=maps, extras=dict(overrides)
+    )
 
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
@@ -70,7 +74,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
             allow_methods=["GET", "POST", "PATCH", "DELETE"],
             allow_headers=["Content-Type", "Authorization", "X-CSRF-Token"],
         )
-    for module in (health, projects, labels, images, jobs):
+    for module in (health, projects, labels, images, jobs, maps):
         app.include_router(module.router)
     mount_frontend(app)
     return app

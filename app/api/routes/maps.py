@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Response
+
+from app.deps import ContextDep, ProjectDep
+from app.maps.service import build_map
+from app.maps.wire import encode_map
+from app.schemas.maps import AssignRequest, AssignResult, MapJson, MapPoint
+from app.services.assign import assign_labels
+
+router = APIRouter(tags=["map"])
+
+
+@router.get(
+    "/api/projects/{project_id}/map",
+    response_model=MapJson,
+    responses={200: {"content": {"application/octet-stream": {}}}},
+)
+def get_map(
+    ctx: ContextDep, project: ProjectDep, format: Literal["binary", "json"] = "binary"
+) -> Response | MapJson:
+    """Every placed segment's map position and label. Binary by default (app/maps/wire.py:
+    16 bytes a point); `?format=json` for small projects and scripts."""
+    with ctx.db.read() as session:
+        data = build_map(session, project, ctx.maps)
+    if format == "json":
+        label_ids = [label["id"] for label in data.header["labels"]]
+        points = [
+            MapPoint(
+                segment_id=int(sid),
+                x=float(x),
+                y=float(y),
+                label_id=label_ids[li] if li >= 0 else None,
+            )
+            for sid, (x, y), li in zip(data.segment_ids, data.xy, data.label_index, strict=True)
+        ]
+        return MapJson(header=data.header, points=points)
+    body = encode_map(data.xy, data.segment_ids, data.label_index, data.header)
+    return Response(
+        body, media_type="application/octet-stream", headers={"Cache-Control": "no-store"}
+    )
+
+
+@router.post("/api/projects/{project_id}/assign", response_model=AssignResult)
+def assign(ctx: ContextDep, project: ProjectDep, body: AssignRequest) -> AssignResult:
+    """Give one label (or none) to every listed segment: all or nothing."""
+    with ctx.db.write() as session:
+        count = assign_labels(
+            session=session,
+            project_id=project.id,
+            segment_ids=body.segment_ids,
+            label_id=body.label_id,
+            expected_versions=body.expected_versions,
+        )
+    return AssignResult(count=count)

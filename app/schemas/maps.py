@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field
+
+from app.deps import MAX_ID
+
+SegmentId = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+class AssignRequest(BaseModel):
+    segment_ids: Annotated[list[SegmentId], Field(min_length=1, max_length=2_000_000)]
+    label_id: SegmentId | None
+    # segment id -> the version the client saw; a stale one fails the whole batch with 409.
+    expected_versions: dict[SegmentId, int] | None = None
+
+
+class AssignResult(BaseModel):
+    count: int
+
+
+class MapPoint(BaseModel):
+    segment_id: int
+    x: float
+    y: float
+    label_id: int | None
+
+
+class MapJson(BaseModel):
+    header: dict[str, Any]
+    points: list[MapPoint]
