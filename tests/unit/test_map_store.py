@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from app.maps.store import MapStore
+from app.maps.wire import decode_map, encode_map
+
+
+def test_write_read_upsert(tmp_path: Path) -> None:
+    store = MapStore(tmp_path)
+    ids, xy = store.read(1, "timm:x")
+    assert ids.shape == (0,) and xy.shape == (0, 2)
+    store.write(1, "timm:x", np.array([5, 2, 9]), np.array([[5, 5], [2, 2], [9, 9]]))
+    ids, xy = store.read(1, "timm:x")
+    assert ids.tolist() == [2, 5, 9] and xy[:, 0].tolist() == [2, 5, 9]
+    store.upsert(1, "timm:x", np.array([5, 7]), np.array([[50, 50], [7, 7]]))
+    ids, xy = store.read(1, "timm:x")
+    assert ids.tolist() == [2, 5, 7, 9] and xy[:, 0].tolist() == [2, 50, 7, 9]
+    assert store.read(1, "sam-pool")[0].size == 0  # per embedder
+    assert store.path(1, "../../evil").parent.parent == tmp_path / "project-1"
+
+
+def test_wire_round_trip_empty_and_full() -> None:
+    header, arrays = decode_map(
+        encode_map(np.zeros((0, 2), np.float32), np.zeros(0), np.zeros(0), {"labels": []})
+    )
+    assert header["count"] == 0 and arrays["x"].size == 0
+    xy = np.random.default_rng(0).random((1000, 2)).astype(np.float32)
+    data = encode_map(xy, np.arange(1000), np.full(1000, -1), {"labels": []})
+    assert len(data) % 4 == 0
+    header, arrays = decode_map(data)
+    np.testing.assert_array_equal(arrays["y"], xy[:, 1])
+    assert header["bounds"] == [float(v) for v in (*xy.min(0), *xy.max(0))]
