@@ -15,6 +15,7 @@ Command = Callable[[argparse.Namespace, Settings], int]
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    from app.auth.hosts import UnsafeBinding
     from app.main import create_app
 
     settings = settings.model_copy(
@@ -23,12 +24,19 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     print(
         f"lassolabel: serving http://{settings.host}:{settings.port} (data in {settings.data_dir})"
     )
+    try:
+        app = create_app(settings)
+    except UnsafeBinding as refused:
+        print(f"lassolabel: refusing to start: {refused}", file=sys.stderr)
+        return 2
     uvicorn.run(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
         proxy_headers=False,
+        # Open event streams would otherwise hold a graceful shutdown forever.
+        timeout_graceful_shutdown=3,
     )
     return 0
 
@@ -68,7 +76,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _extra_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
     """Sub-commands contributed by subsystems (models, jobs...), registered in one list."""
-    registrars: list[Callable[[argparse._SubParsersAction], None]] = []
+    from app.auth.cli import register as register_users
+    from app.exchange import commands as exchange_commands
+    from app.inference import commands as model_commands
+
+    registrars: list[Callable[[argparse._SubParsersAction], None]] = [
+        exchange_commands.register,
+        register_users,
+        model_commands.register,
+    ]
     return registrars
 
 

@@ -39,6 +39,16 @@ class Settings(BaseSettings):
     # Exact origins allowed for CORS (never "*"); empty means same-origin only.
     cors_origins: list[str] = []
 
+    # Access: "required" (accounts, sessions, tokens) or "none" (single user, loopback only).
+    auth: Literal["required", "none"] = "required"
+    # Host headers accepted besides loopback names on `port` (DNS-rebinding guard):
+    # "name" accepts any port, "name:port" one port.
+    allowed_hosts: list[str] = []
+    session_days: int = 14
+    invite_days: int = 7
+    # A soft lock on an image lasts this long after its holder's last heartbeat.
+    presence_ttl_seconds: float = 30.0
+
     # Segmenter / SAM
     segmenter: Literal["auto", "sam", "classic"] = "auto"
     sam_checkpoint: Path | None = None
@@ -53,6 +63,13 @@ class Settings(BaseSettings):
 
     # Embedding / projection
     embedder: str = "timm:tf_efficientnet_lite0"
+    # Local checkpoint for a non-default timm embedder (else timm downloads, else fallback).
+    embedder_weights: Path | None = None
+    embedder_batch_size: int = 32
+    # "auto" (cuML on GPU when installed, else umap), "umap", "cuml-umap", "pca".
+    projector: str = "auto"
+    # Compile UMAP's numba kernels in a background thread at start-up (~1 min on 2 cores).
+    warm_numba_at_startup: bool = True
 
     @field_validator("cors_origins")
     @classmethod

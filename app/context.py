@@ -9,6 +9,7 @@ from app.config import Settings
 from app.db import Database
 from app.jobs.runner import JobRunner
 from app.maps.store import MapStore
+from app.pipeline.vectors import Embedders, VectorStores
 from app.services.image_files import ImageFiles
 
 
@@ -19,5 +20,7 @@ class AppContext:
     files: ImageFiles
     jobs: JobRunner
     maps: MapStore
+    vectors: VectorStores
+    embedders: Embedders
     # Filled by later subsystems (inference worker, embedding stores...), keyed by name.
     extras: dict[str, Any] = field(default_factory=dict)

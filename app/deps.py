@@ -6,11 +6,12 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Request
 
+from app.auth.guard import PrincipalDep as PrincipalDep  # re-exported for routes
 from app.context import AppContext
+from app.live.hub import LiveHub
 from app.models import Image, Project
 from app.services.images import get_image
 from app.services.projects import get_project
-
 
 # SQLite integers are 64-bit signed: a larger id is a client error, not an overflow.
 MAX_ID = 2**63 - 1
@@ -25,6 +26,13 @@ def get_context(request: Request) -> AppContext:
 
 
 ContextDep = Annotated[AppContext, Depends(get_context)]
+
+
+def get_live(ctx: ContextDep) -> LiveHub:
+    return ctx.extras["live"]
+
+
+LiveDep = Annotated[LiveHub, Depends(get_live)]
 
 
 def load_project(ctx: ContextDep, project_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> Project:

@@ -8,18 +8,41 @@ from contextlib import asynccontextmanager
 from functools import partial
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
+from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
 
-from app.api.routes import health, images, jobs, labels, maps, projects
+from app.api.routes import (
+    auth,
+    exchange,
+    health,
+    history,
+    images,
+    inference,
+    jobs,
+    labels,
+    live,
+    maps,
+    projects,
+    users,
+)
+from app.auth.accounts import has_admin
+from app.auth.guard import authorize
+from app.auth.hosts import HostGuard, allowed_hosts, ensure_safe_binding
+from app.auth.service import AuthService
 from app.config import Settings
 from app.context import AppContext
 from app.db import Database
 from app.demo import seed_demo
 from app.errors import install_error_handlers
+from app.inference.factory import build_worker
 from app.jobs.runner import Handler, JobRunner
+from app.live.hub import LiveHub
 from app.maps.store import MapStore
 from app.migrate import upgrade
+from app.pipeline.jobs import pipeline_kinds
+from app.pipeline.vectors import Embedders, VectorStores
+from app.projection.registry import warm_umap_in_background
 from app.services.folders import run_folder_import_job
 from app.services.image_files import ImageFiles
 from app.web import mount_frontend
@@ -39,14 +62,37 @@ def build_context(settings: Settings, overrides: dict[str, Any]) -> AppContext:
     }
     runner = JobRunner(db, handlers)
     maps = MapStore(settings.data_dir / "maps")
-    return AppContext(
-        settings=settings, db=db, files=files, jobs=runner, maps=maps, extras=dict(overrides)
+    extras = {
+        "auth": AuthService(settings, db),
+        "live": LiveHub(settings.presence_ttl_seconds),
+        **overrides,
+    }
+    ctx = AppContext(
+        settings=settings,
+        db=db,
+        files=files,
+        jobs=runner,
+        maps=maps,
+        vectors=VectorStores(settings.data_dir / "vectors"),
+        embedders=Embedders(),
+        extras=extras,
     )
+    runner.register(pipeline_kinds(ctx))
+    return ctx
+
+
+def _open_first_run_setup(ctx: AppContext) -> None:
+    """No administrator yet: print the one-time setup link (there is no default password)."""
+    auth: AuthService = ctx.extras["auth"]
+    with ctx.db.read() as session:
+        if auth.required and not has_admin(session):
+            auth.open_setup()
 
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
     """The ASGI app. `overrides` swap components at construction (tests use fakes here)."""
     settings = settings or Settings()
+    ensure_safe_binding(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -54,10 +100,20 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
         app.state.context = ctx
         if settings.seed_demo:
             seed_demo(ctx)
+        _open_first_run_setup(ctx)
+        # The inference worker owns the model; start() returns once it is loaded or known absent.
+        worker = build_worker(settings, ctx.extras.get("segmenter"))
+        ctx.extras["inference"] = worker
+        await run_in_threadpool(worker.start)
+        # Jobs start after the worker, so a resumed job finds the model ready.
         ctx.jobs.start()
+        if settings.warm_numba_at_startup:
+            warm_umap_in_background()  # numba's compile never lands on a user's job
         try:
             yield
         finally:
+            worker.stop()
+            ctx.extras["live"].close()
             ctx.jobs.stop()
             ctx.db.dispose()
 
@@ -65,6 +121,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
         title="lassolabel",
         summary="Label image segmentation data fast: SAM clicks, UMAP lasso, batch labels.",
         lifespan=lifespan,
+        # Every route passes the one access check (app/auth/guard.py) before anything else.
+        dependencies=[Depends(authorize)],
     )
     install_error_handlers(app)
     if settings.cors_origins:
@@ -74,7 +132,13 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
             allow_methods=["GET", "POST", "PATCH", "DELETE"],
             allow_headers=["Content-Type", "Authorization", "X-CSRF-Token"],
         )
-    for module in (health, projects, labels, images, jobs, maps):
+    # Outermost: unknown Host headers (DNS rebinding) never reach the app.
+    app.add_middleware(
+        HostGuard, allowed=allowed_hosts(settings), origins=frozenset(settings.cors_origins)
+    )
+    for module in (health, projects, labels, images, inference, jobs, maps, exchange):
+        app.include_router(module.router)
+    for module in (auth, users, history, live):
         app.include_router(module.router)
     mount_frontend(app)
     return app

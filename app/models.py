@@ -259,3 +259,91 @@ class JobItem(Base):
     ok: Mapped[bool] = mapped_column(Boolean)
     error: Mapped[str | None] = mapped_column(Text)
     finished_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class GroundTruthSegment(Base):
+    """An imported reference mask, kept apart from the working segments (for evaluation).
+
+    The category is stored by name: ground truth may name classes the project does not have.
+    """
+
+    __tablename__ = "ground_truth_segments"
+    __table_args__ = (Index("ix_ground_truth_segments_project_image", "project_id", "image_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    image_id: Mapped[int] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"))
+    category: Mapped[str] = mapped_column(String(100))
+    # COCO RLE in the canonical frame, as in Segment.
+    rle_counts: Mapped[str] = mapped_column(Text)
+    height: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int] = mapped_column(Integer)
+    bbox_x: Mapped[float] = mapped_column(Float)
+    bbox_y: Mapped[float] = mapped_column(Float)
+    bbox_w: Mapped[float] = mapped_column(Float)
+    bbox_h: Mapped[float] = mapped_column(Float)
+    area: Mapped[int] = mapped_column(Integer)
+    # COCO crowd region: ignored (neither matched nor missed) by instance matching.
+    iscrowd: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    @property
+    def rle(self) -> dict[str, Any]:
+        return {"size": [self.height, self.width], "counts": self.rle_counts}
+
+
+class TokenKind(enum.StrEnum):
+    session = "session"  # browser login, sent as an HttpOnly cookie
+    api = "api"  # long-lived, for scripts, sent as `Authorization: Bearer`
+    invite = "invite"  # one-time: lets an invited user choose a password
+
+
+class AuthToken(Base):
+    """A bearer secret; only its SHA-256 is stored (the secret is shown once, at creation)."""
+
+    __tablename__ = "auth_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[TokenKind] = mapped_column(_enum(TokenKind, "token_kind"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class AuditBatch(Base):
+    """One label change (a single label, a batch assign or an undo), written in the same
+    transaction as the change itself; its rows in `audit_changes` say what changed."""
+
+    __tablename__ = "audit_batches"
+    __table_args__ = (Index("ix_audit_batches_project_id_id", "project_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Kept as text so the history still names the author after the account is deleted.
+    username: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    undo_of: Mapped[int | None] = mapped_column(ForeignKey("audit_batches.id", ondelete="SET NULL"))
+    undone_by: Mapped[int | None] = mapped_column(
+        ForeignKey("audit_batches.id", ondelete="SET NULL")
+    )
+    segment_count: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class AuditChange(Base):
+    """One segment's label change within a batch. No foreign key to segments: the history of
+    a deleted segment stays readable."""
+
+    __tablename__ = "audit_changes"
+
+    batch_id: Mapped[int] = mapped_column(
+        ForeignKey("audit_batches.id", ondelete="CASCADE"), primary_key=True
+    )
+    segment_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    old_label_id: Mapped[int | None] = mapped_column(Integer)
+    new_label_id: Mapped[int | None] = mapped_column(Integer)
+    # The segment's version right after this change: undo refuses unless it is still current.
+    new_version: Mapped[int] = mapped_column(Integer)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +14,15 @@ from PIL import Image as PILImage
 from app.config import Settings
 from app.main import create_app
 
+# Every app a test starts (in-process or a server subprocess, which inherits the environment)
+# would otherwise spend a minute of CPU compiling UMAP's kernels in the background.
+os.environ.setdefault("LASSOLABEL_WARM_NUMBA_AT_STARTUP", "false")
+
+# Tests run in single-user mode on loopback unless they ask for accounts (tests/team does):
+# this covers Settings built directly in a test and `lassolabel serve` subprocesses too.
+os.environ["LASSOLABEL_AUTH"] = "none"
+os.environ["LASSOLABEL_ALLOWED_HOSTS"] = '["testserver"]'
+
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
@@ -20,6 +30,8 @@ def settings(tmp_path: Path) -> Settings:
         data_dir=tmp_path / "data",
         seed_demo=False,
         import_roots=[],
+        auth="none",
+        allowed_hosts=["testserver"],
         _env_file=None,  # type: ignore[call-arg]
     )
 

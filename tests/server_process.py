@@ -28,11 +28,17 @@ class ServerProcess:
         self.data_dir = data_dir
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, "LASSOLABEL_DATA_DIR": str(data_dir), **(env or {})}
+        # Single-user mode unless the caller asks for LASSOLABEL_AUTH=required.
+        self.env = {
+            **os.environ,
+            "LASSOLABEL_AUTH": "none",
+            "LASSOLABEL_DATA_DIR": str(data_dir),
+            **(env or {}),
+        }
         self.log_path = log or data_dir.parent / f"server-{self.port}.log"
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 60) -> ServerProcess:
+    def start(self, timeout: float = 240) -> ServerProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()/kill()
         self.process = subprocess.Popen(

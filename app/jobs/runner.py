@@ -12,9 +12,11 @@ import logging
 import queue
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -87,12 +89,21 @@ class JobContext:
 Handler = Callable[[JobContext], None]
 
 
+@dataclass(frozen=True)
+class JobKind:
+    """A registered kind of job: what runs it and the pydantic model its params must fit."""
+
+    run: Handler
+    params: type[BaseModel] | None = None
+
+
 class JobRunner:
     """Runs queued jobs on worker threads, one job per thread at a time."""
 
     def __init__(self, db: Database, handlers: dict[str, Handler], *, threads: int = 1) -> None:
         self.db = db
         self.handlers = dict(handlers)
+        self.param_models: dict[str, type[BaseModel]] = {}
         self.stopping = threading.Event()
         self._queue: queue.Queue[int | None] = queue.Queue()
         self._threads = [
@@ -124,6 +135,12 @@ class JobRunner:
             if thread.is_alive():
                 thread.join(timeout)
 
+    def register(self, kinds: dict[str, JobKind]) -> None:
+        for name, kind in kinds.items():
+            self.handlers[name] = kind.run
+            if kind.params is not None:
+                self.param_models[name] = kind.params
+
     # public operations
     def create(
         self, *, project_id: int, kind: str, params: dict[str, Any], created_by: int | None = None
@@ -133,6 +150,7 @@ class JobRunner:
             raise Invalid(
                 f"unknown job kind {kind!r}; known kinds: {known}", code="unknown_job_kind"
             )
+        params = self._validated(kind, params)
         with self.db.write() as session:
             job = Job(project_id=project_id, kind=kind, params=params, created_by=created_by)
             session.add(job)
@@ -140,6 +158,18 @@ class JobRunner:
         self._queue.put(job.id)
         self.notify()
         return job
+
+    def _validated(self, kind: str, params: dict[str, Any]) -> dict[str, Any]:
+        model = self.param_models.get(kind)
+        if model is None:
+            return params
+        try:
+            return model.model_validate(params).model_dump(mode="json", exclude_unset=True)
+        except ValidationError as exc:
+            detail = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
+            first = detail[0]
+            where = ".".join(str(p) for p in first["loc"]) or "params"
+            raise Invalid(f"{kind} params: {where}: {first['msg']}", detail=detail) from None
 
     def cancel(self, job_id: int) -> Job:
         """Request cancellation; a queued job is cancelled at once, a running one at its next check."""

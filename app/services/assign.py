@@ -1,19 +1,28 @@
-"""Batch label assignment: all or nothing, version-checked, in one write transaction."""
+"""Batch label assignment: all or nothing, version-checked, audited, in one write transaction."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, Invalid, NotFound
+from app.history.audit import Change, record_batch
 from app.models import Segment
 from app.services.labels import get_label
 
 # SQLite allows 32766 bound variables per statement; stay well below.
 _CHUNK = 10_000
+
+
+@dataclass(frozen=True)
+class Assignment:
+    count: int
+    batch_id: int  # the audit batch (undo it with the history API)
+    versions: dict[int, int]  # segment id -> its new version
 
 
 def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
@@ -29,8 +38,9 @@ def assign_labels(
     label_id: int | None,
     expected_versions: dict[int, int] | None = None,
     user_id: int | None = None,
-) -> int:
-    """Set `label_id` (None clears) on every segment; returns how many were assigned.
+    username: str = "local",
+) -> Assignment:
+    """Set `label_id` (None clears) on every segment and log it as one audit batch.
 
     Every id must belong to the project (else NotFound, nothing written). When
     `expected_versions` is given, a segment changed since the client read it makes the whole
@@ -41,10 +51,32 @@ def assign_labels(
         raise Invalid("segment_ids must not be empty")
     if label_id is not None:
         get_label(session, project_id, label_id)
-    _check_all_in_project(session, project_id, ids)
+    current = current_versions(session, project_id, ids)
+    if len(current) != len(ids):
+        missing = [i for i in ids if i not in current]
+        raise NotFound(
+            f"{len(missing)} segment(s) not found in project {project_id}",
+            detail={"missing": missing[:100]},
+        )
     if expected_versions:
-        checked = sorted(set(expected_versions) & set(ids))
-        _check_versions(_current_versions(session, project_id, checked), expected_versions)
+        _check_versions(current, expected_versions)
+    write_labels(session, ids, label_id, user_id)
+    changes = [Change(sid, current[sid][1], label_id, current[sid][0] + 1) for sid in ids]
+    batch_id = record_batch(
+        session,
+        project_id=project_id,
+        user_id=user_id,
+        username=username,
+        kind="assign",
+        changes=changes,
+    )
+    return Assignment(len(ids), batch_id, {c.segment_id: c.new_version for c in changes})
+
+
+def write_labels(
+    session: Session, ids: Sequence[int], label_id: int | None, user_id: int | None
+) -> None:
+    """Set the label and bump the version of every id (no checks: callers check first)."""
     now = datetime.now(UTC)
     for chunk in _chunks(ids):
         session.execute(
@@ -58,31 +90,12 @@ def assign_labels(
             )
             .execution_options(synchronize_session=False)
         )
-    return len(ids)
 
 
-def _check_all_in_project(session: Session, project_id: int, ids: list[int]) -> None:
-    """Counting is cheap; the missing ids are looked up only when the count is short."""
-    in_project = select(Segment.id).where(Segment.project_id == project_id)
-    found = sum(
-        session.scalar(
-            select(func.count()).select_from(in_project.where(Segment.id.in_(chunk)).subquery())
-        )
-        or 0
-        for chunk in _chunks(ids)
-    )
-    if found != len(ids):
-        present = _current_versions(session, project_id, ids)
-        missing = [i for i in ids if i not in present]
-        raise NotFound(
-            f"{len(missing)} segment(s) not found in project {project_id}",
-            detail={"missing": missing[:100]},
-        )
-
-
-def _current_versions(
-    session: Session, project_id: int, ids: list[int]
+def current_versions(
+    session: Session, project_id: int, ids: Sequence[int]
 ) -> dict[int, tuple[int, int | None]]:
+    """Segment id -> (version, label id) for the ids that exist in the project."""
     found: dict[int, tuple[int, int | None]] = {}
     for chunk in _chunks(ids):
         query = select(Segment.id, Segment.version, Segment.label_class_id).where(

@@ -77,7 +77,7 @@ def test_assign_is_all_or_nothing(client: TestClient, mapped: dict) -> None:
         f"/api/projects/{pid}/assign",
         json={"segment_ids": ids[3:] + ids[3:], "label_id": cat["id"]},
     )
-    assert done.json() == {"count": 3}
+    assert done.json()["count"] == 3
     assert client.get(f"/api/projects/{pid}").json()["labelled_count"] == 3
 
     other = client.post("/api/projects", json={"name": "other"}).json()
@@ -111,7 +111,7 @@ def test_assign_is_all_or_nothing(client: TestClient, mapped: dict) -> None:
     cleared = client.post(
         f"/api/projects/{pid}/assign", json={"segment_ids": ids[3:], "label_id": None}
     )
-    assert cleared.json() == {"count": 3}
+    assert cleared.json()["count"] == 3
     assert client.get(f"/api/projects/{pid}").json()["labelled_count"] == 0
 
 

@@ -4,10 +4,11 @@ from typing import Literal
 
 from fastapi import APIRouter, Response
 
-from app.deps import ContextDep, ProjectDep
+from app.deps import ContextDep, LiveDep, PrincipalDep, ProjectDep
 from app.maps.service import build_map
 from app.maps.wire import encode_map
-from app.schemas.maps import AssignRequest, AssignResult, MapJson, MapPoint
+from app.schemas.history import AssignReceipt
+from app.schemas.maps import AssignRequest, MapJson, MapPoint
 from app.services.assign import assign_labels
 
 router = APIRouter(tags=["map"])
@@ -43,15 +44,26 @@ def get_map(
     )
 
 
-@router.post("/api/projects/{project_id}/assign", response_model=AssignResult)
-def assign(ctx: ContextDep, project: ProjectDep, body: AssignRequest) -> AssignResult:
-    """Give one label (or none) to every listed segment: all or nothing."""
+@router.post("/api/projects/{project_id}/assign", response_model=AssignReceipt)
+def assign(
+    ctx: ContextDep,
+    live: LiveDep,
+    project: ProjectDep,
+    principal: PrincipalDep,
+    body: AssignRequest,
+) -> AssignReceipt:
+    """Give one label (or none) to every listed segment: all or nothing, logged as one audit
+    batch in the same transaction. With `expected_versions`, a segment someone else changed
+    meanwhile fails the whole batch with 409 `stale_version` naming what changed."""
     with ctx.db.write() as session:
-        count = assign_labels(
+        done = assign_labels(
             session=session,
             project_id=project.id,
             segment_ids=body.segment_ids,
             label_id=body.label_id,
             expected_versions=body.expected_versions,
+            user_id=principal.user_id,
+            username=principal.username,
         )
-    return AssignResult(count=count)
+    live.notify()
+    return AssignReceipt(count=done.count, batch_id=done.batch_id, versions=done.versions)

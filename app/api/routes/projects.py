@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from app.deps import ContextDep, ProjectDep
+from app.auth.accounts import member_project_ids
+from app.deps import ContextDep, PrincipalDep, ProjectDep
 from app.schemas.projects import ProjectCreate, ProjectList, ProjectRead, ProjectUpdate
 from app.services import projects as service
 from app.services.images import remove_unused_files
@@ -16,9 +17,14 @@ def _read(session, projects) -> list[ProjectRead]:  # type: ignore[no-untyped-de
 
 
 @router.get("", response_model=ProjectList)
-def list_projects(ctx: ContextDep) -> ProjectList:
+def list_projects(ctx: ContextDep, principal: PrincipalDep) -> ProjectList:
+    """Admins see every project; everyone else the projects they are members of."""
     with ctx.db.read() as session:
-        items = _read(session, service.list_projects(session))
+        found = service.list_projects(session)
+        if not principal.is_admin and principal.user_id is not None:
+            visible = member_project_ids(session, principal.user_id)
+            found = [p for p in found if p.id in visible]
+        items = _read(session, found)
     return ProjectList(items=items, total=len(items))
 
 

@@ -1,33 +1,37 @@
-import { api, el } from "./api.js";
+// Projects page: list with progress, create.
+import { api } from "./api.js";
+import { el, guarded, meter } from "./dom.js";
+import { installKeyboard } from "./keyboard.js";
 
 const tbody = document.getElementById("projects");
 const form = document.getElementById("create-project");
-const errorBox = document.getElementById("create-error");
 
-async function refresh() {
-  const { items } = await api("/api/projects");
-  tbody.replaceChildren(
-    ...items.map((p) =>
-      el("tr", {},
-        el("td", {}, el("a", { href: `/projects/${p.id}`, text: p.name })),
-        el("td", { text: String(p.image_count) }),
-        el("td", { text: String(p.segment_count) }),
-        el("td", { text: String(p.labelled_count) }),
-      ),
-    ),
+function row(p) {
+  return el("tr", { "data-project-id": p.id },
+    el("td", {}, el("a", { href: `/projects/${p.id}`, text: p.name })),
+    el("td", { text: String(p.image_count) }),
+    el("td", { text: String(p.segment_count) }),
+    el("td", {}, meter(p.labelled_count, p.segment_count)),
+    el("td", {},
+      el("a", { href: `/projects/${p.id}/annotate`, text: "annotate" }), " · ",
+      el("a", { href: `/projects/${p.id}/map`, text: "map" })),
   );
 }
 
-form.addEventListener("submit", async (event) => {
+async function refresh() {
+  const { items } = await api("/api/projects");
+  tbody.replaceChildren(...items.map(row));
+}
+
+form.addEventListener("submit", (event) => {
   event.preventDefault();
-  errorBox.textContent = "";
-  try {
-    await api("/api/projects", { method: "POST", json: { name: form.name.value } });
+  guarded(document.getElementById("create-error"), async () => {
+    const project = await api("/api/projects", { method: "POST", json: { name: form.name.value } });
     form.reset();
     await refresh();
-  } catch (err) {
-    errorBox.textContent = err.message;
-  }
+    tbody.querySelector(`[data-project-id="${project.id}"] a`)?.focus();
+  });
 });
 
-refresh().catch((err) => (errorBox.textContent = err.message));
+installKeyboard();
+guarded(document.getElementById("list-error"), refresh);

@@ -1,0 +1,55 @@
+"""The audit log of label changes, and undo."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from sqlalchemy import select
+
+from app.auth.guard import PrincipalDep
+from app.deps import ContextDep, IdPath, LiveDep, ProjectDep
+from app.history.audit import batch_changes
+from app.history.undo import get_batch, undo_batch
+from app.models import AuditBatch
+from app.schemas.history import BatchDetail, BatchList, BatchRead, ChangeRead, UndoResult
+
+router = APIRouter(prefix="/api/projects/{project_id}/history", tags=["history"])
+
+
+@router.get("", response_model=BatchList)
+def list_history(
+    ctx: ContextDep,
+    project: ProjectDep,
+    before: Annotated[int | None, Query(ge=1)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> BatchList:
+    """Newest first; page with ?before=<the last id you got>."""
+    query = select(AuditBatch).where(AuditBatch.project_id == project.id)
+    if before is not None:
+        query = query.where(AuditBatch.id < before)
+    with ctx.db.read() as session:
+        rows = session.scalars(query.order_by(AuditBatch.id.desc()).limit(limit))
+        return BatchList(items=[BatchRead.model_validate(row) for row in rows])
+
+
+@router.get("/{batch_id}", response_model=BatchDetail)
+def get_history_batch(ctx: ContextDep, project: ProjectDep, batch_id: IdPath) -> BatchDetail:
+    """One batch with every segment's label before and after."""
+    with ctx.db.read() as session:
+        batch = BatchRead.model_validate(get_batch(session, project.id, batch_id))
+        changes = [ChangeRead(**vars(c)) for c in batch_changes(session, batch_id)]
+    return BatchDetail(**batch.model_dump(), changes=changes)
+
+
+@router.post("/{batch_id}/undo", response_model=UndoResult)
+def undo(
+    ctx: ContextDep, live: LiveDep, project: ProjectDep, batch_id: IdPath, principal: PrincipalDep
+) -> UndoResult:
+    """Put back the labels a batch replaced (its author or an admin). Refused with 409 when any
+    of its segments changed since: undo never overwrites someone else's later work."""
+    with ctx.db.write() as session:
+        undo_id = undo_batch(session, project_id=project.id, batch_id=batch_id, principal=principal)
+        count = get_batch(session, project.id, undo_id).segment_count
+    live.notify()
+    return UndoResult(batch_id=undo_id, count=count)

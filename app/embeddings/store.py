@@ -1,0 +1,197 @@
+"""VectorStore: one project's vectors for one embedder, as a file-backed float16 matrix.
+
+Layout in `path_dir`:
+  manifest.json        {"file": "vectors-000001.bin", "rows": n, "dim": d}: the only truth
+  vectors-NNNNNN.bin   append-only records (int64 id, float16[dim]); later records win
+A negative id -(id + 1) is a tombstone (removal). An append writes records after the committed
+rows, fsyncs, then replaces the manifest atomically: a crash leaves at worst a torn tail past
+`rows`, which readers ignore and the next writer truncates. rebuild() writes a new numbered
+file and swaps the manifest to it, so open readers keep their snapshot (POSIX unlink semantics).
+One writer (process) at a time; any number of readers, each seeing its last refresh().
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+
+MANIFEST = "manifest.json"
+# Compact when more than half the records are dead and there are at least this many.
+COMPACT_MIN_DEAD = 4096
+
+
+class VectorStore:
+    """Segment-id -> float16[dim] vectors. ids are int64 >= 0."""
+
+    def __init__(self, path_dir: Path, dim: int, *, readonly: bool = False) -> None:
+        self.path_dir = Path(path_dir)
+        self.dim = dim
+        self.readonly = readonly
+        self._record = np.dtype([("id", "<i8"), ("vector", "<f2", (dim,))])
+        self._lock = threading.RLock()
+        if not readonly:
+            self.path_dir.mkdir(parents=True, exist_ok=True)
+            if not (self.path_dir / MANIFEST).exists():
+                self._write_manifest("vectors-000001.bin", 0)
+        self.refresh()
+        if not readonly:
+            self._recover()
+
+    # reading -----------------------------------------------------------------
+    def refresh(self) -> None:
+        """Re-read the manifest and map the committed records (readers call this to catch up)."""
+        for attempt in range(3):
+            manifest = json.loads((self.path_dir / MANIFEST).read_text())
+            if manifest["dim"] != self.dim:
+                raise ValueError(
+                    f"{self.path_dir} holds {manifest['dim']}-d vectors, not {self.dim}"
+                )
+            try:
+                records = self._map(manifest["file"], int(manifest["rows"]))
+                break
+            except FileNotFoundError:  # a rebuild swapped files between our two reads
+                if attempt == 2:
+                    raise
+        with self._lock:
+            self._file, self._rows = manifest["file"], int(manifest["rows"])
+            self._records = records
+            self._index_ids, self._index_rows = _live_index(records["id"])
+
+    def __len__(self) -> int:
+        return len(self._index_ids)
+
+    def ids(self) -> np.ndarray:
+        """Sorted int64 ids of all stored vectors."""
+        return self._index_ids.copy()
+
+    def contains(self, ids: np.ndarray) -> np.ndarray:
+        """bool per id: is a vector stored for it."""
+        return self._positions(np.asarray(ids, np.int64))[1]
+
+    def get(self, ids: np.ndarray) -> np.ndarray:
+        """(len(ids), dim) float16 in the order of ids; KeyError if any is missing."""
+        ids = np.asarray(ids, np.int64)
+        with self._lock:
+            rows, found = self._positions(ids)
+            if not found.all():
+                raise KeyError(f"no vectors for ids {ids[~found][:10].tolist()}")
+            return np.array(self._records["vector"][rows])
+
+    def all(self) -> tuple[np.ndarray, np.ndarray]:
+        """(ids (N,) int64 sorted, vectors (N, dim) float16) of everything stored."""
+        with self._lock:
+            return self._index_ids.copy(), np.array(self._records["vector"][self._index_rows])
+
+    # writing -----------------------------------------------------------------
+    def append(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        """Store (N,) ids with (N, dim) vectors (cast to float16), replacing existing ids."""
+        ids = np.asarray(ids, np.int64)
+        vectors = np.asarray(vectors)
+        if vectors.shape != (len(ids), self.dim) or (ids < 0).any():
+            raise ValueError(
+                f"need ids >= 0 and ({len(ids)}, {self.dim}) vectors, got {vectors.shape}"
+            )
+        self._write_records(ids, vectors)
+
+    def remove(self, ids: np.ndarray) -> None:
+        """Forget the vectors of these ids (missing ids are ignored)."""
+        ids = np.asarray(ids, np.int64)
+        ids = ids[self.contains(ids)]
+        if ids.size:
+            self._write_records(-(ids + 1), np.zeros((len(ids), self.dim), np.float16))
+
+    def rebuild(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        """Replace the whole content: write a new file, then swap the manifest to it."""
+        ids, vectors = np.asarray(ids, np.int64), np.asarray(vectors)
+        if vectors.shape != (len(ids), self.dim) or (ids < 0).any():
+            raise ValueError(
+                f"need ids >= 0 and ({len(ids)}, {self.dim}) vectors, got {vectors.shape}"
+            )
+        keep = np.unique(ids[::-1], return_index=True)[1]
+        records = self._records_of(ids[::-1][keep], vectors[::-1][keep])
+        with self._lock:
+            self._check_writable()
+            old, number = self._file, int(self._file[8:14]) + 1
+            new = f"vectors-{number:06d}.bin"
+            with open(self.path_dir / new, "wb") as f:
+                f.write(records.tobytes())
+                f.flush()
+                os.fsync(f.fileno())
+            self._write_manifest(new, len(records))
+            (self.path_dir / old).unlink(missing_ok=True)
+            self.refresh()
+
+    def compact(self) -> None:
+        """Drop replaced and removed records (rebuild with the live content)."""
+        self.rebuild(*self.all())
+
+    # internals ---------------------------------------------------------------
+    def _write_records(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        records = self._records_of(ids, vectors)
+        with self._lock:
+            self._check_writable()
+            with open(self.path_dir / self._file, "r+b") as f:
+                f.seek(self._rows * self._record.itemsize)
+                f.write(records.tobytes())
+                f.flush()
+                os.fsync(f.fileno())
+            self._write_manifest(self._file, self._rows + len(records))
+            self.refresh()
+            dead = self._rows - len(self)
+            if dead >= COMPACT_MIN_DEAD and dead > len(self):
+                self.compact()
+
+    def _records_of(self, ids: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+        records = np.empty(len(ids), self._record)
+        records["id"] = ids
+        records["vector"] = vectors
+        return records
+
+    def _recover(self) -> None:
+        """Cut a torn tail (bytes past the committed rows) and files no manifest points to."""
+        data = self.path_dir / self._file
+        data.touch()
+        committed = self._rows * self._record.itemsize
+        if data.stat().st_size != committed:
+            os.truncate(data, committed)
+        for stray in self.path_dir.glob("vectors-*.bin"):
+            if stray.name != self._file:
+                stray.unlink()
+        for tmp in self.path_dir.glob(f".{MANIFEST}.*"):
+            tmp.unlink()
+
+    def _map(self, file: str, rows: int) -> np.ndarray:
+        if rows == 0:
+            return np.zeros(0, self._record)
+        return np.memmap(self.path_dir / file, self._record, mode="r", shape=(rows,))
+
+    def _positions(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        at = np.minimum(np.searchsorted(self._index_ids, ids), max(len(self._index_ids) - 1, 0))
+        if len(self._index_ids) == 0:
+            return at, np.zeros(len(ids), bool)
+        return self._index_rows[at], self._index_ids[at] == ids
+
+    def _write_manifest(self, file: str, rows: int) -> None:
+        tmp = self.path_dir / f".{MANIFEST}.{os.getpid()}"
+        tmp.write_text(json.dumps({"file": file, "rows": rows, "dim": self.dim}))
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, self.path_dir / MANIFEST)
+
+    def _check_writable(self) -> None:
+        if self.readonly:
+            raise PermissionError(f"{self.path_dir} was opened read-only")
+
+
+def _live_index(record_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted live ids, row of each id's latest record) from the (R,) record id column."""
+    keys = np.where(record_ids < 0, -record_ids - 1, record_ids)
+    newest_first = keys[::-1]
+    unique, first = np.unique(newest_first, return_index=True)
+    rows = len(keys) - 1 - first
+    live = record_ids[rows] >= 0
+    return unique[live].astype(np.int64), rows[live]

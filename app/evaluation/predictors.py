@@ -1,0 +1,79 @@
+"""What a simulated annotator talks to: a Predictor (prompt in, best mask out).
+
+Two implementations: HttpPredictor goes through the app's real `POST /api/images/{id}/predict`
+(worker, cache, decoder, JSON, RLE); SegmenterPredictor calls a Segmenter directly (for
+benchmarks of a backend without the server). Points are Nx2 (X, Y) canonical pixels,
+labels 1 positive / 0 negative, box XYXY.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from app.inference.base import Prompt, Segmenter
+from app.masks import decode_rle
+
+
+@dataclass(frozen=True)
+class Prediction:
+    mask: np.ndarray  # HxW bool
+    score: float
+    handle: Any  # what to send back as mask_input to refine this mask
+
+
+class Predictor(Protocol):
+    def __call__(
+        self,
+        points: np.ndarray,
+        labels: np.ndarray,
+        *,
+        box: np.ndarray | None = None,
+        mask_input: Any = None,
+        multimask: bool = False,
+    ) -> Prediction: ...
+
+
+class SegmenterPredictor:
+    """Encodes `image` (HxWx3 uint8) once, then answers prompts with `segmenter.predict`."""
+
+    def __init__(self, segmenter: Segmenter, image: np.ndarray) -> None:
+        self.segmenter = segmenter
+        self.state = segmenter.prepare([image])[0]
+
+    def __call__(self, points, labels, *, box=None, mask_input=None, multimask=False) -> Prediction:
+        prompt = Prompt(
+            points=np.asarray(points, np.float32).reshape(-1, 2),
+            point_labels=np.asarray(labels, np.int32).reshape(-1),
+            box=None if box is None else np.asarray(box, np.float32),
+            mask_input=mask_input,
+            multimask=multimask,
+        )
+        best = max(self.segmenter.predict(self.state, prompt), key=lambda m: m.score)
+        return Prediction(best.mask, best.score, best.low_res_logits[None])
+
+
+class HttpPredictor:
+    """Posts prompts for one image to `/api/images/{image_id}/predict` with an httpx-style
+    client (a TestClient in process, or httpx.Client(base_url=...) against a server)."""
+
+    def __init__(self, client: Any, image_id: int) -> None:
+        self.client = client
+        self.url = f"/api/images/{image_id}/predict"
+
+    def __call__(self, points, labels, *, box=None, mask_input=None, multimask=False) -> Prediction:
+        body = {
+            "points": np.asarray(points, float).reshape(-1, 2).tolist(),
+            "point_labels": np.asarray(labels, int).reshape(-1).tolist(),
+            "box": None if box is None else np.asarray(box, float).tolist(),
+            "mask_input": mask_input,
+            "multimask": multimask,
+        }
+        response = self.client.post(self.url, json=body)
+        if response.status_code != 200:
+            raise RuntimeError(f"predict failed ({response.status_code}): {response.text[:300]}")
+        answer = response.json()
+        best = max(answer["masks"], key=lambda m: m["score"])
+        return Prediction(decode_rle(best["rle"]), float(best["score"]), answer.get("mask_input"))

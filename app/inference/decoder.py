@@ -1,0 +1,167 @@
+"""The per-click half of SAM (prompt encoder + mask decoder), run by onnxruntime or torch.
+
+Both runners take model-frame inputs (ONNX-demo convention of segment-anything) and return
+all four mask tokens at low resolution; choosing tokens and upscaling is the caller's job,
+so only the masks actually returned are ever upscaled.
+
+Inputs: features 1x256x64x64 float32; coords 1xNx2 float32 (X, Y) in the 1024 model frame,
+box corners appended with labels 2/3, or a padding point (label -1) when there is no box;
+labels 1xN float32; mask_input 1x1x256x256 float32; has_mask 1 float32 (0 or 1).
+Outputs: low_res 4x256x256 float32 logits and scores 4 float32 (token 0 = single mask).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import torch
+from segment_anything.modeling import Sam
+from segment_anything.utils.onnx import SamOnnxModel
+
+from app.inference.fast_attention import folded_decoder
+
+log = logging.getLogger(__name__)
+
+_INPUTS = ["image_embeddings", "point_coords", "point_labels", "mask_input", "has_mask_input"]
+_OUTPUTS = ["low_res_masks", "iou_predictions"]
+# Names the exported graph's form; part of the cached .onnx file name.
+DECODER_GRAPH = "lowres-folded-v1"
+
+
+class DecoderRunner(Protocol):
+    name: str
+
+    def __call__(
+        self,
+        features: np.ndarray,
+        coords: np.ndarray,
+        labels: np.ndarray,
+        mask_input: np.ndarray,
+        has_mask: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+class LowResDecoder(torch.nn.Module):
+    """SamOnnxModel's traceable prompt embedding + SAM's mask decoder, without upscaling.
+
+    folded: use the algebraically equal, cheaper cross-attention (fast_attention.py).
+    """
+
+    def __init__(self, sam: Sam, *, folded: bool = False) -> None:
+        super().__init__()
+        self.onnx_model = SamOnnxModel(sam, return_single_mask=False)
+        self.sam = sam
+        self.mask_decoder = folded_decoder(sam.mask_decoder) if folded else sam.mask_decoder
+
+    @torch.no_grad()
+    def forward(
+        self,
+        image_embeddings: torch.Tensor,
+        point_coords: torch.Tensor,
+        point_labels: torch.Tensor,
+        mask_input: torch.Tensor,
+        has_mask_input: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        sparse = self.onnx_model._embed_points(point_coords, point_labels)
+        dense = self.onnx_model._embed_masks(mask_input, has_mask_input)
+        masks, scores = self.mask_decoder.predict_masks(
+            image_embeddings=image_embeddings,
+            image_pe=self.sam.prompt_encoder.get_dense_pe(),
+            sparse_prompt_embeddings=sparse,
+            dense_prompt_embeddings=dense,
+        )
+        return masks[0], scores[0]
+
+
+class TorchDecoder:
+    """Eager PyTorch runner (any device); the reference the ONNX runner is checked against."""
+
+    name = "torch"
+
+    def __init__(self, sam: Sam) -> None:
+        self.module = LowResDecoder(sam)
+        self.device = sam.device
+
+    def __call__(self, features, coords, labels, mask_input, has_mask):  # type: ignore[no-untyped-def]
+        args = [
+            torch.from_numpy(a).to(self.device)
+            for a in (features, coords, labels, mask_input, has_mask)
+        ]
+        with torch.inference_mode():
+            masks, scores = self.module(*args)
+        return masks.float().cpu().numpy(), scores.float().cpu().numpy()
+
+
+class OnnxDecoder:
+    """onnxruntime (CPU) runner over the exported LowResDecoder graph."""
+
+    name = "onnx"
+
+    def __init__(self, onnx_path: Path, threads: int) -> None:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.session = ort.InferenceSession(
+            str(onnx_path), options, providers=["CPUExecutionProvider"]
+        )
+
+    def __call__(self, features, coords, labels, mask_input, has_mask):  # type: ignore[no-untyped-def]
+        feed = dict(zip(_INPUTS, (features, coords, labels, mask_input, has_mask), strict=True))
+        masks, scores = self.session.run(_OUTPUTS, feed)
+        return masks, scores
+
+
+def export_decoder(sam: Sam, path: Path) -> Path:
+    """Export LowResDecoder to ONNX at path (atomically; reused when it already exists)."""
+    if path.is_file():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    grid = sam.prompt_encoder.image_embedding_size
+    dim = sam.prompt_encoder.embed_dim
+    example = (
+        torch.zeros(1, dim, *grid),
+        torch.zeros(1, 2, 2),
+        torch.tensor([[1.0, -1.0]]),
+        torch.zeros(1, 1, 4 * grid[0], 4 * grid[1]),
+        torch.zeros(1),
+    )
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    # The tracer warns about python-int shape arithmetic in segment-anything; it is static here.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _export(sam, example, tmp)
+    os.replace(tmp, path)
+    return path
+
+
+def _export(sam: Sam, example: tuple[torch.Tensor, ...], tmp: Path) -> None:
+    torch.onnx.export(
+        LowResDecoder(sam, folded=True).cpu(),
+        example,
+        str(tmp),
+        input_names=_INPUTS,
+        output_names=_OUTPUTS,
+        dynamic_axes={"point_coords": {1: "num_points"}, "point_labels": {1: "num_points"}},
+        opset_version=17,
+        do_constant_folding=True,
+        dynamo=False,
+    )
+
+
+def make_decoder(sam: Sam, onnx_path: Path | None, threads: int) -> DecoderRunner:
+    """ONNX runner on CPU when onnx_path is given and export works, else eager torch."""
+    if onnx_path is None or sam.device.type != "cpu":
+        return TorchDecoder(sam)
+    try:
+        return OnnxDecoder(export_decoder(sam, onnx_path), threads)
+    except Exception:  # noqa: BLE001 - any export/runtime failure falls back to eager
+        log.exception("ONNX decoder unavailable; falling back to the PyTorch decoder")
+        return TorchDecoder(sam)

@@ -1,0 +1,96 @@
+"""The embed job: one vector per segment, in the project's vector store.
+
+Images are the items. Vectors are keyed by segment id, so re-running only fills the gaps,
+and a resumed job skips finished images. Embedding runs on the inference worker's thread at
+background priority when a worker is up, so clicks never wait for more than one image.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sqlalchemy import select, update
+
+from app.context import AppContext
+from app.embeddings.base import Embedder
+from app.embeddings.sam_pool import SamPoolEmbedder
+from app.inference.queue import Priority
+from app.jobs.runner import JobContext
+from app.masks import decode_rle
+from app.models import Image, Project, Segment
+from app.pipeline.params import EmbedParams
+from app.pipeline.segment import project_images
+from app.pipeline.vectors import Embedders, VectorStores
+from app.pipeline.worker import image_loader, require_worker
+
+
+def run_embed_job(job: JobContext, app: AppContext) -> None:
+    params = EmbedParams.model_validate(job.params)
+    name = params.embedder or _project_embedder(app, job.project_id)
+    embedder = _embedders(app).get(name)
+    if embedder.name != _project_embedder(app, job.project_id):
+        _set_project_embedder(app, job.project_id, embedder.name)
+    store = _stores(app).get(job.project_id, embedder.name, embedder.dim)
+    images = project_images(app, job.project_id, None)
+    job.set_total(len(images))
+    for image in images:
+        key = f"image:{image.id}"
+        job.check()
+        if key in job.finished_keys:
+            continue
+        try:
+            ids, vectors = _embed_image(app, embedder, image, store.contains)
+            if len(ids):
+                store.append(ids, vectors)
+        except Exception as exc:
+            job.complete_item(key, error=f"{type(exc).__name__}: {exc}")
+            continue
+        job.complete_item(key)
+
+
+def _embed_image(
+    app: AppContext, embedder: Embedder, image: Image, known
+) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
+    """(segment ids, vectors) for the image's segments that have no vector yet."""
+    with app.db.read() as session:
+        segments = list(
+            session.scalars(
+                select(Segment).where(Segment.image_id == image.id).order_by(Segment.id)
+            )
+        )
+    ids = np.array([s.id for s in segments], np.int64)
+    todo = [s for s, have in zip(segments, known(ids), strict=True) if not have] if len(ids) else []
+    if not todo:
+        return np.zeros(0, np.int64), np.zeros((0, embedder.dim), np.float32)
+    masks = [decode_rle(s.rle) for s in todo]
+    load = image_loader(app, image)
+    if isinstance(embedder, SamPoolEmbedder):
+        state = require_worker(app).prepare_blocking(image.sha256, load, Priority.BACKGROUND)
+        vectors = embedder.embed_prepared(state, masks)
+    else:
+        vectors = _on_worker(app, lambda: embedder.embed(load(), masks))
+    return np.array([s.id for s in todo], np.int64), vectors
+
+
+def _on_worker(app: AppContext, fn):  # type: ignore[no-untyped-def]
+    worker = app.extras.get("inference")
+    if worker is None or not worker.available:
+        return fn()
+    return worker.submit_call(lambda _segmenter: fn(), Priority.BACKGROUND).result()
+
+
+def _project_embedder(app: AppContext, project_id: int) -> str:
+    with app.db.read() as session:
+        return session.scalar(select(Project.embedder).where(Project.id == project_id)) or ""
+
+
+def _set_project_embedder(app: AppContext, project_id: int, name: str) -> None:
+    with app.db.write() as session:
+        session.execute(update(Project).where(Project.id == project_id).values(embedder=name))
+
+
+def _embedders(app: AppContext) -> Embedders:
+    return app.embedders
+
+
+def _stores(app: AppContext) -> VectorStores:
+    return app.vectors

@@ -1,0 +1,81 @@
+"""The project job: 2-D map positions for every embedded segment.
+
+The first run (or `refit`) fits the projector on all vectors; later runs place only the
+segments not on the map yet with the fitted projector's `transform`, without a refit.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import select
+
+from app.context import AppContext
+from app.jobs.runner import JobContext
+from app.models import Project, Segment
+from app.pipeline.params import ProjectParams
+from app.projection.base import Projector, load_projector
+from app.projection.registry import build_projector
+
+# Above this share of new points, placing them on the old map distorts it: refit instead.
+MAX_NEW_SHARE_FOR_TRANSFORM = 0.5
+
+
+def run_project_job(job: JobContext, app: AppContext) -> None:
+    params = ProjectParams.model_validate(job.params)
+    job.set_total(1)
+    with app.db.read() as session:
+        embedder = (
+            session.scalar(select(Project.embedder).where(Project.id == job.project_id)) or ""
+        )
+        live = np.array(
+            list(session.scalars(select(Segment.id).where(Segment.project_id == job.project_id))),
+            np.int64,
+        )
+    store = app.vectors.existing(job.project_id, embedder)
+    if store is None:
+        raise RuntimeError(f"no embeddings for {embedder!r} yet: run the embed job first")
+    ids, vectors = store.all()
+    keep = np.isin(ids, live)
+    ids, vectors = ids[keep], vectors[keep]
+    if not len(ids):
+        raise RuntimeError("no embedded segments to project: run the segment and embed jobs first")
+    job.check()
+    projector_path = app.maps.path(job.project_id, embedder).with_name("projector.pkl")
+    placed, _ = app.maps.read(job.project_id, embedder)
+    new = ~np.isin(ids, placed)
+    if not params.refit and projector_path.is_file() and new.mean() <= MAX_NEW_SHARE_FOR_TRANSFORM:
+        if new.any():
+            xy = load_projector(projector_path).transform(vectors[new])
+            job.check()
+            job.complete_item(
+                "map", lambda _session: app.maps.upsert(job.project_id, embedder, ids[new], xy)
+            )
+        else:
+            job.complete_item("map")
+        return
+    projector = build_projector(
+        params.projector or app.settings.projector, **params.projector_args()
+    )
+    xy = projector.fit_transform(vectors)
+    job.check()
+    job.complete_item(
+        "map",
+        lambda _session: _save(app, job.project_id, embedder, ids, xy, projector, projector_path),
+    )
+
+
+def _save(
+    app: AppContext,
+    project_id: int,
+    embedder: str,
+    ids: np.ndarray,
+    xy: np.ndarray,
+    projector: Projector,
+    path: Path,
+) -> None:
+    # Written inside the item's transaction callback: if cancel won, nothing is replaced.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    projector.save(path)
+    app.maps.write(project_id, embedder, ids, xy)

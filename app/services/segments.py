@@ -1,0 +1,119 @@
+"""Segments of an image: create from an RLE (drawn, predicted or imported), list, edit, delete.
+
+Masks are COCO RLE in the image's canonical frame; bbox (XYWH) and area are derived here,
+never trusted from a client. Label changes go through assign_labels (versioned, audited).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.errors import Conflict, Invalid, NotFound
+from app.masks import normalize_rle, rle_area, rle_bbox
+from app.models import Image, Segment, SegmentSource
+from app.services.assign import assign_labels
+from app.services.labels import get_label
+
+
+def create_segment(
+    *,
+    session: Session,
+    image: Image,
+    rle: dict[str, Any],
+    label_id: int | None = None,
+    source: SegmentSource = SegmentSource.manual,
+    score: float | None = None,
+    user_id: int | None = None,
+) -> Segment:
+    """A new segment of image; Invalid for a malformed RLE or one of another size."""
+    if label_id is not None:
+        get_label(session, image.project_id, label_id)
+    segment = Segment(project_id=image.project_id, image_id=image.id, source=source, score=score)
+    _set_mask(segment, image, rle)
+    segment.label_class_id = label_id
+    segment.created_by = segment.updated_by = user_id
+    session.add(segment)
+    session.flush()
+    return segment
+
+
+def list_segments(*, session: Session, image_id: int) -> list[Segment]:
+    query = select(Segment).where(Segment.image_id == image_id).order_by(Segment.id)
+    return list(session.scalars(query))
+
+
+def get_segment(session: Session, segment_id: int) -> Segment:
+    segment = session.get(Segment, segment_id)
+    if segment is None:
+        raise NotFound(f"segment {segment_id} not found")
+    return segment
+
+
+def update_segment(
+    *,
+    session: Session,
+    segment_id: int,
+    changes: dict[str, Any],
+    expected_version: int | None = None,
+    user_id: int | None = None,
+    username: str = "local",
+) -> Segment:
+    """Apply changes ("label_id": id | None, "rle": RLE); Conflict if the version moved on."""
+    segment = get_segment(session, segment_id)
+    _check_version(segment, expected_version)
+    if "label_id" in changes:
+        assign_labels(
+            session=session,
+            project_id=segment.project_id,
+            segment_ids=[segment.id],
+            label_id=changes["label_id"],
+            user_id=user_id,
+            username=username,
+        )
+        session.refresh(segment)
+    if changes.get("rle") is not None:
+        image = session.get(Image, segment.image_id)
+        assert image is not None  # segments cascade with their image
+        _set_mask(segment, image, changes["rle"])
+        segment.version += 1
+        segment.updated_at = datetime.now(UTC)
+        segment.updated_by = user_id
+    session.flush()
+    return segment
+
+
+def delete_segment(
+    *, session: Session, segment_id: int, expected_version: int | None = None
+) -> None:
+    segment = get_segment(session, segment_id)
+    _check_version(segment, expected_version)
+    session.delete(segment)
+
+
+def _set_mask(segment: Segment, image: Image, rle: dict[str, Any]) -> None:
+    try:
+        normal = normalize_rle(rle)
+    except ValueError as exc:
+        raise Invalid(f"invalid mask: {exc}") from None
+    if normal["size"] != [image.height, image.width]:
+        raise Invalid(
+            f"mask size {normal['size']} does not match the image ({image.height}x{image.width}, HxW)"
+        )
+    segment.height, segment.width = normal["size"]
+    segment.rle_counts = normal["counts"]
+    segment.bbox_x, segment.bbox_y, segment.bbox_w, segment.bbox_h = rle_bbox(normal)
+    segment.area = rle_area(normal)
+
+
+def _check_version(segment: Segment, expected: int | None) -> None:
+    if expected is not None and expected != segment.version:
+        raise Conflict(
+            f"segment {segment.id} changed since you loaded it (version {segment.version}, "
+            f"you sent {expected}); reload and try again",
+            code="stale_version",
+            detail={"segment_id": segment.id, "version": segment.version},
+        )

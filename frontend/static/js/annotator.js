@@ -1,0 +1,242 @@
+// Annotator page: one image at a time; clicks and boxes ask SAM for a mask, Enter keeps it.
+import { api } from "./api.js";
+import { createPainter } from "./annotator-canvas.js";
+import { renderCandidates, renderLabels, renderSegments } from "./annotator-side.js";
+import { $, el, guarded, showError } from "./dom.js";
+import { createFilmstrip } from "./filmstrip.js";
+import { createHistory } from "./history.js";
+import { has } from "./capabilities.js";
+import { bind, installKeyboard } from "./keyboard.js";
+import { hexToRgb, labelForDigit, loadLabels } from "./labels.js";
+import { projectId, refreshHeader } from "./project-header.js";
+import { addPoint, EMPTY_PROMPTS, installPromptInput, isEmpty, setBox } from "./prompts.js";
+import { createPredictor } from "./predictor.js";
+import { decodeRle, maskCanvas } from "./rle.js";
+import { createSegmentStore } from "./segments.js";
+import { createView } from "./view.js";
+
+const PREFETCH_AHEAD = 2;
+const canvas = $("#annotator-canvas");
+const errorBox = $("#annotator-error");
+const state = {
+  images: [], index: -1, image: null, labels: [], current: null, prompts: EMPTY_PROMPTS,
+  answer: null, chosen: 0, maskLayer: null, dragBox: null, selected: null, showAuto: true,
+  granularity: "all", preparing: false, sam: true,
+};
+const view = createView(canvas, () => painter.request());
+const painter = createPainter(canvas, view);
+const predictor = createPredictor();
+const store = createSegmentStore(() => state.labels);
+const steps = createHistory(() => { $("#undo").disabled = !steps.canUndo; $("#redo").disabled = !steps.canRedo; });
+const filmstrip = createFilmstrip($("#filmstrip"), (i) => openImage(i));
+const imageId = () => state.images[state.index]?.id;
+
+function say(text, spinner = false) {
+  const box = $("#annotator-message");
+  box.replaceChildren(...(spinner ? [el("span", { class: "spinner" }), " "] : []), text);
+  box.hidden = !text;
+}
+
+function visible(segment) {
+  if (!state.showAuto && segment.source === "auto") return false;
+  if (!store.hasHierarchy) return true;
+  if (state.granularity === "whole") return segment.parent_id == null;
+  if (state.granularity === "part") return segment.parent_id != null;
+  return true;
+}
+
+function repaint() {
+  painter.show({ image: state.image, outlines: store.outlines(visible, state.selected), mask: state.maskLayer, prompts: state.prompts, dragBox: state.dragBox });
+  renderLabels(state.labels, state.current, pickLabel);
+  renderCandidates(state.answer?.masks ?? [], state.chosen, chooseCandidate);
+  renderSegments(store.items, state.labels, state.selected, visible, selectSegment);
+  $("#accept").disabled = !state.answer?.masks.length;
+  document.body.dataset.annotator = state.preparing ? "preparing" : state.answer ? "mask" : "idle";
+}
+
+function paintCandidate() {
+  const mask = state.answer?.masks[state.chosen];
+  const color = state.current?.color ?? "#4e79a7";
+  state.maskLayer = mask ? maskCanvas(decodeRle(mask.rle), [...hexToRgb(color), 255]) : null;
+  repaint();
+}
+
+function chooseCandidate(i) {
+  state.chosen = i;
+  paintCandidate();
+}
+
+async function ask() {
+  if (!state.sam) return showError(errorBox, new Error("This server has no /predict endpoint: interactive segmentation is unavailable."));
+  const fresh = state.preparing;
+  if (fresh) say("Computing the image embedding…", true);
+  try {
+    const answer = await predictor.predict(imageId(), state.prompts);
+    if (answer === null) return;
+    state.answer = answer;
+    state.chosen = 0;
+    state.preparing = false;
+    say("");
+    const t = answer.timing_ms ?? {};
+    $("#status").textContent = `encode ${Math.round(t.encode ?? 0)} ms · decode ${Math.round(t.decode ?? 0)} ms`;
+    paintCandidate();
+  } catch (err) {
+    say("");
+    showError(errorBox, err);
+  }
+}
+
+/** Replace the prompts; `record` adds an undo step. Empty prompts clear the mask. */
+function setPrompts(next, { record = true, fromHistory = false } = {}) {
+  const previous = state.prompts;
+  state.prompts = next;
+  state.dragBox = null;
+  showError(errorBox, null);
+  if (record) steps.push({ undo: () => setPrompts(previous, { record: false, fromHistory: true }), redo: () => setPrompts(next, { record: false, fromHistory: true }) });
+  // An undone prompt's refinement handle belongs to a newer answer: start from scratch.
+  if (fromHistory || isEmpty(next)) predictor.reset();
+  if (isEmpty(next)) {
+    state.answer = null;
+    state.maskLayer = null;
+    repaint();
+    return Promise.resolve();
+  }
+  repaint();
+  return ask();
+}
+
+async function createSegment(rle, labelId) {
+  const segment = await store.create(rle, labelId);
+  refreshHeader().catch(() => {});
+  return segment;
+}
+
+function accept() {
+  const mask = state.answer?.masks[state.chosen];
+  if (!mask) return;
+  return guarded(errorBox, async () => {
+    const labelId = state.current?.id ?? null;
+    let segment = await createSegment(mask.rle, labelId);
+    steps.push({
+      undo: async () => { await store.remove(segment.id); state.selected = null; repaint(); },
+      redo: async () => { segment = await createSegment(mask.rle, labelId); repaint(); },
+    });
+    setPrompts(EMPTY_PROMPTS, { record: false });
+  });
+}
+
+function deleteSelected() {
+  const segment = store.items.find((s) => s.id === state.selected);
+  if (!segment) return;
+  return guarded(errorBox, async () => {
+    let current = segment;
+    await store.remove(current.id);
+    state.selected = null;
+    steps.push({
+      undo: async () => { current = await createSegment(segment.rle, segment.label_id); repaint(); },
+      redo: async () => { await store.remove(current.id); repaint(); },
+    });
+    repaint();
+  });
+}
+
+function relabelSelected(label) {
+  const segment = store.items.find((s) => s.id === state.selected);
+  if (!segment || segment.label_id === label.id) return;
+  return guarded(errorBox, async () => {
+    const before = segment.label_id;
+    await store.relabel(segment.id, label.id);
+    steps.push({
+      undo: async () => { await store.relabel(segment.id, before); repaint(); },
+      redo: async () => { await store.relabel(segment.id, label.id); repaint(); },
+    });
+    repaint();
+  });
+}
+
+function pickLabel(label) {
+  state.current = label;
+  if (state.selected !== null) relabelSelected(label);
+  paintCandidate();
+}
+
+function selectSegment(id) {
+  state.selected = state.selected === id ? null : id;
+  repaint();
+}
+
+async function openImage(index) {
+  if (index < 0 || index >= state.images.length) return;
+  state.index = index;
+  const image = state.images[index];
+  steps.clear();
+  predictor.reset();
+  Object.assign(state, { prompts: EMPTY_PROMPTS, answer: null, maskLayer: null, selected: null, preparing: true });
+  $("#image-name").textContent = `${image.filename} (${index + 1} / ${state.images.length})`;
+  history.replaceState(null, "", `?image=${image.id}`);
+  filmstrip.render(state.images, index);
+  if (state.sam) predictor.prefetch(state.images.slice(index, index + 1 + PREFETCH_AHEAD).map((i) => i.id));
+  const element = new Image();
+  element.src = `/api/images/${image.id}/file`;
+  await Promise.all([element.decode(), store.load(image.id, state.sam)]);
+  if (state.index !== index) return;
+  state.image = element;
+  $("#granularity").disabled = !store.hasHierarchy;
+  $("#granularity").title = store.hasHierarchy ? "Filter by granularity" : "This server sends no part/whole links";
+  view.fit(image.width, image.height);
+  repaint();
+}
+
+function installInput() {
+  installPromptInput(canvas, {
+    toImage: view.toImage,
+    isPanning: () => view.panning,
+    onDrag: (a, b) => { state.dragBox = setBox(EMPTY_PROMPTS, a, b).box; painter.request(); repaint(); },
+    onBox: (a, b) => setPrompts(setBox(state.prompts, a, b)),
+    onPoint: (at, positive) => setPrompts(addPoint(state.prompts, at, positive)),
+    onSelectAt: (at) => selectSegment(store.hit(at, visible)?.id ?? null),
+  });
+  const undoStep = () => guarded(errorBox, steps.undo);
+  const redoStep = () => guarded(errorBox, steps.redo);
+  $("#accept").addEventListener("click", accept);
+  $("#clear-prompts").addEventListener("click", () => setPrompts(EMPTY_PROMPTS));
+  $("#undo").addEventListener("click", undoStep);
+  $("#redo").addEventListener("click", redoStep);
+  $("#delete-segment").addEventListener("click", deleteSelected);
+  $("#prev-image").addEventListener("click", () => openImage(state.index - 1));
+  $("#next-image").addEventListener("click", () => openImage(state.index + 1));
+  $("#show-auto").addEventListener("change", (e) => { state.showAuto = e.target.checked; repaint(); });
+  $("#granularity").addEventListener("change", (e) => { state.granularity = e.target.value; repaint(); });
+
+  bind("Enter", "Accept the mask as a segment with the current label", accept);
+  bind("Tab", "Next candidate mask", () => state.answer && chooseCandidate((state.chosen + 1) % state.answer.masks.length));
+  bind("shift+Tab", "Previous candidate mask", () => state.answer && chooseCandidate((state.chosen + state.answer.masks.length - 1) % state.answer.masks.length));
+  bind("Escape", "Clear prompts (and the selection)", () => { state.selected = null; setPrompts(EMPTY_PROMPTS); });
+  bind(["ctrl+z"], "Undo (prompts and segments)", undoStep);
+  bind(["ctrl+shift+z", "ctrl+y"], "Redo", redoStep);
+  bind(["Delete", "Backspace"], "Delete the selected segment", deleteSelected);
+  bind(["ArrowRight", "n"], "Next image", () => openImage(state.index + 1));
+  bind(["ArrowLeft", "p"], "Previous image", () => openImage(state.index - 1));
+  bind("v", "Show or hide automatic segments", () => { $("#show-auto").click(); });
+  bind("f", "Fit the image to the window", () => view.refit());
+  for (let k = 1; k <= 9; k++) {
+    bind(String(k), "Pick label 1-9 (relabels the selected segment)", () => { const l = labelForDigit(state.labels, k); if (l) pickLabel(l); }, { hidden: k > 1 });
+  }
+}
+
+async function start() {
+  installKeyboard();
+  installInput();
+  const [labels, page] = await Promise.all([loadLabels(projectId), api(`/api/projects/${projectId}/images?limit=1000`), refreshHeader()]);
+  state.labels = labels;
+  state.current = labels[0] ?? null;
+  state.images = page.items;
+  state.sam = await has("post", "/api/images/{image_id}/predict");
+  if (!state.images.length) return say("No images yet: import some on the project page.");
+  const wanted = Number(new URLSearchParams(location.search).get("image"));
+  await openImage(Math.max(0, state.images.findIndex((i) => i.id === wanted)));
+  // A handle for automation and the e2e tests.
+  window.lassolabelAnnotator = { state, store, view };
+}
+
+start().catch((err) => showError(errorBox, err));

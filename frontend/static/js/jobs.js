@@ -1,0 +1,40 @@
+// Background jobs: start, watch until finished, render with a live progress bar.
+import { api } from "./api.js";
+import { el, meter } from "./dom.js";
+
+const FINISHED = new Set(["succeeded", "failed", "cancelled"]);
+const POLL_MS = 400;
+
+export const isFinished = (job) => FINISHED.has(job.state);
+
+export async function startJob(projectId, kind, params = {}) {
+  const { id } = await api(`/api/projects/${projectId}/jobs`, { method: "POST", json: { kind, params } });
+  return api(`/api/jobs/${id}`);
+}
+
+/** Call onUpdate(job) on every change until the job finishes; resolves with the final job. */
+export async function watchJob(jobId, onUpdate) {
+  let last = "";
+  for (;;) {
+    const job = await api(`/api/jobs/${jobId}`);
+    const key = `${job.state}:${job.done}:${job.total}`;
+    if (key !== last) onUpdate(job);
+    last = key;
+    if (isFinished(job)) return job;
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}
+
+export function renderJob(job, { onCancel } = {}) {
+  const parts = [
+    el("span", { class: "job-kind", text: job.kind }),
+    meter(job.done, job.total),
+    el("span", { class: `job-state state-${job.state}`, text: job.state }),
+  ];
+  if (job.failed_items) parts.push(el("span", { class: "error", text: `${job.failed_items} failed` }));
+  if (job.error) parts.push(el("span", { class: "error", text: job.error }));
+  if (!isFinished(job) && onCancel) {
+    parts.push(el("button", { type: "button", class: "ghost", text: "Cancel", onclick: () => onCancel(job) }));
+  }
+  return el("li", { "data-job-id": job.id, "data-state": job.state }, ...parts);
+}

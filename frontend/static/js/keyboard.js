@@ -1,0 +1,59 @@
+// Keyboard-first: one registry of shortcuts, dispatched from one listener, listed in one sheet.
+import { el } from "./dom.js";
+
+const bindings = [];
+
+// "ctrl+shift+z", "Enter", "?", "1": ctrl/meta, alt, and shift (when not implied by the key).
+export function comboOf(event) {
+  const key = event.key.length === 1 ? event.key.toLowerCase() : event.key;
+  const ctrl = event.ctrlKey || event.metaKey;
+  const parts = [];
+  if (ctrl) parts.push("ctrl");
+  if (event.altKey) parts.push("alt");
+  if (event.shiftKey && (key.length > 1 || ctrl)) parts.push("shift");
+  parts.push(key);
+  return parts.join("+");
+}
+
+function typingIn(target) {
+  return target instanceof HTMLElement &&
+    (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName));
+}
+
+/**
+ * Register `handler(event)` for `combos` (a string or list). `label` is what the sheet shows;
+ * `when()` (optional) gates the binding. A handler returning false lets the event through.
+ */
+export function bind(combos, label, handler, { when = () => true, hidden = false } = {}) {
+  bindings.push({ combos: [].concat(combos), label, handler, when, hidden });
+}
+
+function dispatch(event) {
+  if (typingIn(event.target) && event.key !== "Escape") return;
+  const combo = comboOf(event);
+  for (const binding of bindings) {
+    if (!binding.combos.includes(combo) || !binding.when()) continue;
+    if (binding.handler(event) === false) return;
+    event.preventDefault();
+    return;
+  }
+}
+
+function renderSheet(table) {
+  const rows = bindings.filter((b) => !b.hidden).map((b) =>
+    el("tr", {}, el("td", {}, ...b.combos.map((c) => el("kbd", { text: c }))), el("td", { text: b.label })));
+  table.replaceChildren(...rows);
+}
+
+export function toggleSheet() {
+  const dialog = document.getElementById("shortcuts");
+  if (dialog.open) return dialog.close();
+  renderSheet(document.getElementById("shortcut-table"));
+  dialog.showModal();
+}
+
+export function installKeyboard() {
+  bind("?", "Show this list of shortcuts", toggleSheet);
+  document.getElementById("help-button")?.addEventListener("click", toggleSheet);
+  window.addEventListener("keydown", dispatch);
+}

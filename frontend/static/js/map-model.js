@@ -1,0 +1,87 @@
+// The map's client-side state: points, their label categories, filters and batch history.
+// category = label index + 1 (0 = unlabelled), the index into the colour list.
+import { UNLABELLED_COLOR } from "./labels.js";
+
+export function createMapModel(map) {
+  const labels = map.header.labels; // [{index, id, name, color}]
+  const indexOfLabel = new Map(labels.map((label, i) => [label.id, i]));
+  const categories = new Int32Array(map.label.length);
+  for (let i = 0; i < categories.length; i++) categories[i] = map.label[i] + 1;
+  const history = [];
+
+  const model = {
+    map, labels, categories,
+    colors: [UNLABELLED_COLOR, ...labels.map((label) => label.color)],
+    count: categories.length,
+
+    labelIdAt(point) {
+      const c = categories[point];
+      return c === 0 ? null : labels[c - 1].id;
+    },
+
+    /** Counts per category over `points` (all points when omitted): Int32Array(labels + 1). */
+    countByCategory(points = null) {
+      const counts = new Int32Array(labels.length + 1);
+      if (points === null) for (const c of categories) counts[c]++;
+      else for (const p of points) counts[categories[p]]++;
+      return counts;
+    },
+
+    /** Point indices passing the filters, or null when nothing is filtered. */
+    filtered({ hiddenLabels, unlabelledOnly, source, areaMin, areaMax }) {
+      const extra = map.extra ?? {};
+      const active = hiddenLabels.size || unlabelledOnly || (source && extra.source) ||
+        (areaMin !== null && extra.area) || (areaMax !== null && extra.area);
+      if (!active) return null;
+      const keep = [];
+      for (let p = 0; p < categories.length; p++) {
+        const c = categories[p];
+        if (unlabelledOnly && c !== 0) continue;
+        if (c !== 0 && hiddenLabels.has(labels[c - 1].id)) continue;
+        if (source && extra.source && extra.source[p] !== source) continue;
+        if (areaMin !== null && extra.area && extra.area[p] < areaMin) continue;
+        if (areaMax !== null && extra.area && extra.area[p] > areaMax) continue;
+        keep.push(p);
+      }
+      return keep;
+    },
+
+    /** Set `labelId` (null clears) on points; remembers the previous labels (and the
+     * server's audit batch id, when it sends one) for undo. */
+    apply(points, labelId, batchId = null) {
+      const previous = points.map((p) => categories[p]);
+      history.push({ points: [...points], previous, batchId });
+      model.setLabel(points, labelId);
+    },
+
+    setLabel(points, labelId) {
+      const category = labelId === null ? 0 : indexOfLabel.get(labelId) + 1;
+      for (const p of points) categories[p] = category;
+    },
+
+    canUndo: () => history.length > 0,
+
+    lastBatchId: () => history[history.length - 1]?.batchId ?? null,
+
+    /** The last batch as [{labelId, points}] groups that restore it; nothing changes yet. */
+    peekUndo() {
+      const { points, previous } = history[history.length - 1];
+      const groups = new Map();
+      points.forEach((p, i) => {
+        const id = previous[i] === 0 ? null : labels[previous[i] - 1].id;
+        if (!groups.has(id)) groups.set(id, []);
+        groups.get(id).push(p);
+      });
+      return [...groups].map(([labelId, pts]) => ({ labelId, points: pts }));
+    },
+
+    /** Restore the last batch locally, once the server has confirmed it. */
+    commitUndo() {
+      const { points, previous } = history.pop();
+      points.forEach((p, i) => { categories[p] = previous[i]; });
+    },
+
+    segmentIds(points) { return points.map((p) => map.segmentId[p]); },
+  };
+  return model;
+}

@@ -1,0 +1,188 @@
+// Map page: every segment as a point, lasso/box/click selection, batch labelling with undo.
+import { api, isMissingRoute } from "./api.js";
+import { has } from "./capabilities.js";
+import { $, guarded } from "./dom.js";
+import { createHoverCard, segmentDescriber } from "./hover-card.js";
+import { bind, installKeyboard } from "./keyboard.js";
+import { createMapLabels } from "./map-labels.js";
+import { fetchMap } from "./map-data.js";
+import { createMapModel } from "./map-model.js";
+import { projectId, refreshHeader } from "./project-header.js";
+import { createScatter } from "./scatter.js";
+import { createSelectionPanel } from "./selection-panel.js";
+
+const state = { selected: [], current: null, hidden: new Set(), filtered: null, tool: "lasso" };
+const message = $("#map-message");
+const errorBox = $("#assign-error");
+let model, scatter, panel, labelList, hover;
+
+function say(text) {
+  message.textContent = text;
+  message.hidden = !text;
+}
+
+function renderPanels() {
+  panel.render(state.selected, state.current);
+  labelList.render(state.current, state.hidden);
+  $("#undo-assign").disabled = !model.canUndo();
+}
+
+function setSelection(points) {
+  state.selected = points;
+  renderPanels();
+}
+
+function readFilters() {
+  const number = (id) => ($(id).value === "" ? null : Number($(id).value));
+  return {
+    hiddenLabels: state.hidden, unlabelledOnly: $("#filter-unlabelled").checked,
+    source: $("#filter-source").value, areaMin: number("#filter-area-min"), areaMax: number("#filter-area-max"),
+  };
+}
+
+function applyFilters() {
+  state.filtered = model.filtered(readFilters());
+  scatter.filter(state.filtered);
+  if (state.filtered) {
+    const keep = new Set(state.filtered);
+    setSelection(state.selected.filter((p) => keep.has(p)));
+  }
+}
+
+/** -> {count, batch_id?} */
+function sendAssign(points, labelId) {
+  return api(`/api/projects/${projectId}/assign`, {
+    method: "POST", json: { segment_ids: model.segmentIds(points), label_id: labelId },
+  });
+}
+
+// The server's audit undo is atomic and refuses to overwrite later edits by others; without
+// it, the previous labels are put back group by group.
+async function sendUndo() {
+  const batchId = model.lastBatchId();
+  if (batchId !== null && await has("post", "/api/projects/{project_id}/history/{batch_id}/undo")) {
+    return api(`/api/projects/${projectId}/history/${batchId}/undo`, { method: "POST" });
+  }
+  for (const group of model.peekUndo()) await sendAssign(group.points, group.labelId);
+}
+
+async function afterLabelChange() {
+  await scatter.recolor(model.categories, state.selected, state.filtered);
+  renderPanels();
+  await refreshHeader();
+}
+
+function assign(labelId) {
+  const points = state.selected;
+  if (!points.length) return;
+  return guarded(errorBox, async () => {
+    const { count, batch_id: batchId = null } = await sendAssign(points, labelId);
+    model.apply(points, labelId, batchId);
+    await afterLabelChange();
+    const name = labelId === null ? "no label" : `“${model.labels.find((l) => l.id === labelId).name}”`;
+    say(`${count} segments now have ${name}`);
+  });
+}
+
+function undoAssign() {
+  if (!model.canUndo()) return;
+  return guarded(errorBox, async () => {
+    await sendUndo();
+    model.commitUndo();
+    await afterLabelChange();
+    say("last batch undone");
+  });
+}
+
+function pick(label) {
+  state.current = label;
+  renderPanels();
+}
+
+function setTool(tool) {
+  state.tool = tool;
+  scatter.setTool(tool);
+  for (const b of document.querySelectorAll("[data-tool]")) b.classList.toggle("active", b.dataset.tool === tool);
+}
+
+function removeFromSelection(segmentId) {
+  const next = state.selected.filter((p) => model.map.segmentId[p] !== segmentId);
+  scatter.select(next);
+  setSelection(next);
+}
+
+function installControls() {
+  $("#assign-label").addEventListener("click", () => assign(state.current?.id ?? null));
+  $("#clear-label").addEventListener("click", () => assign(null));
+  $("#undo-assign").addEventListener("click", undoAssign);
+  $("#reset-view").addEventListener("click", () => scatter.reset());
+  for (const b of document.querySelectorAll("[data-tool]")) b.addEventListener("click", () => setTool(b.dataset.tool));
+  for (const id of ["#filter-unlabelled", "#filter-source", "#filter-area-min", "#filter-area-max"]) {
+    $(id).addEventListener("change", applyFilters);
+  }
+  $("#label-search").addEventListener("input", renderPanels);
+  const ready = () => model !== undefined;
+  bind(["a", "Enter"], "Assign the current label to the selection", () => state.current && assign(state.current.id), { when: ready });
+  bind("c", "Clear the label of the selection", () => assign(null), { when: ready });
+  bind("ctrl+z", "Undo the last batch assign", undoAssign, { when: ready });
+  bind("Escape", "Deselect", () => { scatter.select([]); setSelection([]); }, { when: ready });
+  bind("l", "Lasso tool (shift adds, alt subtracts)", () => setTool("lasso"), { when: ready });
+  bind("b", "Box select tool", () => setTool("box"), { when: ready });
+  bind("p", "Pan and zoom tool (or hold Space)", () => setTool("pan"), { when: ready });
+  bind("r", "Reset the view", () => scatter.reset(), { when: ready });
+  bind("/", "Search labels", () => $("#label-search").focus());
+  for (let k = 1; k <= 9; k++) {
+    bind(String(k), "Pick label 1-9", () => model.labels[k - 1] && pick(model.labels[k - 1]), { when: ready, hidden: k > 1 });
+  }
+  let before = null;
+  window.addEventListener("keydown", (e) => { if (e.key === " " && ready() && before === null && e.target === document.body) { before = state.tool; setTool("pan"); e.preventDefault(); } });
+  window.addEventListener("keyup", (e) => { if (e.key === " " && before !== null) { setTool(before); before = null; } });
+}
+
+function installFilterAvailability(map) {
+  const missing = ["source", "area"].filter((name) => !map.extra?.[name]);
+  for (const id of ["#filter-source", "#filter-area-min", "#filter-area-max"]) {
+    $(id).disabled = missing.includes(id.includes("source") ? "source" : "area");
+  }
+  $("#filter-note").hidden = !missing.length;
+  $("#filter-note").textContent = missing.length ? `This server's map does not carry ${missing.join(" or ")}; those filters are off.` : "";
+}
+
+async function start() {
+  installKeyboard();
+  installControls();
+  refreshHeader().catch((err) => say(err.message));
+  let map;
+  try {
+    map = await fetchMap(projectId);
+  } catch (err) {
+    return say(isMissingRoute(err) ? "This server has no map endpoint yet." : err.message);
+  }
+  model = createMapModel(map);
+  const [thumbs, details] = await Promise.all([has("get", "/api/segments/{segment_id}/thumbnail"), has("get", "/api/segments/{segment_id}")]);
+  const thumbnailUrl = thumbs ? (id) => `/api/segments/${id}/thumbnail` : null;
+  panel = createSelectionPanel({ model, thumbnailUrl, onRemove: removeFromSelection });
+  labelList = createMapLabels({
+    model, list: $("#map-labels"), search: $("#label-search"), onPick: pick,
+    onToggle: (id, visible) => { if (visible) state.hidden.delete(id); else state.hidden.add(id); applyFilters(); },
+  });
+  hover = createHoverCard($("#hover-card"), { thumbnailUrl, describe: details ? segmentDescriber() : async () => null });
+  state.current = model.labels[0] ?? null;
+  installFilterAvailability(map);
+  renderPanels();
+  if (!map.header.count) {
+    return say(`No map yet: ${map.header.segments_total} segments, none placed. Run Segment, Embed and Project on the project page.`);
+  }
+  scatter = createScatter($("#map-canvas"), {
+    onSelect: setSelection,
+    onHover: (i) => (i < 0 ? hover.hide() : hover.show(map.segmentId[i], scatter.screenPosition(i))),
+  });
+  await scatter.draw(map.x, map.y, model.categories, model.colors, map.header.bounds);
+  setTool("lasso");
+  if (map.header.unplaced) say(`${map.header.unplaced} segments are not on the map yet (run Embed and Project).`);
+  // A handle for automation and the e2e tests (programmatic lasso, reading the state).
+  window.lassolabelMap = { model, scatter, state, lasso: (v, o) => scatter.lasso(v, o), assign };
+  document.body.dataset.mapReady = "true";
+}
+
+start().catch((err) => say(err.message));

@@ -1,0 +1,85 @@
+// Project page: import, jobs, labels, images. Every action reports errors next to itself.
+import { api } from "./api.js";
+import { $, el, guarded } from "./dom.js";
+import { isFinished, renderJob, startJob, watchJob } from "./jobs.js";
+import { installKeyboard } from "./keyboard.js";
+import { loadLabels } from "./labels.js";
+import { createLabelsEditor } from "./labels-editor.js";
+import { labelCounts } from "./label-counts.js";
+import { projectId, refreshHeader } from "./project-header.js";
+import { installUpload } from "./upload.js";
+
+const jobList = $("#jobs");
+
+async function refreshStats() {
+  const project = await refreshHeader();
+  $("#project-name").textContent = project.name;
+  $("#project-stats").textContent =
+    `${project.image_count} images · ${project.segment_count} segments · ${project.labelled_count} labelled`;
+}
+
+async function refreshImages() {
+  const { items, total } = await api(`/api/projects/${projectId}/images?limit=1000`);
+  const figures = items.map((image) =>
+    el("a", { class: "thumb", href: `/projects/${projectId}/annotate?image=${image.id}`, "data-image-id": image.id },
+      el("img", { src: `/api/images/${image.id}/thumbnail?size=256`, alt: image.filename, loading: "lazy" }),
+      el("span", { class: "caption", text: `${image.filename} (${image.width}×${image.height})`, title: image.filename })));
+  if (total > items.length) figures.push(el("p", { class: "muted", text: `… and ${total - items.length} more` }));
+  $("#images").replaceChildren(...figures);
+}
+
+const labelsEditor = createLabelsEditor({
+  projectId, tbody: $("#labels"), form: $("#create-label"), errorBox: $("#label-error"),
+  onChange: () => refreshLabels(),
+});
+
+async function refreshLabels() {
+  const [labels, counts] = await Promise.all([loadLabels(projectId), labelCounts(projectId)]);
+  labelsEditor.render(labels, counts);
+}
+
+function showJob(job) {
+  const node = renderJob(job, { onCancel: (j) => guarded($("#job-error"), () => api(`/api/jobs/${j.id}/cancel`, { method: "POST" })) });
+  const old = jobList.querySelector(`[data-job-id="${job.id}"]`);
+  if (old) old.replaceWith(node);
+  else jobList.prepend(node);
+}
+
+async function follow(job) {
+  showJob(job);
+  if (isFinished(job)) return;
+  await watchJob(job.id, showJob);
+  await Promise.all([refreshStats(), refreshImages(), refreshLabels()]);
+}
+
+async function refreshJobs() {
+  const { items } = await api(`/api/projects/${projectId}/jobs`);
+  for (const job of items.slice(0, 10).reverse()) follow(job).catch((err) => guarded($("#job-error"), () => { throw err; }));
+}
+
+for (const button of document.querySelectorAll("#job-buttons [data-job]")) {
+  button.addEventListener("click", () => guarded($("#job-error"), async () => {
+    await follow(await startJob(projectId, button.dataset.job));
+  }));
+}
+
+const upload = installUpload({
+  projectId, dropzone: $("#dropzone"), input: $("#file-input"),
+  progressList: $("#upload-progress"), errorList: $("#upload-errors"),
+  onDone: () => Promise.all([refreshImages(), refreshStats()]),
+});
+
+$("#folder-import").addEventListener("submit", (event) => {
+  event.preventDefault();
+  guarded($("#folder-error"), async () => {
+    const result = await api(`/api/projects/${projectId}/images/import-folder`, {
+      method: "POST", json: { path: event.target.path.value },
+    });
+    for (const e of result.report?.errors ?? []) upload.reportError(e.filename, e.error);
+    if (result.job_id) await follow(await api(`/api/jobs/${result.job_id}`));
+    await Promise.all([refreshImages(), refreshStats()]);
+  });
+});
+
+installKeyboard();
+guarded($("#images-error"), () => Promise.all([refreshStats(), refreshLabels(), refreshImages(), refreshJobs()]));

@@ -1,0 +1,73 @@
+// The segments of the image being annotated: server calls plus decoded masks and outlines.
+import { api } from "./api.js";
+import { hexToRgb, UNLABELLED_COLOR } from "./labels.js";
+import { decodeRle, maskCanvas, maskContains } from "./rle.js";
+
+export function createSegmentStore(getLabels) {
+  let imageId = null;
+  let items = [];
+  const decoded = new Map(); // segment id -> {mask, outline, color}
+
+  function colorOf(segment) {
+    return getLabels().find((l) => l.id === segment.label_id)?.color ?? UNLABELLED_COLOR;
+  }
+
+  function entryOf(segment) {
+    let entry = decoded.get(segment.id);
+    if (!entry) {
+      entry = { mask: decodeRle(segment.rle) };
+      decoded.set(segment.id, entry);
+    }
+    return entry;
+  }
+
+  function view(segment, selected) {
+    const color = selected ? "#ffffff" : colorOf(segment);
+    const entry = entryOf(segment);
+    if (entry.color !== color) {
+      entry.outline = maskCanvas(entry.mask, [...hexToRgb(color), 255], { outline: true });
+      entry.color = color;
+    }
+    return entry;
+  }
+
+  return {
+    get items() { return items; },
+    /** Whether the server sends the part -> whole links the granularity filter needs. */
+    get hasHierarchy() { return items.some((s) => "parent_id" in s); },
+    /** Load an image's segments; `available` false (no segments API on this server) loads none. */
+    async load(id, available = true) {
+      imageId = id;
+      decoded.clear();
+      items = [];
+      if (!available) return;
+      const data = await api(`/api/images/${id}/segments`);
+      items = data.segments ?? data.items ?? data;
+    },
+    async create(rle, labelId) {
+      const segment = await api(`/api/images/${imageId}/segments`, { method: "POST", json: { rle, label_id: labelId } });
+      items = [...items, segment];
+      return segment;
+    },
+    async remove(segmentId) {
+      await api(`/api/segments/${segmentId}`, { method: "DELETE" });
+      items = items.filter((s) => s.id !== segmentId);
+      decoded.delete(segmentId);
+    },
+    async relabel(segmentId, labelId) {
+      const updated = await api(`/api/segments/${segmentId}`, { method: "PATCH", json: { label_id: labelId } });
+      items = items.map((s) => (s.id === segmentId ? { ...s, ...updated } : s));
+      return updated;
+    },
+    /** Outline canvases of the segments passing `visible(segment)`; the selected one in white. */
+    outlines(visible, selectedId) {
+      return items.filter(visible).map((s) => view(s, s.id === selectedId).outline);
+    },
+    /** The smallest visible segment containing canonical pixel (x, y), or null. */
+    hit([x, y], visible) {
+      const hits = items.filter(visible).filter((s) => maskContains(entryOf(s).mask, x, y));
+      hits.sort((a, b) => a.area - b.area);
+      return hits[0] ?? null;
+    },
+  };
+}

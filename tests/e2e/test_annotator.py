@@ -1,0 +1,69 @@
+"""Annotator: click -> mask overlay, Enter -> segment, undo/redo, with the tiny random SAM."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import screenshot, upload_images
+
+
+def require_route(api: httpx.Client, method: str, path: str) -> None:
+    if method not in api.get("/openapi.json").json()["paths"].get(path, {}):
+        pytest.skip(f"the server has no {method.upper()} {path} yet")
+
+
+def overlay_pixels(page) -> int:  # type: ignore[no-untyped-def]
+    """Non-transparent pixels of the candidate mask layer (image resolution)."""
+    return page.evaluate(
+        """() => {
+            const layer = window.lassolabelAnnotator.state.maskLayer;
+            if (!layer) return 0;
+            const data = layer.getContext("2d").getImageData(0, 0, layer.width, layer.height).data;
+            let n = 0;
+            for (let i = 3; i < data.length; i += 4) if (data[i]) n++;
+            return n;
+        }"""
+    )
+
+
+def test_click_accept_undo_redo(page, api: httpx.Client, project: dict) -> None:  # type: ignore[no-untyped-def]
+    require_route(api, "post", "/api/images/{image_id}/predict")
+    images = upload_images(api, project["id"], 2, size=(320, 240))
+    label = api.post(
+        f"/api/projects/{project['id']}/labels", json={"name": "cat", "color": "#ff0000"}
+    ).json()
+    page.goto(f"/projects/{project['id']}/annotate?image={images[0]['id']}")
+    canvas = page.locator("#annotator-canvas")
+    page.wait_for_function("window.lassolabelAnnotator?.state.image")
+    box = canvas.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_selector("body[data-annotator=mask]", timeout=120_000)
+    candidates = page.locator("#candidates button")
+    assert candidates.count() >= 1
+    # The overlay is the chosen candidate decoded at image resolution: same pixel count as its area.
+    size, area = page.evaluate(
+        """() => { const s = window.lassolabelAnnotator.state;
+                   return [[s.maskLayer.width, s.maskLayer.height], s.answer.masks[s.chosen].area]; }"""
+    )
+    assert size == [320, 240]
+    assert overlay_pixels(page) == area
+    if candidates.count() > 1:
+        page.keyboard.press("Tab")
+        assert candidates.nth(1).get_attribute("class") == "active"
+    screenshot(page, "annotator")
+
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#segment-list li")
+    segments = api.get(f"/api/images/{images[0]['id']}/segments").json()
+    segments = segments["segments"]
+    assert [s["label_id"] for s in segments] == [label["id"]]
+
+    page.keyboard.press("Control+z")
+    page.wait_for_function("document.querySelectorAll('#segment-list li').length === 0")
+    assert api.get(f"/api/images/{images[0]['id']}/segments").json()["segments"] == []
+    page.keyboard.press("Control+Shift+z")
+    page.wait_for_selector("#segment-list li")
+    assert len(api.get(f"/api/images/{images[0]['id']}/segments").json()["segments"]) == 1
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function(f"location.search === '?image={images[1]['id']}'")

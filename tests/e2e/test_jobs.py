@@ -1,0 +1,34 @@
+"""Segment, embed and project jobs started from the project page, watched to completion."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import screenshot, upload_images
+
+
+@pytest.mark.slow
+def test_jobs_run_from_the_ui(page, api: httpx.Client, project: dict, console) -> None:  # type: ignore[no-untyped-def]
+    upload_images(api, project["id"], 2, size=(160, 120))
+    page.goto(f"/projects/{project['id']}")
+    for kind in ("segment", "embed", "project"):
+        probe = api.post(f"/api/projects/{project['id']}/jobs", json={"kind": kind, "params": {}})
+        if probe.status_code == 422:
+            pytest.skip(f"the server has no {kind!r} job yet: {probe.json()['error']['message']}")
+        api.post(f"/api/jobs/{probe.json()['id']}/cancel")
+    page.reload()
+    for kind in ("segment", "embed", "project"):
+        before = page.locator("#jobs li").count()
+        page.click(f"#job-buttons [data-job={kind}]")
+        page.wait_for_function(f"document.querySelectorAll('#jobs li').length > {before}")
+        row = page.locator("#jobs li").first
+        assert row.locator(".job-kind").text_content() == kind
+        page.wait_for_selector("#jobs li:first-child[data-state=succeeded]", timeout=240_000)
+        value, maximum = row.locator("progress").evaluate("(p) => [p.value, p.max]")
+        assert value == maximum
+    screenshot(page, "project-jobs")
+    counts = api.get(f"/api/projects/{project['id']}").json()
+    assert counts["segment_count"] > 0
+    page.goto(f"/projects/{project['id']}/map")
+    page.wait_for_selector("body[data-map-ready=true]")

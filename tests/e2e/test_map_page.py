@@ -1,0 +1,109 @@
+"""Map page: points drawn in WebGL, programmatic lasso selects a known set, batch assign, undo."""
+
+from __future__ import annotations
+
+import io
+
+import httpx
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.e2e.conftest import screenshot, upload_images
+from tests.e2e.seed import seed_segments
+
+RED = "#ff0000"
+
+
+def red_pixels(page) -> int:  # type: ignore[no-untyped-def]
+    """How many pixels of the map canvas are (nearly) the label colour."""
+    shot = np.asarray(
+        Image.open(io.BytesIO(page.locator("#map-canvas").screenshot())).convert("RGB")
+    )
+    r, g, b = (shot[..., i].astype(int) for i in range(3))
+    return int(((r > 200) & (g < 60) & (b < 60)).sum())
+
+
+def wait_text(page, selector: str, text: str) -> None:  # type: ignore[no-untyped-def]
+    page.wait_for_function(
+        "([s, t]) => document.querySelector(s)?.textContent === t", arg=[selector, text]
+    )
+
+
+def map_labels(api: httpx.Client, project_id: int) -> dict[int, int | None]:
+    points = api.get(f"/api/projects/{project_id}/map", params={"format": "json"}).json()["points"]
+    return {p["segment_id"]: p["label_id"] for p in points}
+
+
+@pytest.fixture
+def seeded(api: httpx.Client, server, project: dict) -> dict:  # type: ignore[no-untyped-def]
+    """Two clusters: 400 points around (0.5, 0.5) and 1600 around (5, 5)."""
+    image = upload_images(api, project["id"], 1)[0]
+    image = api.get(f"/api/images/{image['id']}").json()
+    rng = np.random.default_rng(0)
+    xy = np.concatenate([rng.uniform(0, 1, (400, 2)), rng.uniform(4, 6, (1600, 2))]).astype(
+        np.float32
+    )
+    ids = seed_segments(
+        server.data_dir, project_id=project["id"], image=image, embedder=project["embedder"], xy=xy
+    )
+    cat = api.post(
+        f"/api/projects/{project['id']}/labels", json={"name": "cat", "color": RED}
+    ).json()
+    return {"project": project, "ids": ids, "near": set(ids[:400]), "cat": cat}
+
+
+def test_lasso_assign_recolours_and_undo(page, api: httpx.Client, seeded: dict) -> None:  # type: ignore[no-untyped-def]
+    project_id = seeded["project"]["id"]
+    page.goto(f"/projects/{project_id}/map")
+    page.wait_for_selector("body[data-map-ready=true]")
+    page.wait_for_timeout(300)  # one frame after the draw promise
+    assert red_pixels(page) == 0
+
+    page.evaluate(
+        "window.lassolabelMap.lasso([[-0.2, -0.2], [1.2, -0.2], [1.2, 1.2], [-0.2, 1.2]])"
+    )
+    page.wait_for_selector("#selection-count:text('400 selected')")
+    selected = page.evaluate(
+        "window.lassolabelMap.state.selected.map((p) => window.lassolabelMap.model.map.segmentId[p])"
+    )
+    assert set(selected) == seeded["near"]
+    assert page.text_content("#selection-breakdown") == "unlabelled400"
+
+    # Clicking a gallery item removes it from the selection.
+    removed = int(page.locator("#gallery .cell").first.get_attribute("data-segment-id"))
+    page.locator("#gallery .cell").first.click()
+    page.wait_for_selector("#selection-count:text('399 selected')")
+
+    page.keyboard.press("1")
+    page.keyboard.press("a")
+    wait_text(page, "#selection-breakdown", "cat399")
+    labels = map_labels(api, project_id)
+    assert {s for s, label in labels.items() if label == seeded["cat"]["id"]} == seeded["near"] - {
+        removed
+    }
+    page.wait_for_timeout(300)
+    assert red_pixels(page) > 50
+    assert "399 / 2000 labelled" in page.text_content("#project-progress")
+    screenshot(page, "map")
+
+    page.keyboard.press("Control+z")
+    wait_text(page, "#selection-breakdown", "unlabelled399")
+    assert set(map_labels(api, project_id).values()) == {None}
+    page.wait_for_timeout(300)
+    assert red_pixels(page) == 0
+
+
+def test_map_filters_and_empty_state(page, api: httpx.Client, seeded: dict, project: dict) -> None:  # type: ignore[no-untyped-def]
+    project_id = seeded["project"]["id"]
+    api.post(
+        f"/api/projects/{project_id}/assign",
+        json={"segment_ids": seeded["ids"][:10], "label_id": seeded["cat"]["id"]},
+    )
+    page.goto(f"/projects/{project_id}/map")
+    page.wait_for_selector("body[data-map-ready=true]")
+    page.check("#filter-unlabelled")
+    page.evaluate(
+        "window.lassolabelMap.lasso([[-0.2, -0.2], [1.2, -0.2], [1.2, 1.2], [-0.2, 1.2]])"
+    )
+    page.wait_for_selector("#selection-count:text('390 selected')")

@@ -1,0 +1,67 @@
+"""UMAP projector: finite (n, 2) maps that keep clusters apart and place new points."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from app.projection.base import Projector, load_projector
+from app.projection.placement import nearest_neighbours
+from app.projection.umap_projector import UmapProjector
+from tests.projection.conftest import Blobs, make_blobs
+
+
+def nearest_label_agreement(coords: np.ndarray, labels: np.ndarray, k: int = 5) -> float:
+    """Fraction of points whose k nearest map neighbours (excluding itself) share its label."""
+    distances = np.linalg.norm(coords[:, None] - coords[None], axis=2)
+    np.fill_diagonal(distances, np.inf)
+    neighbours = np.argsort(distances, axis=1)[:, :k]
+    return float((labels[neighbours] == labels[:, None]).mean())
+
+
+def assign_to_nearest(new: np.ndarray, coords: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    return labels[np.linalg.norm(new[:, None] - coords[None], axis=2).argmin(axis=1)]
+
+
+def test_map_is_finite_2d_and_keeps_clusters(fitted_umap, blobs: Blobs) -> None:
+    projector, coords = fitted_umap
+    assert isinstance(projector, Projector)
+    assert coords.shape == (len(blobs.points), 2) and coords.dtype == np.float32
+    assert np.isfinite(coords).all()
+    assert nearest_label_agreement(coords, blobs.labels) > 0.95
+
+
+def test_transform_places_new_points_in_their_cluster(fitted_umap, blobs: Blobs) -> None:
+    projector, coords = fitted_umap
+    new = make_blobs(60, seed=7)
+    placed = projector.transform(new.points)
+    assert placed.shape == (60, 2) and np.isfinite(placed).all()
+    assert (assign_to_nearest(placed, coords, blobs.labels) == new.labels).mean() > 0.95
+
+
+def test_save_and_load_round_trip(fitted_umap, tmp_path: Path) -> None:
+    projector, coords = fitted_umap
+    new = make_blobs(20, seed=8).points
+    projector.save(tmp_path / "map.pkl")
+    loaded = load_projector(tmp_path / "map.pkl")
+    assert isinstance(loaded, UmapProjector)
+    np.testing.assert_allclose(loaded.transform(new), projector.transform(new), atol=1e-3)
+
+
+def test_tiny_inputs_still_give_a_map() -> None:
+    projector = UmapProjector()
+    coords = projector.fit_transform(np.eye(3, 10, dtype=np.float32))
+    assert coords.shape == (3, 2) and np.isfinite(coords).all()
+    assert projector.transform(np.ones((2, 10), np.float16)).shape == (2, 2)
+
+
+def test_exact_neighbours_match_brute_force() -> None:
+    rng = np.random.default_rng(0)
+    points, queries = rng.normal(size=(300, 5)), rng.normal(size=(40, 5))
+    indices, distances = nearest_neighbours(
+        queries.astype(np.float32), points.astype(np.float32), 7
+    )
+    full = np.linalg.norm(queries[:, None] - points[None], axis=2)
+    np.testing.assert_array_equal(indices, np.argsort(full, axis=1)[:, :7])
+    np.testing.assert_allclose(distances, np.sort(full, axis=1)[:, :7], rtol=1e-4, atol=1e-4)

@@ -1,0 +1,111 @@
+"""Team fixtures: accounts made directly in the database, a real server with auth required."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from app.auth import accounts
+from app.auth.tokens import issue_token
+from app.config import Settings
+from app.db import Database
+from app.main import create_app
+from app.migrate import upgrade
+from app.models import Role, Segment, SegmentSource, TokenKind
+from tests.server_process import ServerProcess
+
+SERVER_ENV = {
+    "LASSOLABEL_AUTH": "required",
+    "LASSOLABEL_SEED_DEMO": "false",
+    "LASSOLABEL_SEGMENTER": "classic",
+    "LASSOLABEL_ALLOWED_HOSTS": "[]",
+    "LASSOLABEL_TORCH_THREADS": "1",
+}
+
+
+def database(data_dir: Path) -> Database:
+    """The server's database file, migrated, for setting up rows directly."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    url = f"sqlite:///{data_dir / 'lassolabel.db'}"
+    upgrade(url)
+    return Database(url)
+
+
+def make_user(db: Database, username: str, role: Role, password: str | None = None) -> int:
+    with db.write() as session:
+        return accounts.create_user(session, username=username, role=role, password=password).id
+
+
+def api_token(db: Database, user_id: int) -> str:
+    with db.write() as session:
+        return issue_token(session, user_id=user_id, kind=TokenKind.api, ttl=None)
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def add_segments(db: Database, project_id: int, image_id: int, count: int) -> list[int]:
+    """Insert placeholder segments in one transaction (labelling needs rows, not masks)."""
+    with db.write() as session:
+        rows = [
+            Segment(
+                project_id=project_id,
+                image_id=image_id,
+                rle_counts="0",
+                height=4,
+                width=4,
+                bbox_x=0,
+                bbox_y=0,
+                bbox_w=1,
+                bbox_h=1,
+                area=1,
+                source=SegmentSource.auto,
+            )
+            for _ in range(count)
+        ]
+        session.add_all(rows)
+        session.flush()
+        return [row.id for row in rows]
+
+
+@pytest.fixture
+def team_settings(tmp_path: Path) -> Settings:
+    return Settings(
+        data_dir=tmp_path / "data",
+        seed_demo=False,
+        auth="required",
+        allowed_hosts=["testserver"],
+        segmenter="classic",
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+@pytest.fixture
+def team_client(team_settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(team_settings)) as client:
+        yield client
+
+
+@pytest.fixture
+def admin_token(tmp_path: Path) -> str:
+    db = database(tmp_path / "data")
+    token = api_token(db, make_user(db, "admin", Role.admin, "admin-password"))
+    db.dispose()
+    return token
+
+
+@pytest.fixture
+def team_server(tmp_path: Path, admin_token: str) -> Iterator[ServerProcess]:
+    with ServerProcess(tmp_path / "data", env=SERVER_ENV) as server:
+        yield server
+
+
+@pytest.fixture
+def admin_http(team_server: ServerProcess, admin_token: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=team_server.url, headers=bearer(admin_token), timeout=30) as c:
+        yield c
