@@ -79,11 +79,13 @@ def _extra_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
     from app.auth.cli import register as register_users
     from app.exchange import commands as exchange_commands
     from app.inference import commands as model_commands
+    from app.pipeline import commands as pipeline_commands
 
     registrars: list[Callable[[argparse._SubParsersAction], None]] = [
         exchange_commands.register,
         register_users,
         model_commands.register,
+        pipeline_commands.register,
     ]
     return registrars
 

@@ -9,9 +9,10 @@ from fastapi import Depends, Path, Request
 from app.auth.guard import PrincipalDep as PrincipalDep  # re-exported for routes
 from app.context import AppContext
 from app.live.hub import LiveHub
-from app.models import Image, Project
+from app.models import Image, Project, Segment
 from app.services.images import get_image
 from app.services.projects import get_project
+from app.services.segments import get_segment
 
 # SQLite integers are 64-bit signed: a larger id is a client error, not an overflow.
 MAX_ID = 2**63 - 1
@@ -45,5 +46,11 @@ def load_image(ctx: ContextDep, image_id: Annotated[int, Path(ge=1, le=MAX_ID)])
         return get_image(session, image_id)
 
 
+def load_segment(ctx: ContextDep, segment_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> Segment:
+    with ctx.db.read() as session:
+        return get_segment(session, segment_id)
+
+
 ProjectDep = Annotated[Project, Depends(load_project)]
 ImageDep = Annotated[Image, Depends(load_image)]
+SegmentDep = Annotated[Segment, Depends(load_segment)]

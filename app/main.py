@@ -24,6 +24,7 @@ from app.api.routes import (
     live,
     maps,
     projects,
+    segments,
     users,
 )
 from app.auth.accounts import has_admin
@@ -36,6 +37,7 @@ from app.db import Database
 from app.demo import seed_demo
 from app.errors import install_error_handlers
 from app.inference.factory import build_worker
+from app.inference.handles import HandleStore
 from app.jobs.runner import Handler, JobRunner
 from app.live.hub import LiveHub
 from app.maps.store import MapStore
@@ -65,6 +67,7 @@ def build_context(settings: Settings, overrides: dict[str, Any]) -> AppContext:
     extras = {
         "auth": AuthService(settings, db),
         "live": LiveHub(settings.presence_ttl_seconds),
+        "mask_handles": HandleStore(),
         **overrides,
     }
     ctx = AppContext(
@@ -79,6 +82,25 @@ def build_context(settings: Settings, overrides: dict[str, Any]) -> AppContext:
     )
     runner.register(pipeline_kinds(ctx))
     return ctx
+
+
+def start_services(ctx: AppContext, *, run_jobs: bool = True) -> None:
+    """Start the inference worker (returns once the model is loaded or known absent), then the
+    job runner, so a resumed job finds the model ready."""
+    worker = build_worker(ctx.settings, ctx.extras.get("segmenter"))
+    ctx.extras["inference"] = worker
+    worker.start()
+    if run_jobs:
+        ctx.jobs.start()
+
+
+def stop_services(ctx: AppContext) -> None:
+    worker = ctx.extras.get("inference")
+    if worker is not None:
+        worker.stop()
+    ctx.extras["live"].close()
+    ctx.jobs.stop()
+    ctx.db.dispose()
 
 
 def _open_first_run_setup(ctx: AppContext) -> None:
@@ -101,21 +123,13 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
         if settings.seed_demo:
             seed_demo(ctx)
         _open_first_run_setup(ctx)
-        # The inference worker owns the model; start() returns once it is loaded or known absent.
-        worker = build_worker(settings, ctx.extras.get("segmenter"))
-        ctx.extras["inference"] = worker
-        await run_in_threadpool(worker.start)
-        # Jobs start after the worker, so a resumed job finds the model ready.
-        ctx.jobs.start()
+        await run_in_threadpool(start_services, ctx)
         if settings.warm_numba_at_startup:
             warm_umap_in_background()  # numba's compile never lands on a user's job
         try:
             yield
         finally:
-            worker.stop()
-            ctx.extras["live"].close()
-            ctx.jobs.stop()
-            ctx.db.dispose()
+            stop_services(ctx)
 
     app = FastAPI(
         title="lassolabel",
@@ -136,7 +150,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
     app.add_middleware(
         HostGuard, allowed=allowed_hosts(settings), origins=frozenset(settings.cors_origins)
     )
-    for module in (health, projects, labels, images, inference, jobs, maps, exchange):
+    for module in (health, projects, labels, images, inference, segments, jobs, maps, exchange):
         app.include_router(module.router)
     for module in (auth, users, history, live):
         app.include_router(module.router)

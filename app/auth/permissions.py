@@ -86,6 +86,8 @@ PERMISSIONS: dict[tuple[str, str], Access] = {
     ("GET", "/api/images/{image_id}/embedding"): Access.read,
     ("GET", "/api/images/{image_id}/segments"): Access.read,
     ("POST", "/api/images/{image_id}/segments"): Access.label,
+    ("GET", "/api/segments/{segment_id}"): Access.read,
+    ("GET", "/api/segments/{segment_id}/thumbnail"): Access.read,
     ("PATCH", "/api/segments/{segment_id}"): Access.label,
     ("DELETE", "/api/segments/{segment_id}"): Access.label,
     # jobs
@@ -110,6 +112,7 @@ PERMISSIONS: dict[tuple[str, str], Access] = {
     ("GET", f"{P}/export"): Access.read,
     ("POST", f"{P}/import"): Access.admin,
     ("GET", f"{P}/eval"): Access.read,
+    ("GET", f"{P}/stats"): Access.read,
 }
 
 

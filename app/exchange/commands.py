@@ -8,9 +8,9 @@ from pathlib import Path
 
 from app.config import Settings
 from app.db import Database
-from app.errors import DomainError, NotFound
+from app.errors import DomainError
 from app.migrate import upgrade
-from app.models import Project
+from app.services.projects import find_project
 
 
 def _database(settings: Settings) -> Database:
@@ -20,16 +20,8 @@ def _database(settings: Settings) -> Database:
 
 
 def _project_id(db: Database, ref: str) -> int:
-    """A project by id or by exact name."""
-    from sqlalchemy import select
-
     with db.read() as session:
-        query = select(Project.id).where(Project.name == ref)
-        found = session.get(Project, int(ref)) if ref.isdigit() else None
-        project_id = found.id if found else session.scalar(query)
-    if project_id is None:
-        raise NotFound(f"no project {ref!r} (give its id or exact name)")
-    return project_id
+        return find_project(session, ref).id
 
 
 def _export(args: argparse.Namespace, settings: Settings) -> int:

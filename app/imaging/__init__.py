@@ -10,6 +10,7 @@ from app.imaging.encode import (
     THUMBNAIL_MAX_SIZE,
     THUMBNAIL_MIN_SIZE,
     encode_display,
+    encode_jpeg,
     make_thumbnail,
     thumbnail_size,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "as_array",
     "decode_image",
     "encode_display",
+    "encode_jpeg",
     "make_thumbnail",
     "open_canonical",
     "sniff_format",

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 
+import numpy as np
 from PIL import Image
 
 from app.imaging.modes import to_rgb
@@ -84,3 +85,10 @@ def _save(image: Image.Image, image_format: str, **options: object) -> bytes:
     # No exif/icc_profile options are passed: the output must carry no metadata.
     image.save(buffer, image_format, **options)
     return buffer.getvalue()
+
+
+def encode_jpeg(pixels: np.ndarray, quality: int = THUMBNAIL_QUALITY) -> bytes:
+    """JPEG bytes of an HxWx3 uint8 RGB array (e.g. a segment's masked crop)."""
+    return _save(
+        Image.fromarray(np.ascontiguousarray(pixels, np.uint8), "RGB"), "JPEG", quality=quality
+    )

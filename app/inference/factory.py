@@ -74,10 +74,28 @@ def load_sam_segmenter(settings: Settings, checkpoint: Path | None = None) -> Sa
     return segmenter
 
 
+def sam_configured(settings: Settings) -> bool:
+    """Whether the settings point at a SAM checkpoint (a path, an official file, a download)."""
+    if settings.sam_checkpoint is not None or settings.sam_download:
+        return True
+    return official_path(settings.sam_model_type or "vit_b", settings.models_dir).is_file()
+
+
+def classic_segmenter() -> Segmenter:
+    from app.inference.classic import ClassicSegmenter
+
+    return ClassicSegmenter()
+
+
 def segmenter_factory(settings: Settings) -> Callable[[], Segmenter]:
-    """What InferenceWorker calls on its thread; raises ModelUnavailable with a how-to."""
-    if settings.segmenter == "classic":
-        return _unavailable("the classic segmenter is selected (LASSOLABEL_SEGMENTER=classic)")
+    """What InferenceWorker calls on its thread. `sam` needs SAM (else ModelUnavailable with a
+    how-to); `classic` is the offline segmenter; `auto` is SAM when a checkpoint is configured
+    and the offline segmenter otherwise. A configured checkpoint that fails to load is an
+    error, never a silent fallback."""
+    if settings.segmenter == "classic" or (
+        settings.segmenter == "auto" and not sam_configured(settings)
+    ):
+        return classic_segmenter
     return lambda: load_sam_segmenter(settings)
 
 
@@ -95,10 +113,3 @@ def build_worker(
         factory = cast(Callable[[], Segmenter], segmenter)
     cache = EmbeddingCache(settings.embedding_cache_bytes, settings.cache_dir / "embeddings")
     return InferenceWorker(factory, cache, max_batch=settings.encoder_max_batch)
-
-
-def _unavailable(reason: str) -> Callable[[], Segmenter]:
-    def factory() -> Segmenter:
-        raise ModelUnavailable(reason)
-
-    return factory

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from app.inference.auto_run import auto_until
 from app.inference.base import (
     AutoMask,
     ModelUnavailable,
@@ -142,6 +143,7 @@ class InferenceWorker:
             "model_id": self.model_id,
             "decoder": decoder,
             "encoded": self.stats.encoded,
+            "notice": getattr(self._segmenter, "notice", None),
         }
 
     # -- public API ------------------------------------------------------------------------
@@ -194,11 +196,15 @@ class InferenceWorker:
         load_image: ImageLoader,
         params: dict[str, Any],
         priority: Priority = Priority.BACKGROUND,
+        stop: Callable[[], bool] | None = None,
     ) -> list[AutoMask]:
-        """For job threads: automatic masks of a whole image (encoding it if needed)."""
+        """For job threads: automatic masks of a whole image (encoding it if needed).
+        `stop` is polled between point batches; when it says so, AutoStopped is raised."""
         state = self.prepare_blocking(image_sha, load_image, priority)
         image = load_image()
-        return self.submit_call(lambda s: s.auto(state, image, params), priority).result()
+        return self.submit_call(
+            lambda s: auto_until(s, state, image, params, stop), priority
+        ).result()
 
     def prefetch(self, items: Iterable[tuple[str, ImageLoader]]) -> None:
         """Fire-and-forget encodes at PREFETCH priority, for (image sha256, loader) pairs."""

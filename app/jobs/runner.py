@@ -50,6 +50,10 @@ class JobContext:
                 session.scalars(select(JobItem.item_key).where(JobItem.job_id == job.id))
             )
 
+    def should_stop(self) -> bool:
+        """True once the job was cancelled or the server is stopping (for long inner loops)."""
+        return self.runner.stopping.is_set() or self.runner.is_cancel_requested(self.job_id)
+
     def check(self) -> None:
         """Raise if the job was cancelled or the server is stopping."""
         if self.runner.stopping.is_set():
@@ -143,7 +147,13 @@ class JobRunner:
 
     # public operations
     def create(
-        self, *, project_id: int, kind: str, params: dict[str, Any], created_by: int | None = None
+        self,
+        *,
+        project_id: int,
+        kind: str,
+        params: dict[str, Any],
+        created_by: int | None = None,
+        enqueue: bool = True,
     ) -> Job:
         if kind not in self.handlers:
             known = ", ".join(sorted(self.handlers))
@@ -155,7 +165,8 @@ class JobRunner:
             job = Job(project_id=project_id, kind=kind, params=params, created_by=created_by)
             session.add(job)
             session.flush()
-        self._queue.put(job.id)
+        if enqueue:
+            self._queue.put(job.id)
         self.notify()
         return job
 
@@ -220,6 +231,10 @@ class JobRunner:
             job.state = JobState.running
             job.started_at = job.started_at or datetime.now(UTC)
             return job
+
+    def run_one(self, job_id: int) -> None:
+        """Run one queued job in the calling thread (the CLI), leaving every other job alone."""
+        self._run(job_id)
 
     def _run(self, job_id: int) -> None:
         job = self._claim(job_id)

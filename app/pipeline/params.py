@@ -26,7 +26,9 @@ class SegmentParams(_Params):
     image_ids: list[int] | None = Field(None, description="only these images (default: all)")
 
     def generator_args(self) -> dict[str, float | int]:
-        return self.model_dump(exclude={"image_ids", "crop_n_layers"})
+        """Only what the user set: each backend keeps its own defaults (the offline
+        segmenter's scores are on another scale than SAM's 0.88 IoU threshold)."""
+        return self.model_dump(exclude={"image_ids", "crop_n_layers"}, exclude_unset=True)
 
 
 class EmbedParams(_Params):

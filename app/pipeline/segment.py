@@ -13,6 +13,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from app.context import AppContext
+from app.inference.auto_run import AutoStopped
 from app.inference.base import AutoMask
 from app.jobs.runner import JobContext
 from app.masks import decode_rle, encode_rle, mask_bbox
@@ -38,8 +39,14 @@ def run_segment_job(job: JobContext, app: AppContext) -> None:
             continue
         try:
             masks = worker.auto_blocking(
-                image.sha256, image_loader(app, image), params.generator_args()
+                image.sha256,
+                image_loader(app, image),
+                params.generator_args(),
+                stop=job.should_stop,
             )
+        except AutoStopped:
+            job.check()  # raises: cancelled, or the server is stopping
+            raise
         except Exception as exc:  # one bad image is recorded and skipped, never fatal
             job.complete_item(key, error=f"{type(exc).__name__}: {exc}")
             continue

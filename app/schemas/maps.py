@@ -30,3 +30,19 @@ class MapPoint(BaseModel):
 class MapJson(BaseModel):
     header: dict[str, Any]
     points: list[MapPoint]
+
+
+class LabelCount(BaseModel):
+    label_id: int
+    name: str
+    color: str
+    count: int
+
+
+class ProjectStats(BaseModel):
+    """Labelling progress: every segment of the project, placed on the map or not."""
+
+    segments_total: int
+    labelled: int
+    unlabelled: int
+    per_label: list[LabelCount]

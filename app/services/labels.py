@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, NotFound
-from app.models import LabelClass
+from app.models import LabelClass, Segment
 
 # A palette with good contrast on photographs and between neighbours (Tableau 10).
 PALETTE = (
@@ -91,7 +91,25 @@ def update_label(
     return label
 
 
-def delete_label(session: Session, project_id: int, label_id: int) -> None:
-    """Delete a class; its segments become unlabelled (FK ON DELETE SET NULL)."""
-    session.delete(get_label(session, project_id, label_id))
+def delete_label(
+    session: Session, project_id: int, label_id: int, *, user_id: int | None, username: str
+) -> int:
+    """Delete a class. Its segments are first unlabelled through the audited, versioned assign
+    path (not left to the foreign key), so the change is in the history and live stream.
+    Returns how many segments lost the label."""
+    from app.services.assign import assign_labels  # assign imports this module
+
+    label = get_label(session, project_id, label_id)
+    labelled = list(session.scalars(select(Segment.id).where(Segment.label_class_id == label_id)))
+    if labelled:
+        assign_labels(
+            session=session,
+            project_id=project_id,
+            segment_ids=labelled,
+            label_id=None,
+            user_id=user_id,
+            username=username,
+        )
+    session.delete(label)
     session.flush()
+    return len(labelled)

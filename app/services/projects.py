@@ -77,3 +77,12 @@ def delete_project(session: Session, project_id: int) -> list[str]:
     session.delete(project)
     session.flush()
     return paths
+
+
+def find_project(session: Session, ref: str) -> Project:
+    """A project by id or by exact name (for the command line)."""
+    found = session.get(Project, int(ref)) if ref.isdigit() else None
+    found = found or session.scalar(select(Project).where(Project.name == ref))
+    if found is None:
+        raise NotFound(f"no project {ref!r} (give its id or exact name)")
+    return found

@@ -177,7 +177,8 @@ def test_model_change_never_serves_stale_embeddings(tmp_path, tiny_checkpoint, s
 
 
 def test_no_model_answers_503_saying_how_to_configure(tmp_path, shared_models_dir):
-    with running(app_settings(tmp_path / "data", None, shared_models_dir)) as client:
+    settings = app_settings(tmp_path / "data", None, shared_models_dir)
+    with running(settings.model_copy(update={"segmenter": "sam"})) as client:
         image_id = add_images(client)[0]["id"]
         error = assert_error_shape(predict(client, image_id, **CLICK), 503)
         assert "LASSOLABEL_SAM_CHECKPOINT" in error["message"]
@@ -185,6 +186,17 @@ def test_no_model_answers_503_saying_how_to_configure(tmp_path, shared_models_di
             assert_error_shape(getattr(client, method)(f"/api/images/{image_id}/{path}"), 503)
         assert client.get("/api/health").json()["segmenter"]["available"] is False
         assert client.get(f"/api/images/{image_id}/segments").status_code == 200
+
+
+def test_without_checkpoint_the_offline_segmenter_answers(tmp_path, shared_models_dir):
+    with running(app_settings(tmp_path / "data", None, shared_models_dir)) as client:
+        image_id = add_images(client)[0]["id"]
+        answer = predict(client, image_id, **CLICK)
+        assert answer.status_code == 200, answer.text
+        masks = answer.json()["masks"]
+        assert len(masks) == 3 and all(0 <= m["score"] <= 1 for m in masks)
+        segmenter = client.get("/api/health").json()["segmenter"]
+        assert segmenter["name"] == "classic" and "configure a SAM checkpoint" in segmenter["notice"]
 
 
 class _Payload:

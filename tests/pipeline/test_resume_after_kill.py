@@ -27,17 +27,22 @@ def test_job_resumes_after_sigkill(
     }
     server = ServerProcess(data_dir, env=env).start()
     http = httpx.Client(base_url=server.url, timeout=30)
-    pid = http.post("/api/projects", json={"name": "p"}).json()["id"]
-    http.post(f"/api/projects/{pid}/images", files=[("files", f) for f in photo_files(6)])
-    job_id = http.post(
-        f"/api/projects/{pid}/jobs", json={"kind": "segment", "params": SLOW_SEGMENT}
-    ).json()["id"]
-    deadline = time.monotonic() + 300
-    while http.get(f"/api/jobs/{job_id}").json()["done"] < 1:
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    try:
+        pid = http.post("/api/projects", json={"name": "p"}).json()["id"]
+        http.post(f"/api/projects/{pid}/images", files=[("files", f) for f in photo_files(6)])
+        job_id = http.post(
+            f"/api/projects/{pid}/jobs", json={"kind": "segment", "params": SLOW_SEGMENT}
+        ).json()["id"]
+        deadline = time.monotonic() + 300
+        while http.get(f"/api/jobs/{job_id}").json()["done"] < 1:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    except BaseException:
+        server.stop()
+        raise
+    finally:
+        http.close()
     server.kill()
-    http.close()
     db = Database(f"sqlite:///{data_dir / 'lassolabel.db'}")
     with db.read() as session:
         done_at_kill = session.get(Job, job_id).done

@@ -1,4 +1,4 @@
-"""Clicks to masks (/predict), prefetch and embeddings, and the segments of an image.
+"""Clicks to masks (/predict), prefetch, and the cached image embedding.
 
 Coordinates are canonical image pixels, XY; boxes XYXY. Masks travel once, as COCO RLE.
 """
@@ -8,11 +8,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import numpy as np
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, Field, FiniteFloat, model_validator
 
 from app.context import AppContext
-from app.deps import ContextDep, IdPath, ImageDep, PrincipalDep
+from app.deps import ContextDep, ImageDep
 from app.errors import Invalid, ServiceUnavailable
 from app.inference.base import ModelUnavailable, Prompt
 from app.inference.handles import HandleStore, MaskHandle
@@ -20,8 +20,9 @@ from app.inference.queue import Priority
 from app.inference.sam import InferenceOutOfMemory
 from app.inference.worker import InferenceWorker, WorkerCrashed
 from app.masks import encode_rle, mask_bbox
-from app.models import Image, SegmentSource
-from app.services import segments as service
+from app.models import Image
+from app.pipeline.worker import image_loader
+from app.schemas.segments import RleBody
 from app.services.images import neighbour_ids
 
 router = APIRouter(tags=["inference"])
@@ -50,11 +51,6 @@ class PredictRequest(BaseModel):
         return self
 
 
-class RleBody(BaseModel):
-    size: list[int]
-    counts: str | list[int]
-
-
 class MaskRead(BaseModel):
     rle: RleBody
     bbox: list[float]
@@ -67,40 +63,6 @@ class PredictResponse(BaseModel):
     masks: list[MaskRead]
     mask_input: str
     timing_ms: dict[str, float]
-
-
-class SegmentCreate(BaseModel):
-    rle: RleBody | None = None
-    mask_handle: str | None = Field(default=None, max_length=64)
-    label_id: int | None = Field(default=None, ge=1)
-
-    @model_validator(mode="after")
-    def _one_mask(self) -> SegmentCreate:
-        if (self.rle is None) == (self.mask_handle is None):
-            raise ValueError("give exactly one of rle or mask_handle")
-        return self
-
-
-class SegmentUpdate(BaseModel):
-    label_id: int | None = Field(default=None, ge=1)
-    rle: RleBody | None = None
-    version: int | None = Field(default=None, ge=1)
-
-
-class SegmentRead(BaseModel):
-    id: int
-    image_id: int
-    rle: RleBody
-    bbox: list[float]
-    area: int
-    source: str
-    score: float | None
-    label_id: int | None
-    version: int
-
-
-class SegmentList(BaseModel):
-    segments: list[SegmentRead]
 
 
 def get_worker(ctx: ContextDep) -> InferenceWorker:
@@ -120,7 +82,7 @@ async def predict(ctx: ContextDep, image: ImageDep, worker: WorkerDep, body: Pre
     handles = _handles(ctx)
     prompt = _prompt(body, image, handles, worker.model_id)
     try:
-        prediction = await worker.predict(image.sha256, _loader(ctx, image), prompt)
+        prediction = await worker.predict(image.sha256, image_loader(ctx, image), prompt)
     except (ModelUnavailable, InferenceOutOfMemory, WorkerCrashed) as exc:
         raise ServiceUnavailable(str(exc), code="inference_failed") from None
     if prediction.encode_ms > 50:  # the user opened a new image: warm up the next ones
@@ -133,7 +95,7 @@ async def predict(ctx: ContextDep, image: ImageDep, worker: WorkerDep, body: Pre
 @router.post("/api/images/{image_id}/prefetch", status_code=202)
 def prefetch(ctx: ContextDep, image: ImageDep, worker: WorkerDep) -> dict[str, Any]:
     """Encode this image soon (it is being viewed) and the next images of its project later."""
-    worker.submit_prepare(image.sha256, _loader(ctx, image), Priority.ENCODE_INTERACTIVE)
+    worker.submit_prepare(image.sha256, image_loader(ctx, image), Priority.ENCODE_INTERACTIVE)
     queued = _prefetch_neighbours(ctx, worker, image)
     return {"image_id": image.id, "prefetch": queued}
 
@@ -141,7 +103,9 @@ def prefetch(ctx: ContextDep, image: ImageDep, worker: WorkerDep) -> dict[str, A
 @router.get("/api/images/{image_id}/embedding")
 async def embedding(ctx: ContextDep, image: ImageDep, worker: WorkerDep) -> Response:
     """The image's SAM embedding: raw little-endian float16 bytes, shape in X-Embedding-Shape."""
-    state = await worker.prepare(image.sha256, _loader(ctx, image), Priority.ENCODE_INTERACTIVE)
+    state = await worker.prepare(
+        image.sha256, image_loader(ctx, image), Priority.ENCODE_INTERACTIVE
+    )
     features = np.ascontiguousarray(state.arrays["features"], dtype="<f2")
     headers = {
         "X-Embedding-Shape": ",".join(str(n) for n in features.shape),
@@ -154,77 +118,8 @@ async def embedding(ctx: ContextDep, image: ImageDep, worker: WorkerDep) -> Resp
     return Response(features.tobytes(), media_type="application/octet-stream", headers=headers)
 
 
-@router.get("/api/images/{image_id}/segments", response_model=SegmentList)
-def list_segments(ctx: ContextDep, image: ImageDep) -> Any:
-    with ctx.db.read() as session:
-        return {
-            "segments": [
-                _segment_read(s) for s in service.list_segments(session=session, image_id=image.id)
-            ]
-        }
-
-
-@router.post("/api/images/{image_id}/segments", response_model=SegmentRead, status_code=201)
-def create_segment(
-    ctx: ContextDep, image: ImageDep, principal: PrincipalDep, body: SegmentCreate
-) -> Any:
-    """Save a mask given as an RLE or as the handle of a predicted mask."""
-    score = None
-    if body.mask_handle is not None:
-        entry = _handles(ctx).get(body.mask_handle)
-        if entry is None or entry.image_id != image.id:
-            raise Invalid("mask_handle is unknown, expired or from another image; predict again")
-        rle, score = entry.rle, entry.score
-    else:
-        assert body.rle is not None
-        rle = body.rle.model_dump()
-    with ctx.db.write() as session:
-        segment = service.create_segment(
-            session=session,
-            image=image,
-            rle=rle,
-            label_id=body.label_id,
-            source=SegmentSource.manual,
-            score=score,
-            user_id=principal.user_id,
-        )
-        return _segment_read(segment)
-
-
-@router.patch("/api/segments/{segment_id}", response_model=SegmentRead)
-def update_segment(
-    ctx: ContextDep, segment_id: IdPath, principal: PrincipalDep, body: SegmentUpdate
-) -> Any:
-    """Change the label (null clears) and/or the mask; send `version` to refuse stale edits."""
-    changes = body.model_dump(include=body.model_fields_set & {"label_id", "rle"})
-    with ctx.db.write() as session:
-        segment = service.update_segment(
-            session=session,
-            segment_id=segment_id,
-            changes=changes,
-            expected_version=body.version,
-            user_id=principal.user_id,
-            username=principal.username,
-        )
-        return _segment_read(segment)
-
-
-@router.delete("/api/segments/{segment_id}", status_code=204)
-def delete_segment(
-    ctx: ContextDep, segment_id: IdPath, version: Annotated[int | None, Query(ge=1)] = None
-) -> Response:
-    with ctx.db.write() as session:
-        service.delete_segment(session=session, segment_id=segment_id, expected_version=version)
-    return Response(status_code=204)
-
-
 def _handles(ctx: AppContext) -> HandleStore:
-    return ctx.extras.setdefault("mask_handles", HandleStore())
-
-
-def _loader(ctx: AppContext, image: Image):  # -> Callable[[], np.ndarray]
-    stored_path = image.stored_path
-    return lambda: ctx.files.load_array(stored_path)
+    return ctx.extras["mask_handles"]
 
 
 def _prompt(body: PredictRequest, image: Image, handles: HandleStore, model_id: str) -> Prompt:
@@ -270,19 +165,5 @@ def _prefetch_neighbours(ctx: AppContext, worker: InferenceWorker, image: Image)
     with ctx.db.read() as session:
         ids = neighbour_ids(session, image, count)
         images = [session.get(Image, i) for i in ids]
-    worker.prefetch((i.sha256, _loader(ctx, i)) for i in images if i is not None)
+    worker.prefetch((i.sha256, image_loader(ctx, i)) for i in images if i is not None)
     return ids
-
-
-def _segment_read(segment: Any) -> dict[str, Any]:
-    return {
-        "id": segment.id,
-        "image_id": segment.image_id,
-        "rle": segment.rle,
-        "bbox": segment.bbox,
-        "area": segment.area,
-        "source": segment.source.value if hasattr(segment.source, "value") else segment.source,
-        "score": segment.score,
-        "label_id": segment.label_class_id,
-        "version": segment.version,
-    }

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from app.deps import ContextDep, IdPath, ProjectDep
+from app.deps import ContextDep, IdPath, LiveDep, PrincipalDep, ProjectDep
 from app.schemas.labels import LabelCreate, LabelList, LabelRead, LabelUpdate
 from app.services import labels as service
 
@@ -37,7 +37,14 @@ def update_label(
 
 
 @router.delete("/{label_id}", status_code=204, response_class=Response)
-def delete_label(ctx: ContextDep, project: ProjectDep, label_id: IdPath) -> Response:
+def delete_label(
+    ctx: ContextDep, live: LiveDep, project: ProjectDep, principal: PrincipalDep, label_id: IdPath
+) -> Response:
+    """Delete a label class; its segments become unlabelled (logged, undoable as a batch)."""
     with ctx.db.write() as session:
-        service.delete_label(session, project.id, label_id)
+        cleared = service.delete_label(
+            session, project.id, label_id, user_id=principal.user_id, username=principal.username
+        )
+    if cleared:
+        live.notify()
     return Response(status_code=204)

@@ -5,11 +5,12 @@ from typing import Literal
 from fastapi import APIRouter, Response
 
 from app.deps import ContextDep, LiveDep, PrincipalDep, ProjectDep
-from app.maps.service import build_map
+from app.maps.service import build_map, labelled_counts
 from app.maps.wire import encode_map
 from app.schemas.history import AssignReceipt
-from app.schemas.maps import AssignRequest, MapJson, MapPoint
+from app.schemas.maps import AssignRequest, LabelCount, MapJson, MapPoint, ProjectStats
 from app.services.assign import assign_labels
+from app.services.labels import list_labels
 
 router = APIRouter(tags=["map"])
 
@@ -67,3 +68,25 @@ def assign(
         )
     live.notify()
     return AssignReceipt(count=done.count, batch_id=done.batch_id, versions=done.versions)
+
+
+@router.get("/api/projects/{project_id}/stats", response_model=ProjectStats)
+def project_stats(ctx: ContextDep, project: ProjectDep) -> ProjectStats:
+    """Labelled / total segments, and the count per label class."""
+    with ctx.db.read() as session:
+        counts = labelled_counts(session, project.id)
+        labels = list_labels(session, project.id)
+    per_label = [
+        LabelCount(
+            label_id=label.id, name=label.name, color=label.color, count=counts.get(label.id, 0)
+        )
+        for label in labels
+    ]
+    total = sum(counts.values())
+    unlabelled = counts.get(None, 0)
+    return ProjectStats(
+        segments_total=total,
+        labelled=total - unlabelled,
+        unlabelled=unlabelled,
+        per_label=per_label,
+    )

@@ -104,6 +104,7 @@ class ClassicSegmenter:
 
     model_id = MODEL_ID
     name = "classic"
+    notice = "offline segmenter: configure a SAM checkpoint for better masks"
 
     def prepare(self, images: list[np.ndarray]) -> list[PreparedImage]:
         return [prepare_one(image) for image in images]

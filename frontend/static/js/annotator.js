@@ -224,6 +224,15 @@ function installInput() {
   }
 }
 
+// "offline segmenter: configure a SAM checkpoint for better masks", or why no model answers.
+async function showSegmenterNotice() {
+  const { segmenter } = await api("/api/health");
+  const text = segmenter?.available === false ? segmenter.reason : segmenter?.notice;
+  const box = $("#segmenter-notice");
+  box.textContent = text ?? "";
+  box.hidden = !text;
+}
+
 async function start() {
   installKeyboard();
   installInput();
@@ -232,6 +241,7 @@ async function start() {
   state.current = labels[0] ?? null;
   state.images = page.items;
   state.sam = await has("post", "/api/images/{image_id}/predict");
+  showSegmenterNotice();
   if (!state.images.length) return say("No images yet: import some on the project page.");
   const wanted = Number(new URLSearchParams(location.search).get("image"));
   await openImage(Math.max(0, state.images.findIndex((i) => i.id === wanted)));

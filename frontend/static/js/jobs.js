@@ -25,12 +25,20 @@ export async function watchJob(jobId, onUpdate) {
   }
 }
 
+function formatSeconds(seconds) {
+  const s = Math.round(seconds);
+  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, "0")}s`;
+}
+
 export function renderJob(job, { onCancel } = {}) {
   const parts = [
     el("span", { class: "job-kind", text: job.kind }),
     meter(job.done, job.total),
     el("span", { class: `job-state state-${job.state}`, text: job.state }),
   ];
+  if (!isFinished(job) && job.eta_seconds != null) {
+    parts.push(el("span", { class: "muted job-eta", text: `ETA ${formatSeconds(job.eta_seconds)}` }));
+  }
   if (job.failed_items) parts.push(el("span", { class: "error", text: `${job.failed_items} failed` }));
   if (job.error) parts.push(el("span", { class: "error", text: job.error }));
   if (!isFinished(job) && onCancel) {

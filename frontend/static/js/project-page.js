@@ -57,9 +57,27 @@ async function refreshJobs() {
   for (const job of items.slice(0, 10).reverse()) follow(job).catch((err) => guarded($("#job-error"), () => { throw err; }));
 }
 
+// Only what the user set travels: each segmenter keeps its own defaults otherwise.
+const SEGMENT_INPUTS = {
+  points_per_side: "#points-per-side",
+  pred_iou_thresh: "#pred-iou-thresh",
+  stability_score_thresh: "#stability-thresh",
+};
+
+function jobParams(kind) {
+  if (kind !== "segment") return {};
+  const params = {};
+  for (const [name, selector] of Object.entries(SEGMENT_INPUTS)) {
+    const raw = $(selector).value.trim();
+    if (raw !== "") params[name] = Number(raw);
+  }
+  return params;
+}
+
 for (const button of document.querySelectorAll("#job-buttons [data-job]")) {
   button.addEventListener("click", () => guarded($("#job-error"), async () => {
-    await follow(await startJob(projectId, button.dataset.job));
+    const kind = button.dataset.job;
+    await follow(await startJob(projectId, kind, jobParams(kind)));
   }));
 }
 

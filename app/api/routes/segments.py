@@ -1,0 +1,126 @@
+"""The segments of an image: list, save (from an RLE or a predicted mask), edit, delete, and
+one segment's details and picture (map hover cards and galleries)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import FileResponse
+
+from app.deps import ContextDep, IdPath, ImageDep, LiveDep, PrincipalDep, SegmentDep
+from app.errors import Invalid
+from app.inference.handles import HandleStore
+from app.models import Image, SegmentSource
+from app.schemas.segments import (
+    SegmentCreate,
+    SegmentDetail,
+    SegmentList,
+    SegmentRead,
+    SegmentUpdate,
+)
+from app.services import segments as service
+from app.services.segment_thumbnails import segment_thumbnail
+
+router = APIRouter(tags=["segments"])
+
+
+@router.get("/api/images/{image_id}/segments", response_model=SegmentList)
+def list_segments(ctx: ContextDep, image: ImageDep) -> SegmentList:
+    with ctx.db.read() as session:
+        rows = service.list_segments(session=session, image_id=image.id)
+        return SegmentList(segments=[SegmentRead.of(s) for s in rows])
+
+
+@router.post("/api/images/{image_id}/segments", response_model=SegmentRead, status_code=201)
+def create_segment(
+    ctx: ContextDep, live: LiveDep, image: ImageDep, principal: PrincipalDep, body: SegmentCreate
+) -> SegmentRead:
+    """Save a mask given as an RLE or as the handle of a predicted mask."""
+    score = None
+    if body.mask_handle is not None:
+        handles: HandleStore = ctx.extras["mask_handles"]
+        entry = handles.get(body.mask_handle)
+        if entry is None or entry.image_id != image.id:
+            raise Invalid("mask_handle is unknown, expired or from another image; predict again")
+        rle, score = entry.rle, entry.score
+    else:
+        assert body.rle is not None
+        rle = body.rle.model_dump()
+    with ctx.db.write() as session:
+        segment = service.create_segment(
+            session=session,
+            image=image,
+            rle=rle,
+            label_id=body.label_id,
+            source=SegmentSource.manual,
+            score=score,
+            user_id=principal.user_id,
+        )
+        created = SegmentRead.of(segment)
+    live.notify()
+    return created
+
+
+@router.get("/api/segments/{segment_id}", response_model=SegmentDetail)
+def get_segment(ctx: ContextDep, segment: SegmentDep) -> SegmentDetail:
+    with ctx.db.read() as session:
+        image = session.get(Image, segment.image_id)
+        assert image is not None  # the foreign key cascades
+        return SegmentDetail(
+            **SegmentRead.of(segment).model_dump(),
+            image_filename=image.filename,
+            image_width=image.width,
+            image_height=image.height,
+        )
+
+
+@router.get(
+    "/api/segments/{segment_id}/thumbnail",
+    response_class=FileResponse,
+    responses={200: {"content": {"image/jpeg": {}}}},
+)
+def get_segment_thumbnail(
+    ctx: ContextDep, segment: SegmentDep, size: Annotated[int, Query(ge=32, le=512)] = 128
+) -> FileResponse:
+    """The segment's masked crop (its box with some context, the rest dimmed), JPEG."""
+    with ctx.db.read() as session:
+        image = session.get(Image, segment.image_id)
+    assert image is not None
+    path = segment_thumbnail(ctx.files, segment, image, size)
+    headers = {"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=3600"}
+    return FileResponse(path, media_type="image/jpeg", headers=headers)
+
+
+@router.patch("/api/segments/{segment_id}", response_model=SegmentRead)
+def update_segment(
+    ctx: ContextDep, live: LiveDep, segment_id: IdPath, principal: PrincipalDep, body: SegmentUpdate
+) -> SegmentRead:
+    """Change the label (null clears) and/or the mask; send `version` to refuse stale edits."""
+    changes = body.model_dump(include=body.model_fields_set & {"label_id", "rle"})
+    with ctx.db.write() as session:
+        segment = service.update_segment(
+            session=session,
+            segment_id=segment_id,
+            changes=changes,
+            expected_version=body.version,
+            user_id=principal.user_id,
+            username=principal.username,
+        )
+        updated = SegmentRead.of(segment)
+    live.notify()
+    return updated
+
+
+@router.delete("/api/segments/{segment_id}", status_code=204, response_class=Response)
+def delete_segment(
+    ctx: ContextDep,
+    live: LiveDep,
+    segment_id: IdPath,
+    version: Annotated[int | None, Query(ge=1)] = None,
+) -> Response:
+    """Delete a segment; with `?version=` a segment changed since is refused (409)."""
+    with ctx.db.write() as session:
+        service.delete_segment(session=session, segment_id=segment_id, expected_version=version)
+    live.notify()
+    return Response(status_code=204)

@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field, model_validator
+
+from app.models import Segment
+
+
+class RleBody(BaseModel):
+    """COCO RLE in canonical image pixels: counts as the compact string or a list of runs."""
+
+    size: list[int]
+    counts: str | list[int]
+
+
+class SegmentCreate(BaseModel):
+    rle: RleBody | None = None
+    mask_handle: str | None = Field(default=None, max_length=64)
+    label_id: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _one_mask(self) -> SegmentCreate:
+        if (self.rle is None) == (self.mask_handle is None):
+            raise ValueError("give exactly one of rle or mask_handle")
+        return self
+
+
+class SegmentUpdate(BaseModel):
+    """Only the fields sent change; `label_id: null` clears the label."""
+
+    label_id: int | None = Field(default=None, ge=1)
+    rle: RleBody | None = None
+    version: int | None = Field(default=None, ge=1)
+
+
+class SegmentRead(BaseModel):
+    id: int
+    image_id: int
+    rle: RleBody
+    bbox: list[float]
+    area: int
+    source: str
+    score: float | None
+    predicted_iou: float | None
+    stability_score: float | None
+    parent_id: int | None
+    label_id: int | None
+    version: int
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, segment: Segment) -> SegmentRead:
+        return cls(
+            id=segment.id,
+            image_id=segment.image_id,
+            rle=RleBody(**segment.rle),
+            bbox=segment.bbox,
+            area=segment.area,
+            source=segment.source.value,
+            score=segment.score,
+            predicted_iou=segment.predicted_iou,
+            stability_score=segment.stability_score,
+            parent_id=segment.parent_id,
+            label_id=segment.label_class_id,
+            version=segment.version,
+            updated_at=segment.updated_at,
+        )
+
+
+class SegmentDetail(SegmentRead):
+    """One segment with what a hover card shows: its image's name and size."""
+
+    image_filename: str
+    image_width: int
+    image_height: int
+
+
+class SegmentList(BaseModel):
+    segments: list[SegmentRead]

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from fastapi.testclient import TestClient
+from PIL import Image as PILImage
+
+from app.masks import encode_rle
+from tests.conftest import assert_error_shape, png_bytes, upload
+
+
+def _square_rle(height: int, width: int, box: tuple[int, int, int, int]) -> dict:
+    mask = np.zeros((height, width), bool)
+    x0, y0, x1, y1 = box
+    mask[y0:y1, x0:x1] = True
+    return encode_rle(mask)
+
+
+def test_segment_detail_thumbnail_stats_and_label_deletion(
+    client: TestClient, project: dict
+) -> None:
+    pid = project["id"]
+    image = upload(client, pid, [("a.png", png_bytes(64, 48))])["imported"][0]
+    cat = client.post(f"/api/projects/{pid}/labels", json={"name": "cat"}).json()
+    rle = _square_rle(48, 64, (10, 5, 30, 25))
+    created = client.post(
+        f"/api/images/{image['id']}/segments", json={"rle": rle, "label_id": cat["id"]}
+    )
+    assert created.status_code == 201, created.text
+    segment = created.json()
+    assert (segment["area"], segment["bbox"], segment["parent_id"]) == (400, [10, 5, 20, 20], None)
+    # An uncompressed RLE (list counts) is accepted too and stored compactly.
+    listed = {"size": [48, 64], "counts": [5 * 48, 48, 48 * 64 - 6 * 48]}
+    other = client.post(f"/api/images/{image['id']}/segments", json={"rle": listed}).json()
+    assert isinstance(other["rle"]["counts"], str) and other["area"] == 48
+
+    detail = client.get(f"/api/segments/{segment['id']}").json()
+    assert (detail["image_filename"], detail["image_width"], detail["label_id"]) == (
+        "a.png",
+        64,
+        cat["id"],
+    )
+    thumb = client.get(f"/api/segments/{segment['id']}/thumbnail?size=64")
+    assert thumb.headers["content-type"] == "image/jpeg"
+    assert PILImage.open(io.BytesIO(thumb.content)).size == (64, 64)
+    assert_error_shape(client.get(f"/api/segments/{segment['id']}/thumbnail?size=4"), 422)
+    assert_error_shape(client.get("/api/segments/999999"), 404)
+
+    stats = client.get(f"/api/projects/{pid}/stats").json()
+    assert (stats["segments_total"], stats["labelled"], stats["unlabelled"]) == (2, 1, 1)
+    assert [(c["name"], c["count"]) for c in stats["per_label"]] == [("cat", 1)]
+
+    # Deleting a label unlabels its segments through the audited, versioned path.
+    assert client.delete(f"/api/projects/{pid}/labels/{cat['id']}").status_code == 204
+    after = client.get(f"/api/segments/{segment['id']}").json()
+    assert (after["label_id"], after["version"]) == (None, segment["version"] + 1)
+    history = client.get(f"/api/projects/{pid}/history").json()
+    assert history["items"][0]["segment_count"] == 1
+
+
+def test_segment_rle_validation(client: TestClient, project: dict) -> None:
+    image = upload(client, project["id"], [("a.png", png_bytes(8, 8))])["imported"][0]
+    url = f"/api/images/{image['id']}/segments"
+    assert_error_shape(client.post(url, json={"rle": {"size": [4, 4], "counts": [16]}}), 422)
+    assert_error_shape(client.post(url, json={"rle": {"size": [8, 8], "counts": [10, 100]}}), 422)
+    assert_error_shape(client.post(url, json={"rle": {"size": [8, 8], "counts": "#$%"}}), 422)
+    assert_error_shape(client.post(url, json={}), 422)
+    assert_error_shape(client.post(url, json={"mask_handle": "nope"}), 422)
