@@ -27,6 +27,7 @@ lint: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check app tests bench migrations
+	$(BIN)/mypy app
 	$(BIN)/python -m pytest
 
 clean-venv:

@@ -13,6 +13,7 @@ from PIL import Image as PILImage
 
 from app.config import Settings
 from app.main import create_app
+from tests.fixtures.tiny_sam import write_tiny_checkpoint
 
 # Every app a test starts (in-process or a server subprocess, which inherits the environment)
 # would otherwise spend a minute of CPU compiling UMAP's kernels in the background.
@@ -40,6 +41,36 @@ def settings(tmp_path: Path) -> Settings:
 def client(settings: Settings) -> Iterator[TestClient]:
     with TestClient(create_app(settings)) as test_client:
         yield test_client
+
+
+# A real app with the tiny SAM (segment-anything's classes, random weights, loaded through the
+# real checkpoint code): for tests of the pipeline, evaluation and anything that predicts.
+@pytest.fixture(scope="session")
+def tiny_sam_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_tiny_checkpoint(tmp_path_factory.mktemp("sam") / "tiny_sam.pth")
+
+
+@pytest.fixture(scope="session")
+def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("models")
+
+
+@pytest.fixture
+def sam_settings(tmp_path: Path, tiny_sam_checkpoint: Path, models_dir: Path) -> Settings:
+    return Settings(
+        data_dir=tmp_path / "data",
+        sam_checkpoint=tiny_sam_checkpoint,
+        model_dir=models_dir,
+        seed_demo=False,
+        auth="none",
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+@pytest.fixture
+def sam_client(sam_settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(sam_settings)) as client:
+        yield client
 
 
 @pytest.fixture

@@ -25,7 +25,9 @@ def ground_truth_objects(db: Database, project_id: int) -> Iterator[tuple[int, n
         )
     for gt_id, image_id in rows:
         with db.read() as session:
-            yield image_id, decode_rle(session.get(GroundTruthSegment, gt_id).rle)
+            segment = session.get(GroundTruthSegment, gt_id)
+        if segment is not None:  # deleted meanwhile: skip it
+            yield image_id, decode_rle(segment.rle)
 
 
 def measure_effort(
@@ -36,11 +38,13 @@ def measure_effort(
     limit: int | None = None,
 ) -> NocSummary:
     """NoC and box mIoU over (image key, gt mask) pairs; one predictor per image key."""
-    traces, boxes, current, predictor = [], [], None, None
+    traces, boxes = [], []
+    current: int | None = None
+    predictor: Predictor | None = None
     for count, (key, gt) in enumerate(objects):
         if limit is not None and count >= limit:
             break
-        if key != current:
+        if predictor is None or key != current:
             current, predictor = key, predictor_for(key)
         traces.append(click_ious(predictor, gt, max_clicks))
         boxes.append(box_iou(predictor, gt))

@@ -79,8 +79,8 @@ class SemanticTally:
         """gt, pred: HxW int class maps, value i+1 = names[i], 0 = background."""
         for value, name in enumerate(names, start=1):
             g, p = gt == value, pred == value
-            self.intersection[name] = self.intersection.get(name, 0) + np.count_nonzero(g & p)
-            self.union[name] = self.union.get(name, 0) + np.count_nonzero(g | p)
+            self.intersection[name] = self.intersection.get(name, 0) + int(np.count_nonzero(g & p))
+            self.union[name] = self.union.get(name, 0) + int(np.count_nonzero(g | p))
 
     def ious(self) -> dict[str, float | None]:
         return {n: (self.intersection[n] / u if u else None) for n, u in self.union.items()}

@@ -14,11 +14,20 @@ COLUMNS = (
 )  # fmt: skip
 
 
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell_text(text: str) -> str:
+    """User text (label and file names) made inert for spreadsheets: a leading quote."""
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
 def csv_rows(images: Iterable[ExportImage]) -> Iterable[list[object]]:
     for image in images:
         for s in image.segments:
             yield [
-                image.id, image.filename, s.id, s.label.name if s.label else "", *s.bbox,
+                image.id, cell_text(image.filename), s.id, cell_text(s.label.name) if s.label else "", *s.bbox,
                 s.area, s.source, "" if s.score is None else s.score, s.created_by or "",
                 s.created_at.isoformat(), s.updated_at.isoformat(),
             ]  # fmt: skip

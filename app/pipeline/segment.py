@@ -7,6 +7,8 @@ Labelled and manual segments are never touched.
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 from pycocotools import mask as coco_mask
 from sqlalchemy import delete, select
@@ -50,12 +52,11 @@ def run_segment_job(job: JobContext, app: AppContext) -> None:
         except Exception as exc:  # one bad image is recorded and skipped, never fatal
             job.complete_item(key, error=f"{type(exc).__name__}: {exc}")
             continue
-        job.complete_item(
-            key,
-            lambda session, image=image, masks=masks: replace_auto_segments(
-                session, image=image, masks=masks, created_by=None
-            ),
-        )
+        job.complete_item(key, partial(_store_masks, image=image, masks=masks))
+
+
+def _store_masks(session: Session, *, image: Image, masks: list[AutoMask]) -> None:
+    replace_auto_segments(session, image=image, masks=masks, created_by=None)
 
 
 def project_images(app: AppContext, project_id: int, only: list[int] | None) -> list[Image]:

@@ -35,14 +35,14 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright pac
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tests.fixtures.tiny_sam import write_tiny_checkpoint
 
     return write_tiny_checkpoint(tmp_path_factory.mktemp("sam") / "tiny_sam.pth")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def server(
     tmp_path_factory: pytest.TempPathFactory, tiny_checkpoint: Path
 ) -> Iterator[ServerProcess]:
@@ -57,7 +57,7 @@ def server(
         yield process
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[object]:
     with sync_api.sync_playwright() as playwright:
         instance = playwright.chromium.launch(

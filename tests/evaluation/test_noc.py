@@ -82,3 +82,22 @@ def test_classic_segmenter_on_a_synthetic_image():
     summary = summarize(traces, [box_iou(predictor, gt) for gt in (disc, square)], max_clicks=5)
     # High-contrast flat shapes: any working click segmenter gets them within a few clicks.
     assert summary.noc[0.85] <= 3 and summary.box_miou > 0.8
+
+
+def test_noc_harness_through_the_real_predict_endpoint(sam_client) -> None:  # type: ignore[no-untyped-def]
+    """The simulated annotator clicks through POST /predict (tiny SAM: figures meaningless,
+    the path is what is exercised): every click returns a full-size mask, IoUs in [0, 1]."""
+    from app.evaluation.predictors import HttpPredictor
+    from tests.conftest import upload
+    from tests.pipeline.conftest import photo_files
+
+    pid = sam_client.post("/api/projects", json={"name": "noc"}).json()["id"]
+    image = upload(sam_client, pid, photo_files(1))["imported"][0]
+    gt = np.zeros((image["height"], image["width"]), bool)
+    gt[40:120, 60:200] = True
+    predictor = HttpPredictor(sam_client, image["id"])
+    ious = click_ious(predictor, gt, max_clicks=3)
+    assert 1 <= len(ious) <= 3 and all(0.0 <= v <= 1.0 for v in ious)
+    assert 0.0 <= box_iou(predictor, gt) <= 1.0
+    summary = summarize([ious], [box_iou(predictor, gt)], max_clicks=3)
+    assert summary.objects == 1

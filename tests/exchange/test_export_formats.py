@@ -173,3 +173,11 @@ def test_export_rejects_bad_parameters(client, project, params):
 
 def test_export_of_missing_project_is_404(client):
     assert_error_shape(client.get("/api/projects/999/export?format=coco"), 404, "not_found")
+
+
+def test_csv_cells_cannot_become_formulas():
+    from app.exchange.csvexport import cell_text
+
+    assert cell_text("=HYPERLINK(\"http://x\")") == "'=HYPERLINK(\"http://x\")"
+    assert cell_text("@SUM(A1)") == "'@SUM(A1)" and cell_text("-1+1") == "'-1+1"
+    assert cell_text("cat") == "cat"

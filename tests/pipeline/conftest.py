@@ -1,50 +1,23 @@
-"""A real app with the tiny SAM, and three real photographs from scikit-image."""
+"""Real photographs from scikit-image and job helpers (the tiny-SAM app is in tests/conftest.py)."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from fastapi.testclient import TestClient
 
-from app.config import Settings
 from app.demo import demo_image_dir
-from app.main import create_app
-from tests.fixtures.tiny_sam import write_tiny_checkpoint
 
-PHOTOS = ("coffee.png", "chelsea.png", "rocket.jpg", "astronaut.png", "coins.png", "motorcycle_left.png")
+PHOTOS = (
+    "coffee.png",
+    "chelsea.png",
+    "rocket.jpg",
+    "astronaut.png",
+    "coins.png",
+    "motorcycle_left.png",
+)
 # Random weights score every mask low: keep them all, on a coarse grid, so jobs stay fast.
 FAST_SEGMENT = {"points_per_side": 4, "pred_iou_thresh": 0.0, "stability_score_thresh": 0.0}
-
-
-@pytest.fixture(scope="session")
-def tiny_sam_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_tiny_checkpoint(tmp_path_factory.mktemp("sam") / "tiny_sam.pth")
-
-
-@pytest.fixture(scope="session")
-def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("models")
-
-
-@pytest.fixture
-def sam_settings(tmp_path: Path, tiny_sam_checkpoint: Path, models_dir: Path) -> Settings:
-    return Settings(
-        data_dir=tmp_path / "data",
-        sam_checkpoint=tiny_sam_checkpoint,
-        model_dir=models_dir,
-        seed_demo=False,
-        auth="none",
-        _env_file=None,  # type: ignore[call-arg]
-    )
-
-
-@pytest.fixture
-def sam_client(sam_settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(sam_settings)) as client:
-        yield client
 
 
 def photo_files(count: int = 3) -> list[tuple[str, bytes]]:
