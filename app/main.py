@@ -25,6 +25,8 @@ from app.api.routes import (
     maps,
     projects,
     segments,
+    similar,
+    suggestions,
     users,
 )
 from app.auth.accounts import has_admin
@@ -152,7 +154,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
     )
     for module in (health, projects, labels, images, inference, segments, jobs, maps, exchange):
         app.include_router(module.router)
-    for module in (auth, users, history, live):
+    for module in (auth, users, history, live, similar, suggestions):
         app.include_router(module.router)
     mount_frontend(app)
     return app

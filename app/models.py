@@ -347,3 +347,23 @@ class AuditChange(Base):
     new_label_id: Mapped[int | None] = mapped_column(Integer)
     # The segment's version right after this change: undo refuses unless it is still current.
     new_version: Mapped[int] = mapped_column(Integer)
+
+
+class Suggestion(Base):
+    """A predicted label for a segment, never a label: accepting one writes through
+    assign_labels. `kind` is the predictor: "propagate" (embedding kNN / logistic head) or
+    "exemplar" (PerSAM-style prompting); one suggestion per (segment, kind)."""
+
+    __tablename__ = "suggestions"
+    __table_args__ = (
+        UniqueConstraint("segment_id", "kind", name="uq_suggestions_segment_kind"),
+        Index("ix_suggestions_project_confidence", "project_id", "confidence"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    segment_id: Mapped[int] = mapped_column(ForeignKey("segments.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    label_id: Mapped[int] = mapped_column(ForeignKey("label_classes.id", ondelete="CASCADE"))
+    confidence: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

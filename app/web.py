@@ -12,16 +12,43 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import frontend
 from app.deps import IdPath
 
 FRONTEND_DIR = Path(frontend.__file__).parent
 
+# Cross-origin isolation: SharedArrayBuffer, hence multi-threaded onnxruntime-web, needs both.
+# Everything the pages load is same-origin, which require-corp allows without CORP headers.
+ISOLATION_HEADERS = [
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"cross-origin-embedder-policy", b"require-corp"),
+]
+
+
+class CrossOriginIsolation:
+    """ASGI middleware adding the COOP/COEP headers to every HTTP response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_isolated(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *ISOLATION_HEADERS]
+            await send(message)
+
+        await self.app(scope, receive, send_isolated)
+
 
 def mount_frontend(app: FastAPI) -> None:
     """Serve /static and the page shells: /, /projects/{id}, .../annotate, .../map."""
     templates = Jinja2Templates(directory=FRONTEND_DIR / "templates")  # autoescapes .html
+    app.add_middleware(CrossOriginIsolation)
     app.mount("/static", StaticFiles(directory=FRONTEND_DIR / "static"), name="static")
 
     def page(request: Request, template: str, **context: object) -> HTMLResponse:

@@ -7,12 +7,16 @@ VENDOR="$HERE/static/vendor"
 WORK=$(mktemp -d)
 cd "$WORK"
 npm init -y >/dev/null
-npm install --no-audit --no-fund regl-scatterplot@1.16.0 >/dev/null
+npm install --no-audit --no-fund regl-scatterplot@1.16.0 onnxruntime-web@1.30.0 >/dev/null
 M=node_modules
-rm -rf "$VENDOR" && mkdir -p "$VENDOR/regl-scatterplot" "$VENDOR/regl" "$VENDOR/pub-sub-es"
+rm -rf "$VENDOR" && mkdir -p "$VENDOR/regl-scatterplot" "$VENDOR/regl" "$VENDOR/pub-sub-es" "$VENDOR/onnxruntime-web"
 cp $M/regl-scatterplot/dist/regl-scatterplot.esm.js $M/regl-scatterplot/LICENSE "$VENDOR/regl-scatterplot/"
 cp $M/pub-sub-es/dist/index.js $M/pub-sub-es/LICENSE "$VENDOR/pub-sub-es/"
 cp $M/regl/LICENSE "$VENDOR/regl/"
+# onnxruntime-web (MIT, no LICENSE file in the package): the wasm-only ESM build and the one
+# .wasm (+ its .mjs loader) it loads; the other builds (WebGPU, JSEP, asyncify) are not needed.
+ORT=$M/onnxruntime-web/dist
+cp $ORT/ort.wasm.min.mjs $ORT/ort-wasm-simd-threaded.wasm $ORT/ort-wasm-simd-threaded.mjs "$VENDOR/onnxruntime-web/"
 {
   echo "// regl $(node -p "require('./$M/regl/package.json').version") (MIT), UMD build wrapped as an ES module by frontend/vendor.sh."
   echo "const module = { exports: {} };"
@@ -27,7 +31,7 @@ for p in @flekschas/utils dom-2d-camera camera-2d-simple earcut gl-matrix regl-l
   cat $M/$p/LICENSE* 2>/dev/null
   echo
 done > "$VENDOR/regl-scatterplot/LICENSE-bundled-dependencies"
-for p in regl-scatterplot regl pub-sub-es; do
+for p in regl-scatterplot regl pub-sub-es onnxruntime-web; do
   echo "$p $(node -p "require('./$M/$p/package.json').version")"
 done > "$VENDOR/VERSIONS"
 rm -rf "$WORK"

@@ -69,7 +69,11 @@ class JobContext:
         self.runner.notify()
 
     def complete_item(
-        self, key: str, write: Callable[[Session], None] | None = None, *, error: str | None = None
+        self,
+        key: str,
+        write: Callable[[Session], object] | None = None,
+        *,
+        error: str | None = None,
     ) -> None:
         """Record one finished unit and its results atomically; a no-op if already recorded.
 

@@ -64,7 +64,7 @@ def test_openapi_routes_are_all_covered() -> None:
 class World:
     """One project the personas are placed in, with one object of every kind."""
 
-    ids: dict[str, int]
+    ids: dict[str, int | str]
 
 
 class Lab:
@@ -120,6 +120,7 @@ class Lab:
                 "job_id": job_id,
                 "user_id": self.users["annotator"],
                 "token_id": token_id,
+                "model_id": "any-model",  # not project-scoped: 404 or 503 past the guard
             }
         )
 

@@ -5,16 +5,21 @@ Coordinates are canonical image pixels, XY; boxes XYXY. Masks travel once, as CO
 
 from __future__ import annotations
 
+import hashlib
+from functools import lru_cache
+from pathlib import Path
 from typing import Annotated, Any
 
 import numpy as np
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field, FiniteFloat, model_validator
 
 from app.context import AppContext
 from app.deps import ContextDep, ImageDep
-from app.errors import Invalid, ServiceUnavailable
+from app.errors import Invalid, NotFound, ServiceUnavailable
 from app.inference.base import ModelUnavailable, Prompt
+from app.inference.decoder import DECODER_GRAPH
 from app.inference.handles import HandleStore, MaskHandle
 from app.inference.queue import Priority
 from app.inference.sam import InferenceOutOfMemory
@@ -116,6 +121,34 @@ async def embedding(ctx: ContextDep, image: ImageDep, worker: WorkerDep) -> Resp
         "Cache-Control": "private, max-age=3600",
     }
     return Response(features.tobytes(), media_type="application/octet-stream", headers=headers)
+
+
+@router.get("/api/models/{model_id}/decoder.onnx")
+def decoder_onnx(ctx: ContextDep, worker: WorkerDep, model_id: str, request: Request) -> Response:
+    """The active model's prompt encoder + mask decoder as ONNX (app/inference/decoder.py I/O).
+
+    Strong ETag (sha256 of the file) so browsers revalidate for free; 404 when this model
+    is not the active one or has no export (the browser then falls back to /predict).
+    """
+    path = ctx.settings.models_dir / "onnx" / f"{worker.model_id}.{DECODER_GRAPH}.onnx"
+    if model_id != worker.model_id or not path.is_file():
+        raise NotFound(f"no ONNX decoder for model {model_id!r}")
+    stat = path.stat()
+    etag = f'"{_file_sha256(path, stat.st_mtime_ns, stat.st_size)}"'
+    headers = {"ETag": etag, "Cache-Control": "private, max-age=86400"}
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    return FileResponse(path, media_type="application/octet-stream", headers=headers)
+
+
+@lru_cache(maxsize=8)
+def _file_sha256(path: Path, mtime_ns: int, size: int) -> str:
+    """Hex sha256 of a file; mtime and size are part of the cache key only."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _handles(ctx: AppContext) -> HandleStore:

@@ -11,7 +11,11 @@ import { hexToRgb, labelForDigit, loadLabels } from "./labels.js";
 import { projectId, refreshHeader } from "./project-header.js";
 import { addPoint, EMPTY_PROMPTS, installPromptInput, isEmpty, setBox } from "./prompts.js";
 import { createPredictor } from "./predictor.js";
-import { decodeRle, maskCanvas } from "./rle.js";
+import { createLocalDecoder } from "./local-decoder.js";
+import { createLocalPredictor } from "./local-predictor.js";
+import { createUpscaler } from "./mask-upscale.js";
+import { installHover } from "./hover.js";
+import { decodeRle, encodeRle, maskCanvas } from "./rle.js";
 import { createSegmentStore } from "./segments.js";
 import { createView } from "./view.js";
 
@@ -21,11 +25,12 @@ const errorBox = $("#annotator-error");
 const state = {
   images: [], index: -1, image: null, labels: [], current: null, prompts: EMPTY_PROMPTS,
   answer: null, chosen: 0, maskLayer: null, dragBox: null, selected: null, showAuto: true,
-  granularity: "all", preparing: false, sam: true,
+  granularity: "all", preparing: false, sam: true, hoverLayer: null,
 };
 const view = createView(canvas, () => painter.request());
 const painter = createPainter(canvas, view);
-const predictor = createPredictor();
+let predictor = createPredictor();  // replaced by the in-page decoder when it loads
+let upscaler = null;
 const store = createSegmentStore(() => state.labels);
 const steps = createHistory(() => { $("#undo").disabled = !steps.canUndo; $("#redo").disabled = !steps.canRedo; });
 const filmstrip = createFilmstrip($("#filmstrip"), (i) => openImage(i));
@@ -46,7 +51,7 @@ function visible(segment) {
 }
 
 function repaint() {
-  painter.show({ image: state.image, outlines: store.outlines(visible, state.selected), mask: state.maskLayer, prompts: state.prompts, dragBox: state.dragBox });
+  painter.show({ image: state.image, outlines: store.outlines(visible, state.selected), mask: state.maskLayer ?? state.hoverLayer, prompts: state.prompts, dragBox: state.dragBox });
   renderLabels(state.labels, state.current, pickLabel);
   renderCandidates(state.answer?.masks ?? [], state.chosen, chooseCandidate);
   renderSegments(store.items, state.labels, state.selected, visible, selectSegment);
@@ -54,10 +59,18 @@ function repaint() {
   document.body.dataset.annotator = state.preparing ? "preparing" : state.answer ? "mask" : "idle";
 }
 
+/** A full-size canvas for a server mask (RLE) or a local one (low-res logits, GPU upscaled). */
+function maskLayer(mask, rgba) {
+  return mask.logits ? upscaler.paint(mask.logits, mask.frame, rgba) : maskCanvas(decodeRle(mask.rle), rgba);
+}
+
 function paintCandidate() {
   const mask = state.answer?.masks[state.chosen];
   const color = state.current?.color ?? "#4e79a7";
-  state.maskLayer = mask ? maskCanvas(decodeRle(mask.rle), [...hexToRgb(color), 255]) : null;
+  // A local mask's pixels are read back once (its area, and its RLE when accepted).
+  if (mask?.logits) mask.pixels ??= upscaler.mask(mask.logits, mask.frame);
+  if (mask?.pixels) mask.area ??= mask.pixels.data.reduce((n, v) => n + v, 0);
+  state.maskLayer = mask ? maskLayer(mask, [...hexToRgb(color), 255]) : null;
   repaint();
 }
 
@@ -116,10 +129,11 @@ function accept() {
   if (!mask) return;
   return guarded(errorBox, async () => {
     const labelId = state.current?.id ?? null;
-    let segment = await createSegment(mask.rle, labelId);
+    const rle = mask.rle ?? encodeRle(mask.pixels);
+    let segment = await createSegment(rle, labelId);
     steps.push({
       undo: async () => { await store.remove(segment.id); state.selected = null; repaint(); },
-      redo: async () => { segment = await createSegment(mask.rle, labelId); repaint(); },
+      redo: async () => { segment = await createSegment(rle, labelId); repaint(); },
     });
     setPrompts(EMPTY_PROMPTS, { record: false });
   });
@@ -171,7 +185,7 @@ async function openImage(index) {
   const image = state.images[index];
   steps.clear();
   predictor.reset();
-  Object.assign(state, { prompts: EMPTY_PROMPTS, answer: null, maskLayer: null, selected: null, preparing: true });
+  Object.assign(state, { prompts: EMPTY_PROMPTS, answer: null, maskLayer: null, hoverLayer: null, selected: null, preparing: true });
   $("#image-name").textContent = `${image.filename} (${index + 1} / ${state.images.length})`;
   history.replaceState(null, "", `?image=${image.id}`);
   filmstrip.render(state.images, index);
@@ -224,6 +238,44 @@ function installInput() {
   }
 }
 
+function hoverPreview(at) {
+  const image = state.images[state.index];
+  const inside = image && at[0] >= 0 && at[1] >= 0 && at[0] <= image.width && at[1] <= image.height;
+  return inside ? predictor.preview(image.id, addPoint(EMPTY_PROMPTS, at, true)) : Promise.resolve(null);
+}
+
+function showHover(preview) {
+  const color = state.current?.color ?? "#4e79a7";
+  state.hoverLayer = preview && isEmpty(state.prompts) ? maskLayer(preview, [...hexToRgb(color), 110]) : null;
+  document.body.dataset.hover = String((Number(document.body.dataset.hover) || 0) + (preview ? 1 : 0));
+  repaint();
+}
+
+// In-page decoding pays off only with cores to spare for two wasm threads beside the page;
+// on a 2-core machine the server answered clicks ~9x faster (bench/browser_decoder.py).
+// ?decoder=local or ?decoder=server overrides the choice.
+function wantLocalDecoder() {
+  const forced = new URLSearchParams(location.search).get("decoder");
+  return forced ? forced === "local" : (navigator.hardwareConcurrency ?? 1) >= 4;
+}
+
+/** Decode in the page when this browser and model allow it; /predict stays the fallback. */
+async function useLocalDecoder(modelId) {
+  if (!wantLocalDecoder()) {
+    document.body.dataset.decoder = "server";
+    return;
+  }
+  upscaler = createUpscaler();
+  const local = upscaler ? await createLocalDecoder(modelId) : null;
+  document.body.dataset.decoder = local ? "local" : "server";
+  if (!local) return;
+  predictor = createLocalPredictor(local);
+  installHover(canvas, {
+    toImage: view.toImage, decode: hoverPreview, show: showHover,
+    enabled: () => isEmpty(state.prompts) && !view.panning && local.ready(imageId()),
+  });
+}
+
 // "offline segmenter: configure a SAM checkpoint for better masks", or why no model answers.
 async function showSegmenterNotice() {
   const { segmenter } = await api("/api/health");
@@ -231,6 +283,7 @@ async function showSegmenterNotice() {
   const box = $("#segmenter-notice");
   box.textContent = text ?? "";
   box.hidden = !text;
+  return segmenter;
 }
 
 async function start() {
@@ -241,12 +294,15 @@ async function start() {
   state.current = labels[0] ?? null;
   state.images = page.items;
   state.sam = await has("post", "/api/images/{image_id}/predict");
-  showSegmenterNotice();
+  const segmenter = await showSegmenterNotice();
+  if (state.sam && segmenter?.available) {
+    await useLocalDecoder(segmenter.model_id).catch((err) => { console.warn("local decoder unavailable:", err); document.body.dataset.decoder = "server"; });
+  }
   if (!state.images.length) return say("No images yet: import some on the project page.");
   const wanted = Number(new URLSearchParams(location.search).get("image"));
   await openImage(Math.max(0, state.images.findIndex((i) => i.id === wanted)));
   // A handle for automation and the e2e tests.
-  window.lassolabelAnnotator = { state, store, view };
+  window.lassolabelAnnotator = { state, store, view, get predictor() { return predictor; }, get upscaler() { return upscaler; } };
 }
 
 start().catch((err) => showError(errorBox, err));

@@ -67,3 +67,17 @@ export function maskContains(mask, x, y) {
   if (col < 0 || row < 0 || col >= mask.width || row >= mask.height) return false;
   return mask.data[row * mask.width + col] === 1;
 }
+
+/** {width, height, data} (row-major, 1 = foreground) -> RLE with counts as a list of runs. */
+export function encodeRle({ width, height, data }) {
+  const counts = [];
+  let value = 0, run = 0;
+  for (let x = 0; x < width; x++) {
+    for (let y = 0; y < height; y++) {
+      if (data[y * width + x] !== value) { counts.push(run); value ^= 1; run = 0; }
+      run++;
+    }
+  }
+  counts.push(run);
+  return { size: [height, width], counts };
+}

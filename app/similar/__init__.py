@@ -1,0 +1,1 @@
+"""Label one, find the rest: nearest segments in embedding space."""

@@ -1,0 +1,111 @@
+// SAM's prompt decoder in the page (onnxruntime-web, wasm): one session per model, embeddings
+// fetched once per image from the server's cache. Inputs follow app/inference/decoder.py.
+const ORT_DIR = "/static/vendor/onnxruntime-web/";
+const LOW = 256;
+
+/** fp16 bits (Uint16Array) -> Float32Array; once per image, not per click. */
+function halfToFloat(bits) {
+  if (typeof Float16Array === "function") return Float32Array.from(new Float16Array(bits.buffer));
+  const out = new Float32Array(bits.length);
+  for (let i = 0; i < bits.length; i++) {
+    const h = bits[i], e = (h >> 10) & 31, m = h & 1023, s = h & 32768 ? -1 : 1;
+    out[i] = e === 0 ? s * m * 2 ** -24 : e === 31 ? (m ? NaN : s * Infinity) : s * (1 + m / 1024) * 2 ** (e - 15);
+  }
+  return out;
+}
+
+const pair = (text) => text.split(",").map(Number);
+
+/**
+ * A local decoder for `modelId`, or null when this browser or server cannot run one
+ * (no WebAssembly, no ONNX export): callers then use the server's /predict.
+ */
+export async function createLocalDecoder(modelId) {
+  if (typeof WebAssembly !== "object" || !modelId) return null;
+  const ort = await import(`${ORT_DIR}ort.wasm.min.mjs`);
+  ort.env.wasm.wasmPaths = ORT_DIR;
+  // Two threads need cross-origin isolation (the app sends COOP/COEP); else one.
+  ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
+  const response = await fetch(`/api/models/${encodeURIComponent(modelId)}/decoder.onnx`);
+  if (!response.ok) return null;
+  const session = await ort.InferenceSession.create(new Uint8Array(await response.arrayBuffer()), { executionProviders: ["wasm"] });
+  const embeddings = new Map();
+  let queue = Promise.resolve();
+
+  async function fetchEmbedding(imageId) {
+    const answer = await fetch(`/api/images/${imageId}/embedding`);
+    if (!answer.ok) throw new Error(`embedding of image ${imageId}: HTTP ${answer.status}`);
+    const shape = pair(answer.headers.get("X-Embedding-Shape"));
+    const data = halfToFloat(new Uint16Array(await answer.arrayBuffer()));
+    return {
+      features: new ort.Tensor("float32", data, shape),
+      originalSize: pair(answer.headers.get("X-Original-Size")),
+      inputSize: pair(answer.headers.get("X-Input-Size")),
+    };
+  }
+
+  function embedding(imageId) {
+    if (!embeddings.has(imageId)) {
+      const pending = fetchEmbedding(imageId);
+      pending.catch(() => embeddings.delete(imageId));
+      embeddings.set(imageId, pending);
+    }
+    return embeddings.get(imageId);
+  }
+
+  function feeds(frame, prompts, maskInput) {
+    const points = [...prompts.points], labels = [...prompts.labels];
+    if (prompts.box) {
+      const [x0, y0, x1, y1] = prompts.box;
+      points.push([x0, y0], [x1, y1]);
+      labels.push(2, 3);
+    } else {
+      points.push([0, 0]);
+      labels.push(-1); // SAM's 'not a point' padding when there is no box
+    }
+    const [h, w] = frame.originalSize, [ih, iw] = frame.inputSize;
+    const coords = Float32Array.from(points.flatMap(([x, y]) => [x * (iw / w), y * (ih / h)]));
+    const n = points.length;
+    return {
+      image_embeddings: frame.features,
+      point_coords: new ort.Tensor("float32", coords, [1, n, 2]),
+      point_labels: new ort.Tensor("float32", Float32Array.from(labels), [1, n]),
+      mask_input: new ort.Tensor("float32", maskInput ?? new Float32Array(LOW * LOW), [1, 1, LOW, LOW]),
+      has_mask_input: new ort.Tensor("float32", Float32Array.of(maskInput ? 1 : 0), [1]),
+    };
+  }
+
+  async function run(imageId, prompts, maskInput, multimask) {
+    const frame = await embedding(imageId);
+    const out = await session.run(feeds(frame, prompts, maskInput));
+    const logits = out.low_res_masks.data, scores = out.iou_predictions.data;
+    const tokens = multimask ? [1, 2, 3] : [0];
+    tokens.sort((a, b) => scores[b] - scores[a]);
+    const masks = tokens.map((t) => ({
+      logits: logits.slice(t * LOW * LOW, (t + 1) * LOW * LOW),
+      score: Math.min(1, Math.max(0, scores[t])),
+    }));
+    return { masks, frame };
+  }
+
+  return {
+    modelId,
+    threads: ort.env.wasm.numThreads,
+    /** Start fetching (and converting) these images' embeddings. */
+    prefetch(imageIds) {
+      for (const id of imageIds) embedding(id).catch(() => {});
+    },
+    /** Whether imageId's embedding is already here (hover previews wait for it, never fetch). */
+    ready: (imageId) => embeddings.has(imageId),
+    /**
+     * prompts in canonical image pixels (prompts.js); maskInput: a previous mask's logits
+     * (Float32Array 256*256) or null. -> {masks: [{logits, score}] best first, frame}.
+     * Runs one at a time (onnxruntime sessions are not re-entrant).
+     */
+    decode(imageId, prompts, { maskInput = null, multimask = true } = {}) {
+      const result = queue.then(() => run(imageId, prompts, maskInput, multimask));
+      queue = result.catch(() => {});
+      return result;
+    },
+  };
+}

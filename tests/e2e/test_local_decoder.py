@@ -1,0 +1,111 @@
+"""SAM's decoder in the page (onnxruntime-web): served by the app, equal to /predict, hover
+previews without requests, and the /predict fallback when WebAssembly is missing."""
+
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+import httpx
+import numpy as np
+
+from app.masks import decode_rle
+from tests.e2e.conftest import screenshot, upload_images
+
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+
+
+def model_id(api: httpx.Client) -> str:
+    return api.get("/api/health").json()["segmenter"]["model_id"]
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> float:
+    union = np.count_nonzero(a | b)
+    return 1.0 if union == 0 else np.count_nonzero(a & b) / union
+
+
+def open_annotator(page, project_id: int, image_id: int) -> list[str]:  # type: ignore[no-untyped-def]
+    """Open the annotator; -> the list that collects every request URL from now on."""
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(f"/projects/{project_id}/annotate?image={image_id}&decoder=local")
+    page.wait_for_function("window.lassolabelAnnotator?.state.image")
+    page.wait_for_function("document.body.dataset.decoder", timeout=60_000)
+    return requests
+
+
+def test_decoder_onnx_has_strong_etag(api: httpx.Client) -> None:
+    url = f"/api/models/{model_id(api)}/decoder.onnx"
+    first = api.get(url)
+    assert first.status_code == 200
+    etag = first.headers["etag"]
+    assert etag.startswith('"') and not etag.startswith("W/")
+    assert len(first.content) > 1000
+    again = api.get(url, headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.headers["etag"] == etag
+    assert api.get("/api/models/not-this-model/decoder.onnx").status_code == 404
+
+
+def test_pages_are_cross_origin_isolated(api: httpx.Client, project: dict) -> None:
+    for url in ("/", f"/projects/{project['id']}/annotate"):
+        headers = api.get(url).headers
+        assert headers["cross-origin-opener-policy"] == "same-origin"
+        assert headers["cross-origin-embedder-policy"] == "require-corp"
+
+
+def test_local_click_matches_server(page, api: httpx.Client, project: dict) -> None:  # type: ignore[no-untyped-def]
+    images = upload_images(api, project["id"], 1, size=(320, 240))
+    requests = open_annotator(page, project["id"], images[0]["id"])
+    assert page.evaluate("document.body.dataset.decoder") == "local"
+    assert page.evaluate("self.crossOriginIsolated")
+    box = page.locator("#annotator-canvas").bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.45, box["y"] + box["height"] * 0.55)
+    page.wait_for_selector("body[data-annotator=mask]", timeout=60_000)
+    assert page.evaluate("window.lassolabelAnnotator.state.answer.local")
+    points = page.evaluate("window.lassolabelAnnotator.state.prompts.points")
+    screenshot(page, "annotator-local-decoder")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#segment-list li")
+
+    (segment,) = api.get(f"/api/images/{images[0]['id']}/segments").json()["segments"]
+    server = api.post(
+        f"/api/images/{images[0]['id']}/predict", json={"points": points, "point_labels": [1]}
+    ).json()
+    local_mask = decode_rle(segment["rle"])
+    server_mask = decode_rle(server["masks"][0]["rle"])
+    assert local_mask.shape == (240, 320)
+    assert iou(local_mask, server_mask) >= 0.99
+    assert any("/decoder.onnx" in u for u in requests)
+    assert not [u for u in requests if urlparse(u).hostname not in LOCAL_HOSTS]
+    assert not [u for u in requests if u.endswith("/predict")]
+
+
+def test_hover_paints_preview_without_requests(page, api: httpx.Client, project: dict) -> None:  # type: ignore[no-untyped-def]
+    images = upload_images(api, project["id"], 1, size=(320, 240))
+    requests = open_annotator(page, project["id"], images[0]["id"])
+    assert page.evaluate("document.body.dataset.decoder") == "local"
+    page.wait_for_function(
+        "window.lassolabelAnnotator.predictor.local.ready(window.lassolabelAnnotator.state.image"
+        " && Number(new URLSearchParams(location.search).get('image')))"
+    )
+    page.wait_for_load_state("networkidle")
+    before = len(requests)
+    box = page.locator("#annotator-canvas").bounding_box()
+    for step in range(12):
+        page.mouse.move(box["x"] + box["width"] * (0.3 + step * 0.03), box["y"] + box["height"] / 2)
+        page.wait_for_timeout(30)
+    page.wait_for_function("Number(document.body.dataset.hover) >= 1", timeout=30_000)
+    assert page.evaluate("window.lassolabelAnnotator.state.hoverLayer !== null")
+    screenshot(page, "annotator-hover-preview")
+    assert requests[before:] == []
+
+
+def test_falls_back_to_server_without_webassembly(page, api: httpx.Client, project: dict) -> None:  # type: ignore[no-untyped-def]
+    images = upload_images(api, project["id"], 1, size=(320, 240))
+    page.add_init_script("delete globalThis.WebAssembly;")
+    requests = open_annotator(page, project["id"], images[0]["id"])
+    assert page.evaluate("document.body.dataset.decoder") == "server"
+    box = page.locator("#annotator-canvas").bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_selector("body[data-annotator=mask]", timeout=60_000)
+    assert [u for u in requests if u.endswith("/predict")]
+    assert not [u for u in requests if "/decoder.onnx" in u]

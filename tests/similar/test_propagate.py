@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from app.similar.propagate import held_out_accuracy, knn_vote, predict_labels
+from tests.similar.conftest import clustered_vectors
+
+
+@pytest.mark.parametrize("method", ["auto", "knn", "logistic"])
+def test_a_few_labels_recover_the_clusters(method: str) -> None:
+    vectors, cluster = clustered_vectors([60, 50, 40], dim=32, spread=0.25, seed=3)
+    rng = np.random.default_rng(1)
+    labelled = np.concatenate(
+        [rng.choice(np.flatnonzero(cluster == c), 4, replace=False) for c in range(3)]
+    )
+    rest = np.setdiff1d(np.arange(len(cluster)), labelled)
+    label_ids = cluster + 100  # label ids are arbitrary integers, not 0..C-1
+    found = predict_labels(vectors[labelled], label_ids[labelled], vectors[rest], method)
+    assert found.labels.dtype == np.int64 and found.labels.shape == (len(rest),)
+    assert (found.labels == label_ids[rest]).mean() >= 0.97
+    assert found.confidence.min() >= 0 and found.confidence.max() <= 1
+    assert method == "auto" or found.method == method
+    assert found.held_out_accuracy is not None and found.held_out_accuracy >= 0.75
+
+
+def test_confidence_is_lower_between_clusters() -> None:
+    vectors = np.array([[1, 0], [1, 0.1], [0, 1], [0.1, 1]], np.float32)
+    query = np.array([[1, 0.05], [1, 1]], np.float32)
+    labels, confidence = knn_vote(
+        vectors / np.linalg.norm(vectors, axis=1)[:, None],
+        np.array([1, 1, 2, 2]),
+        query / np.linalg.norm(query, axis=1)[:, None],
+        k=4,
+    )
+    assert labels[0] == 1
+    assert confidence[0] > 0.6 > confidence[1]
+
+
+def test_one_class_and_tiny_sets() -> None:
+    vectors, _ = clustered_vectors([5])
+    found = predict_labels(vectors[:2], np.array([7, 7]), vectors[2:])
+    assert found.labels.tolist() == [7, 7, 7] and found.held_out_accuracy is None
+    assert held_out_accuracy("knn", vectors[:3], np.array([1, 2, 2])) is None
