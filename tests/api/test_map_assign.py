@@ -5,33 +5,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.maps.wire import decode_map
-from app.models import Segment, SegmentSource
 from tests.conftest import assert_error_shape, png_bytes, upload
+from tests.team.conftest import add_segments as insert_placeholder_segments
 
 
 def add_segments(client: TestClient, project_id: int, image_id: int, count: int) -> list[int]:
-    """Insert segments directly (the segment job and predict path have their own tests)."""
-    ctx = client.app.state.context  # type: ignore[attr-defined]
-    with ctx.db.write() as session:
-        rows = [
-            Segment(
-                project_id=project_id,
-                image_id=image_id,
-                rle_counts="0",
-                height=4,
-                width=4,
-                bbox_x=0,
-                bbox_y=0,
-                bbox_w=1,
-                bbox_h=1,
-                area=1,
-                source=SegmentSource.auto,
-            )
-            for _ in range(count)
-        ]
-        session.add_all(rows)
-        session.flush()
-        return [row.id for row in rows]
+    """Placeholder segments straight in the database (labelling needs rows, not masks)."""
+    return insert_placeholder_segments(client.app.state.context.db, project_id, image_id, count)  # type: ignore[attr-defined]
 
 
 @pytest.fixture
