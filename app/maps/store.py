@@ -17,7 +17,8 @@ import numpy as np
 from app.services.image_files import write_atomic
 
 
-def _slug(embedder: str) -> str:
+def embedder_folder(embedder: str) -> str:
+    """A folder name for an embedder ("timm:tf_efficientnet_lite0" -> "timm_tf_efficientnet_lite0")."""
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", embedder)
 
 
@@ -29,7 +30,7 @@ class MapStore:
         self._lock = threading.Lock()
 
     def path(self, project_id: int, embedder: str) -> Path:
-        return self.root / f"project-{project_id}" / _slug(embedder) / "positions.npz"
+        return self.root / f"project-{project_id}" / embedder_folder(embedder) / "positions.npz"
 
     def write(self, project_id: int, embedder: str, ids: np.ndarray, xy: np.ndarray) -> None:
         """Replace the map: ids (N,) int, xy (N, 2) float. Readers see the old or the new file."""

@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import json
-import re
 import threading
 from pathlib import Path
 
 from app.embeddings.base import Embedder
 from app.embeddings.registry import build_embedder
 from app.embeddings.store import VectorStore
-
-
-def _slug(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
+from app.maps.store import embedder_folder
 
 
 class VectorStores:
@@ -25,7 +21,7 @@ class VectorStores:
         self._lock = threading.Lock()
 
     def path(self, project_id: int, embedder: str) -> Path:
-        return self.root / f"project-{project_id}" / _slug(embedder)
+        return self.root / f"project-{project_id}" / embedder_folder(embedder)
 
     def get(self, project_id: int, embedder: str, dim: int) -> VectorStore:
         with self._lock:
