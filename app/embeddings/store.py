@@ -64,6 +64,12 @@ class VectorStore:
     def __len__(self) -> int:
         return len(self._index_ids)
 
+    @property
+    def generation(self) -> tuple[str, int]:
+        """Changes on every committed write (the record file and its committed row count), so
+        derived structures such as a search index know when to rebuild."""
+        return self._file, self._rows
+
     def ids(self) -> np.ndarray:
         """Sorted int64 ids of all stored vectors."""
         return self._index_ids.copy()

@@ -25,11 +25,6 @@ class Neighbours:
     distances: np.ndarray
 
 
-def _generation(store: VectorStore) -> tuple[str, int]:
-    # VectorStore exposes no version; its committed (file, rows) pair changes on every write.
-    return store._file, store._rows
-
-
 def normalise(vectors: np.ndarray) -> np.ndarray:
     """(N, d) any float -> (N, d) float32 rows of unit length (zero rows stay zero)."""
     matrix = np.asarray(vectors, np.float32)
@@ -50,8 +45,8 @@ class SimilarityIndex:
     def snapshot(self) -> tuple[np.ndarray, np.ndarray]:
         """(ids (N,) int64 sorted, unit vectors (N, d) float32), rebuilt if the store grew."""
         with self._lock:
-            if self._built != _generation(self.store):
-                self._built = _generation(self.store)
+            if self._built != self.store.generation:
+                self._built = self.store.generation
                 ids, vectors = self.store.all()
                 self._ids, self._matrix = ids, normalise(vectors)
             return self._ids, self._matrix
