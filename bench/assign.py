@@ -2,8 +2,9 @@
 
     .venv/bin/python bench/assign.py [--n 100000] [--repeat 5]
 
-Compares the service (chunked UPDATE ... IN, one BEGIN IMMEDIATE transaction, version
-bump) with the naive ORM peer (load every Segment object, set attributes, flush).
+Compares the service (one UPDATE over a json_each id list, version bump, audit rows by
+executemany, one BEGIN IMMEDIATE transaction) with the naive ORM peer (load every Segment
+object, set attributes, flush).
 """
 
 from __future__ import annotations
@@ -114,7 +115,7 @@ def main() -> None:
     print(f"batch assign of {len(ids):,} segments (SQLite file, one transaction)")
     print(f"{'method':<34}{'median s':>10}{'min s':>10}")
     print(
-        f"{'ours (chunked UPDATE, versioned)':<34}{statistics.median(ours_t):>10.3f}{min(ours_t):>10.3f}"
+        f"{'ours (UPDATE+audit, versioned)':<34}{statistics.median(ours_t):>10.3f}{min(ours_t):>10.3f}"
     )
     print(
         f"{'naive ORM objects (scaled from 30k)':<34}{statistics.median(peer_t):>10.3f}{min(peer_t):>10.3f}"

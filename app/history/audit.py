@@ -4,16 +4,15 @@ transaction (so the log and the labels can never disagree, even across a crash).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import AuditBatch, AuditChange
 
 
-@dataclass(frozen=True)
-class Change:
+class Change(NamedTuple):
     segment_id: int
     old_label_id: int | None
     new_label_id: int | None
@@ -41,18 +40,11 @@ def record_batch(
     )
     session.add(batch)
     session.flush()
-    session.execute(
-        insert(AuditChange),
-        [
-            {
-                "batch_id": batch.id,
-                "segment_id": c.segment_id,
-                "old_label_id": c.old_label_id,
-                "new_label_id": c.new_label_id,
-                "new_version": c.new_version,
-            }
-            for c in changes
-        ],
+    # Plain executemany: the ORM's bulk insert costs ~10 us per row, 1 s per 100k-segment assign.
+    session.connection().exec_driver_sql(
+        f"INSERT INTO {AuditChange.__tablename__} "
+        "(batch_id, segment_id, old_label_id, new_label_id, new_version) VALUES (?, ?, ?, ?, ?)",
+        [(batch.id, *change) for change in changes],
     )
     return batch.id
 

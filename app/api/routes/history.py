@@ -38,7 +38,7 @@ def get_history_batch(ctx: ContextDep, project: ProjectDep, batch_id: IdPath) ->
     """One batch with every segment's label before and after."""
     with ctx.db.read() as session:
         batch = BatchRead.model_validate(get_batch(session, project.id, batch_id))
-        changes = [ChangeRead(**vars(c)) for c in batch_changes(session, batch_id)]
+        changes = [ChangeRead(**c._asdict()) for c in batch_changes(session, batch_id)]
     return BatchDetail(**batch.model_dump(), changes=changes)
 
 
