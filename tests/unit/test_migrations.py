@@ -6,9 +6,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from app.db import create_db_engine
+from app.db import Database, create_db_engine
 from app.migrate import upgrade
-from app.models import Base
+from app.models import Base, Image, LabelClass, Project, Segment, SegmentSource, Suggestion
 
 
 def test_upgrade_from_empty_creates_every_table(tmp_path: Path) -> None:
@@ -34,3 +34,68 @@ def test_upgrade_is_idempotent(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'db.sqlite'}"
     upgrade(url)
     upgrade(url)
+
+
+def test_upgrade_keeps_rows_of_tables_it_rebuilds(tmp_path: Path) -> None:
+    """Batch mode rebuilds a table (copy, drop, rename): with foreign keys enforced, the drop
+    would cascade into every table that references it. Labels and suggestions must survive."""
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    upgrade(url, "0004")
+    db = Database(url)
+    with db.write() as session:
+        project = Project(name="p")
+        session.add(project)
+        session.flush()
+        label = LabelClass(project_id=project.id, name="cat", color="#ff0000")
+        image = Image(
+            project_id=project.id,
+            sha256="0" * 64,
+            filename="a.png",
+            width=4,
+            height=4,
+            format="PNG",
+            byte_size=1,
+            stored_path="a.png",
+        )
+        session.add_all([label, image])
+        session.flush()
+        shape = dict(
+            project_id=project.id,
+            image_id=image.id,
+            rle_counts="0",
+            height=4,
+            width=4,
+            bbox_x=0,
+            bbox_y=0,
+            bbox_w=1,
+            bbox_h=1,
+            area=1,
+            source=SegmentSource.auto,
+        )
+        parent = Segment(**shape, label_class_id=label.id)
+        session.add(parent)
+        session.flush()
+        child = Segment(**shape, parent_id=parent.id)
+        session.add(child)
+        session.flush()
+        session.add(
+            Suggestion(
+                project_id=project.id,
+                segment_id=child.id,
+                kind="propagate",
+                label_id=label.id,
+                confidence=0.9,
+            )
+        )
+    db.dispose()
+    upgrade(url)
+    engine = create_db_engine(url)
+    with engine.connect() as connection:
+        count = lambda table: connection.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar()  # noqa: E731
+        assert (count("segments"), count("suggestions")) == (2, 1)
+        labels = connection.exec_driver_sql(
+            "SELECT label_class_id, parent_id FROM segments ORDER BY id"
+        )
+        assert labels.all() == [(1, None), (None, 1)]
+        assert connection.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+    engine.dispose()
