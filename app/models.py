@@ -83,6 +83,7 @@ class SegmentSource(enum.StrEnum):
     manual = "manual"
     propagated = "propagated"
     imported = "imported"
+    exemplar = "exemplar"  # proposed by the exemplar job, unlabelled until accepted
 
 
 class JobState(enum.StrEnum):
