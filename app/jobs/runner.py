@@ -164,7 +164,7 @@ class JobRunner:
             raise Invalid(
                 f"unknown job kind {kind!r}; known kinds: {known}", code="unknown_job_kind"
             )
-        params = self._validated(kind, params)
+        params = self._validated(kind, params, project_id)
         with self.db.write() as session:
             job = Job(project_id=project_id, kind=kind, params=params, created_by=created_by)
             session.add(job)
@@ -174,12 +174,15 @@ class JobRunner:
         self.notify()
         return job
 
-    def _validated(self, kind: str, params: dict[str, Any]) -> dict[str, Any]:
+    def _validated(self, kind: str, params: dict[str, Any], project_id: int) -> dict[str, Any]:
+        """Params through the kind's model; validators that check the database get the job's
+        project as validation context (`info.context["project_id"]`)."""
         model = self.param_models.get(kind)
         if model is None:
             return params
         try:
-            return model.model_validate(params).model_dump(mode="json", exclude_unset=True)
+            checked = model.model_validate(params, context={"project_id": project_id})
+            return checked.model_dump(mode="json", exclude_unset=True)
         except ValidationError as exc:
             detail = [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]
             first = detail[0]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import partial
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -57,12 +57,16 @@ def exemplar_kind(app: AppContext) -> JobKind:
 
     class CheckedParams(ExemplarParams):
         @model_validator(mode="after")
-        def _usable(self) -> CheckedParams:
+        def _usable(self, info: ValidationInfo) -> CheckedParams:
             require_sam(app)
+            project_id = (info.context or {}).get("project_id")
             with app.db.read() as session:
                 label = session.get(LabelClass, self.label_id)
-                if label is None:
-                    raise Invalid(f"label {self.label_id} not found", code="unknown_label")
+                if label is None or project_id not in (None, label.project_id):
+                    raise Invalid(
+                        f"label {self.label_id} not found in project {project_id}",
+                        code="unknown_label",
+                    )
                 load_exemplars(session, label, self.exemplar_segment_ids)
             return self
 

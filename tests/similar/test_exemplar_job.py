@@ -203,6 +203,9 @@ def post_job(client: TestClient, pid: int, params: dict):  # type: ignore[no-unt
 def test_invalid_params_are_refused_at_creation(sam_client: TestClient, discs: dict) -> None:
     client, pid = sam_client, discs["pid"]
     assert_error_shape(post_job(client, pid, {"label_id": 9999}), 422, "unknown_label")
+    other = client.post("/api/projects", json={"name": "another project"}).json()["id"]
+    theirs = {"label_id": discs["label"]}  # a real label, of the first project
+    assert_error_shape(post_job(client, other, theirs), 422, "unknown_label")
     empty = client.post(f"/api/projects/{pid}/labels", json={"name": "empty"}).json()["id"]
     error = assert_error_shape(post_job(client, pid, {"label_id": empty}), 422, "no_exemplars")
     assert "empty" in error["message"]
