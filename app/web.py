@@ -46,7 +46,7 @@ class CrossOriginIsolation:
 
 
 def mount_frontend(app: FastAPI) -> None:
-    """Serve /static and the page shells: /, /projects/{id}, .../annotate, .../map."""
+    """Serve /static and the page shells: /, /projects/{id}, .../annotate, .../map, .../review."""
     templates = Jinja2Templates(directory=FRONTEND_DIR / "templates")  # autoescapes .html
     app.add_middleware(CrossOriginIsolation)
     app.mount("/static", StaticFiles(directory=FRONTEND_DIR / "static"), name="static")
@@ -71,3 +71,7 @@ def mount_frontend(app: FastAPI) -> None:
     @app.get("/projects/{project_id}/map", response_class=HTMLResponse, include_in_schema=False)
     def map_page(request: Request, project_id: IdPath) -> HTMLResponse:
         return page(request, "map.html", project_id=project_id)
+
+    @app.get("/projects/{project_id}/review", response_class=HTMLResponse, include_in_schema=False)
+    def review_page(request: Request, project_id: IdPath) -> HTMLResponse:
+        return page(request, "review.html", project_id=project_id)

@@ -62,6 +62,7 @@ PERMISSIONS: dict[tuple[str, str], Access] = {
     ("GET", "/projects/{project_id}"): Access.page,
     ("GET", "/projects/{project_id}/annotate"): Access.page,
     ("GET", "/projects/{project_id}/map"): Access.page,
+    ("GET", "/projects/{project_id}/review"): Access.page,
     # projects and label classes
     ("GET", "/api/projects"): Access.read,
     ("POST", "/api/projects"): Access.admin,
@@ -104,7 +105,9 @@ PERMISSIONS: dict[tuple[str, str], Access] = {
     ("POST", f"{P}/assign"): Access.label,
     ("GET", f"{P}/history"): Access.read,
     ("GET", f"{P}/suggestions"): Access.read,
+    ("GET", f"{P}/suggestions/map"): Access.read,
     ("POST", f"{P}/suggestions/accept"): Access.label,
+    ("POST", f"{P}/suggestions/reject"): Access.label,
     ("GET", f"{P}/history/{{batch_id}}"): Access.read,
     ("POST", f"{P}/history/{{batch_id}}/undo"): Access.label,
     ("GET", f"{P}/events"): Access.read,

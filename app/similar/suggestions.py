@@ -1,19 +1,22 @@
 """Suggestions: predicted labels stored beside the segments, listed for review, accepted into
-real labels through assign_labels (versioned and audited like any other label write)."""
+real labels through assign_labels (versioned and audited like any other label write), or
+rejected. A rejection deletes the row: the next run of its kind recomputes every suggestion
+of that kind from scratch (replace_suggestions), so nothing needs to remember it."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, exists, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.models import Segment, SegmentSource, Suggestion
 from app.services.assign import assign_labels
+from app.similar.exemplar_store import is_proposal
 
 Order = Literal["confident", "uncertain"]
 # SQLite allows 32766 bound variables per statement; stay well below.
@@ -24,6 +27,21 @@ _CHUNK = 10_000
 class Accepted:
     count: int  # segments that got their suggested label
     batch_ids: list[int] = field(default_factory=list)  # one audit batch per label
+
+
+@dataclass(frozen=True)
+class Rejected:
+    dismissed: int  # suggestion rows deleted
+    deleted_segments: list[int] = field(default_factory=list)  # exemplar proposals dropped
+
+
+@dataclass(frozen=True)
+class Listed:
+    segment_id: int
+    image_id: int
+    label_id: int
+    confidence: float
+    kind: str
 
 
 def replace_suggestions(
@@ -50,6 +68,15 @@ def replace_suggestions(
     return len(rows)
 
 
+def _pending(project_id: int, kind: str | None) -> list[Any]:
+    """Suggestions of the project (of one kind) whose segment is still unlabelled: a segment
+    labelled since the prediction needs no review, so its suggestion is hidden."""
+    where = [Suggestion.project_id == project_id, Segment.label_class_id.is_(None)]
+    if kind is not None:
+        where.append(Suggestion.kind == kind)
+    return where
+
+
 def list_suggestions(
     *,
     session: Session,
@@ -58,21 +85,42 @@ def list_suggestions(
     offset: int = 0,
     min_confidence: float = 0.0,
     order: Order = "confident",
-) -> tuple[list[Suggestion], int]:
+    kind: str | None = None,
+) -> tuple[list[Listed], int]:
     """(one page of suggestions, total matching). `uncertain` puts the least confident, i.e.
     the most informative to review, first."""
-    # A segment labelled since the prediction needs no review: hide its suggestion.
-    where = (
-        Suggestion.project_id == project_id,
-        Suggestion.confidence >= min_confidence,
-        Segment.label_class_id.is_(None),
-    )
+    where = [*_pending(project_id, kind), Suggestion.confidence >= min_confidence]
     unlabelled = Segment.id == Suggestion.segment_id
     count = select(func.count()).select_from(Suggestion).join(Segment, unlabelled)
     total = session.scalar(count.where(*where)) or 0
     by = Suggestion.confidence.desc() if order == "confident" else Suggestion.confidence.asc()
-    query = select(Suggestion).join(Segment, unlabelled).where(*where).order_by(by, Suggestion.id)
-    return list(session.scalars(query.limit(limit).offset(offset))), total
+    columns = (Suggestion.segment_id, Segment.image_id, Suggestion.label_id)
+    query = (
+        select(*columns, Suggestion.confidence, Suggestion.kind)
+        .join(Segment, unlabelled)
+        .where(*where)
+        .order_by(by, Suggestion.id)
+    )
+    rows = session.execute(query.limit(limit).offset(offset))
+    return [Listed(*row) for row in rows], total
+
+
+def best_suggestions(
+    *, session: Session, project_id: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The most confident suggestion of every still-unlabelled segment (any kind), for the
+    map: (segment ids (M,) int64 ascending, label ids (M,) int64, confidence (M,) float32)."""
+    rows = session.execute(
+        select(Suggestion.segment_id, Suggestion.label_id, Suggestion.confidence)
+        .join(Segment, Segment.id == Suggestion.segment_id)
+        .where(*_pending(project_id, None))
+        .order_by(Suggestion.confidence)
+    ).all()
+    best = {row.segment_id: (row.label_id, row.confidence) for row in rows}  # last = best
+    ids = np.array(sorted(best), np.int64)
+    labels = np.array([best[i][0] for i in ids.tolist()], np.int64)
+    confidence = np.array([best[i][1] for i in ids.tolist()], np.float32)
+    return ids, labels, confidence
 
 
 def accept_suggestions(
@@ -81,18 +129,21 @@ def accept_suggestions(
     project_id: int,
     segment_ids: Sequence[int] | None = None,
     min_confidence: float | None = None,
+    kind: str | None = None,
     user_id: int | None = None,
     username: str = "local",
 ) -> Accepted:
-    """Give the listed segments (or every one suggested at >= min_confidence) their suggested
-    label with source=propagated, and drop the accepted suggestions. Segments that got a label
-    since the prediction are skipped (their suggestion is dropped too). When a segment has
-    several suggestions, the most confident wins."""
+    """Give the listed segments (or every one suggested at >= min_confidence; of one kind when
+    given) their suggested label with source=propagated, and drop the accepted suggestions.
+    Segments that got a label since the prediction are skipped (their suggestion is dropped
+    too). When a segment has several suggestions, the most confident wins."""
     where = [Suggestion.project_id == project_id]
     if segment_ids is not None:
         where.append(Suggestion.segment_id.in_(list(segment_ids)))
     if min_confidence is not None:
         where.append(Suggestion.confidence >= min_confidence)
+    if kind is not None:
+        where.append(Suggestion.kind == kind)
     rows = session.execute(
         select(Suggestion.segment_id, Suggestion.label_id)
         .join(Segment, Segment.id == Suggestion.segment_id)
@@ -115,10 +166,40 @@ def accept_suggestions(
         ).batch_id
         for label_id, ids in sorted(by_label.items())
     ]
-    for start in range(0, len(unlabelled), _CHUNK):
-        chunk = unlabelled[start : start + _CHUNK]
+    for chunk in _chunks(unlabelled):
         session.execute(
             update(Segment).where(Segment.id.in_(chunk)).values(source=SegmentSource.propagated)
         )
     session.execute(delete(Suggestion).where(*where))
     return Accepted(count=len(unlabelled), batch_ids=batches)
+
+
+def reject_suggestions(
+    *, session: Session, project_id: int, segment_ids: Sequence[int], kind: str | None = None
+) -> Rejected:
+    """Delete the listed segments' suggestions (of one kind when given). An exemplar proposal
+    left unlabelled and without any suggestion is deleted too: it exists only as a proposal
+    (the exemplar job's own re-run drops such segments the same way). Segment deletes are not
+    label changes, so, like DELETE /api/segments/{id}, they are not audited."""
+    dismissed = 0
+    doomed: list[int] = []
+    for chunk in _chunks(sorted(set(segment_ids))):
+        where = [Suggestion.project_id == project_id, Suggestion.segment_id.in_(chunk)]
+        if kind is not None:
+            where.append(Suggestion.kind == kind)
+        dismissed += session.execute(delete(Suggestion).where(*where)).rowcount  # type: ignore[attr-defined]
+        doomed += session.scalars(
+            select(Segment.id).where(
+                Segment.project_id == project_id,
+                Segment.id.in_(chunk),
+                is_proposal(),
+                ~exists().where(Suggestion.segment_id == Segment.id),
+            )
+        ).all()
+    for chunk in _chunks(doomed):
+        session.execute(delete(Segment).where(Segment.id.in_(chunk)))
+    return Rejected(dismissed=dismissed, deleted_segments=doomed)
+
+
+def _chunks(ids: Sequence[int]) -> list[Sequence[int]]:
+    return [ids[start : start + _CHUNK] for start in range(0, len(ids), _CHUNK)]

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 
 from app.models import Segment, SegmentSource
+from app.similar.suggestions import replace_suggestions
 from tests.pipeline.conftest import run_job
 
 NO_EMBED = {"embed_missing": False}
@@ -117,3 +120,116 @@ def test_no_labels_no_suggestions(client: TestClient, embedded: dict) -> None:
     job = run_job(client, embedded["pid"], "propagate", NO_EMBED)
     assert job["state"] == "succeeded"
     assert suggestions(client, embedded["pid"])["total"] == 0
+
+
+def store(client: TestClient, pid: int, kind: str, rows: dict[int, tuple[int, float]]) -> None:
+    """Write suggestions of one kind through the service the jobs use: {segment: (label, conf)}."""
+    ctx = client.app.state.context  # type: ignore[attr-defined]
+    ids = sorted(rows)
+    with ctx.db.write() as session:
+        replace_suggestions(
+            session=session,
+            project_id=pid,
+            kind=kind,
+            segment_ids=np.array(ids, np.int64),
+            label_ids=np.array([rows[i][0] for i in ids], np.int64),
+            confidence=np.array([rows[i][1] for i in ids], np.float32),
+        )
+
+
+def reject(client: TestClient, pid: int, **body) -> dict:  # type: ignore[no-untyped-def]
+    response = client.post(f"/api/projects/{pid}/suggestions/reject", json=body)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_reject_dismisses_until_the_next_run(client: TestClient, labelled: dict) -> None:
+    pid = labelled["pid"]
+    run_job(client, pid, "propagate", NO_EMBED)
+    items = suggestions(client, pid, limit=100)["items"]
+    assert {s["kind"] for s in items} == {"propagate"}
+    assert all(s["image_id"] == labelled["image_id"] for s in items)
+    gone = [items[0]["segment_id"], items[-1]["segment_id"]]
+    assert reject(client, pid, segment_ids=gone) == {"dismissed": 2, "deleted_segments": []}
+    left = suggestions(client, pid, limit=100)
+    assert left["total"] == len(items) - 2
+    assert {s["segment_id"] for s in left["items"]}.isdisjoint(gone)
+    accepted = client.post(f"/api/projects/{pid}/suggestions/accept", json={"min_confidence": 0})
+    assert accepted.json()["count"] == len(items) - 2
+    ctx = client.app.state.context  # type: ignore[attr-defined]
+    with ctx.db.read() as session:  # rejected: still there, still unlabelled
+        assert [session.get(Segment, i).label_class_id for i in gone] == [None, None]
+    run_job(client, pid, "propagate", NO_EMBED)
+    assert {s["segment_id"] for s in suggestions(client, pid)["items"]} == set(gone)
+    assert reject(client, pid, segment_ids=gone)["dismissed"] == 2
+    assert reject(client, pid, segment_ids=gone)["dismissed"] == 0
+
+
+def test_kinds_filter_list_accept_and_reject(client: TestClient, labelled: dict) -> None:
+    pid, ids, (cat, dog, _) = labelled["pid"], labelled["ids"], labelled["label_ids"]
+    a, b, c = ids[2], ids[3], ids[4]  # unlabelled members of cluster 0
+    store(client, pid, "propagate", {a: (cat, 0.9), b: (cat, 0.4)})
+    store(client, pid, "exemplar", {a: (dog, 0.7), c: (dog, 0.95)})
+    assert suggestions(client, pid)["total"] == 4
+    exemplar = suggestions(client, pid, kind="exemplar")["items"]
+    assert [(s["segment_id"], s["kind"]) for s in exemplar] == [(c, "exemplar"), (a, "exemplar")]
+    assert reject(client, pid, segment_ids=[a], kind="exemplar")["dismissed"] == 1
+    assert [s["kind"] for s in suggestions(client, pid)["items"] if s["segment_id"] == a] == [
+        "propagate"
+    ]
+    done = client.post(
+        f"/api/projects/{pid}/suggestions/accept", json={"min_confidence": 0.5, "kind": "exemplar"}
+    )
+    assert done.json()["count"] == 1  # c only: a's 0.9 is a propagate suggestion
+    assert {s["segment_id"] for s in suggestions(client, pid)["items"]} == {a, b}
+
+
+def test_map_columns_carry_the_best_suggestion_of_unlabelled_segments(
+    client: TestClient, labelled: dict
+) -> None:
+    pid, ids, (cat, dog, cow) = labelled["pid"], labelled["ids"], labelled["label_ids"]
+    store(client, pid, "propagate", {ids[2]: (cat, 0.6), ids[3]: (cat, 0.8), ids[9]: (dog, 0.5)})
+    store(client, pid, "exemplar", {ids[2]: (cow, 0.75), ids[3]: (dog, 0.1)})
+    client.post(f"/api/projects/{pid}/assign", json={"segment_ids": [ids[9]], "label_id": dog})
+    body = client.get(f"/api/projects/{pid}/suggestions/map").json()
+    assert body == {
+        "segment_ids": [ids[2], ids[3]],
+        "label_ids": [cow, cat],
+        "confidence": [0.75, 0.8],
+    }
+
+
+def test_reject_validates_and_stays_in_its_project(client: TestClient, labelled: dict) -> None:
+    pid = labelled["pid"]
+    store(client, pid, "propagate", {labelled["ids"][2]: (labelled["label_ids"][0], 0.9)})
+    url = f"/api/projects/{pid}/suggestions/reject"
+    assert client.post(url, json={"segment_ids": []}).status_code == 422
+    assert client.post(url, json={}).status_code == 422
+    other = client.post("/api/projects", json={"name": "other"}).json()["id"]
+    body = {"segment_ids": [labelled["ids"][2]]}
+    assert client.post(f"/api/projects/{other}/suggestions/reject", json=body).json() == {
+        "dismissed": 0,
+        "deleted_segments": [],
+    }
+    assert suggestions(client, pid)["total"] == 1
+    assert client.get("/api/projects/999/suggestions/map").status_code == 404
+
+
+def test_rejecting_an_exemplar_proposal_deletes_it(client: TestClient, labelled: dict) -> None:
+    pid, ids, (cat, dog, _) = labelled["pid"], labelled["ids"], labelled["label_ids"]
+    proposal, twice, kept = ids[2], ids[3], ids[4]
+    ctx = client.app.state.context  # type: ignore[attr-defined]
+    with ctx.db.write() as session:
+        session.execute(
+            update(Segment)
+            .where(Segment.id.in_([proposal, twice, kept]))
+            .values(source=SegmentSource.exemplar)
+        )
+    store(client, pid, "exemplar", {proposal: (cat, 0.5), twice: (cat, 0.5), kept: (cat, 0.5)})
+    store(client, pid, "propagate", {twice: (dog, 0.4)})
+    client.post(f"/api/projects/{pid}/assign", json={"segment_ids": [kept], "label_id": dog})
+    done = reject(client, pid, segment_ids=[proposal, twice, kept], kind="exemplar")
+    assert done == {"dismissed": 3, "deleted_segments": [proposal]}
+    assert client.get(f"/api/segments/{proposal}").status_code == 404
+    assert client.get(f"/api/segments/{twice}").status_code == 200  # still has a suggestion
+    assert client.get(f"/api/segments/{kept}").json()["label_id"] == dog  # labelled: a segment

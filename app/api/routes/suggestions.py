@@ -1,4 +1,5 @@
-"""Suggested labels (from the propagate job): list for review, accept into real labels."""
+"""Suggested labels (propagate and exemplar jobs): list for review, colour the map, accept
+into real labels, reject."""
 
 from __future__ import annotations
 
@@ -7,10 +8,27 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from app.deps import ContextDep, LiveDep, PrincipalDep, ProjectDep
-from app.schemas.suggestions import AcceptReceipt, AcceptRequest, SuggestionList, SuggestionRead
-from app.similar.suggestions import Order, accept_suggestions, list_suggestions
+from app.schemas.suggestions import (
+    AcceptReceipt,
+    AcceptRequest,
+    Kind,
+    RejectReceipt,
+    RejectRequest,
+    SuggestionList,
+    SuggestionMap,
+    SuggestionRead,
+)
+from app.similar.suggestions import (
+    Order,
+    accept_suggestions,
+    best_suggestions,
+    list_suggestions,
+    reject_suggestions,
+)
 
 router = APIRouter(tags=["suggestions"])
+# Map colours need no more precision than this; it keeps 100k points' JSON small.
+_CONFIDENCE_DIGITS = 3
 
 
 @router.get("/api/projects/{project_id}/suggestions", response_model=SuggestionList)
@@ -21,9 +39,10 @@ def get_suggestions(
     offset: Annotated[int, Query(ge=0)] = 0,
     min_confidence: Annotated[float, Query(ge=0, le=1)] = 0.0,
     order: Order = "confident",
+    kind: Annotated[Kind | None, Query()] = None,
 ) -> SuggestionList:
     """Suggestions for still-unlabelled segments, most confident first (`order=uncertain`:
-    least confident, the most informative to review, first)."""
+    least confident, the most informative to review, first); `kind` keeps one predictor's."""
     with ctx.db.read() as session:
         rows, total = list_suggestions(
             session=session,
@@ -32,14 +51,21 @@ def get_suggestions(
             offset=offset,
             min_confidence=min_confidence,
             order=order,
+            kind=kind,
         )
-        items = [
-            SuggestionRead(
-                segment_id=r.segment_id, label_id=r.label_id, confidence=r.confidence, kind=r.kind
-            )
-            for r in rows
-        ]
-    return SuggestionList(items=items, total=total)
+    return SuggestionList(items=[SuggestionRead(**row.__dict__) for row in rows], total=total)
+
+
+@router.get("/api/projects/{project_id}/suggestions/map", response_model=SuggestionMap)
+def get_suggestion_map(ctx: ContextDep, project: ProjectDep) -> SuggestionMap:
+    """The most confident suggestion of every still-unlabelled segment, as columns."""
+    with ctx.db.read() as session:
+        ids, labels, confidence = best_suggestions(session=session, project_id=project.id)
+    return SuggestionMap(
+        segment_ids=ids.tolist(),
+        label_ids=labels.tolist(),
+        confidence=[round(c, _CONFIDENCE_DIGITS) for c in confidence.tolist()],
+    )
 
 
 @router.post("/api/projects/{project_id}/suggestions/accept", response_model=AcceptReceipt)
@@ -57,8 +83,23 @@ def accept(
             project_id=project.id,
             segment_ids=body.segment_ids,
             min_confidence=body.min_confidence,
+            kind=body.kind,
             user_id=principal.user_id,
             username=principal.username,
         )
     live.notify()
     return AcceptReceipt(count=done.count, batch_ids=done.batch_ids)
+
+
+@router.post("/api/projects/{project_id}/suggestions/reject", response_model=RejectReceipt)
+def reject(
+    ctx: ContextDep, live: LiveDep, project: ProjectDep, body: RejectRequest
+) -> RejectReceipt:
+    """Dismiss suggestions (until the next run of their job recomputes them); an exemplar
+    proposal left unlabelled and unsuggested is deleted with them."""
+    with ctx.db.write() as session:
+        done = reject_suggestions(
+            session=session, project_id=project.id, segment_ids=body.segment_ids, kind=body.kind
+        )
+    live.notify()
+    return RejectReceipt(dismissed=done.dismissed, deleted_segments=done.deleted_segments)

@@ -3,8 +3,11 @@ import { el } from "./dom.js";
 
 const CELL = 78;
 
-/** createGallery(container, {thumbnailUrl(id) | null, onClick(id)}) -> {setItems(ids)}. */
-export function createGallery(container, { thumbnailUrl, onClick }) {
+/**
+ * createGallery(container, {thumbnailUrl(id) | null, onClick(id), onSimilar(id)?}) ->
+ * {setItems(ids)}. With onSimilar, each cell has a "more like this" button.
+ */
+export function createGallery(container, { thumbnailUrl, onClick, onSimilar = null }) {
   let ids = [];
   const spacer = el("div", { style: { position: "relative", width: "100%" } });
   container.append(spacer);
@@ -13,11 +16,15 @@ export function createGallery(container, { thumbnailUrl, onClick }) {
     const content = thumbnailUrl
       ? el("img", { src: thumbnailUrl(id), alt: `segment ${id}`, loading: "lazy" })
       : el("span", { text: `#${id}` });
+    const similar = onSimilar && el("button", {
+      type: "button", class: "similar-button", text: "≈", title: "More like this",
+      onclick: (event) => { event.stopPropagation(); onSimilar(id); },
+    });
     return el("div", {
       class: "cell", "data-segment-id": id, title: `segment ${id} (click to remove from the selection)`,
       style: { left: `${(index % columns) * CELL}px`, top: `${Math.floor(index / columns) * CELL}px` },
       onclick: () => onClick(id),
-    }, content);
+    }, content, similar);
   }
 
   function render() {

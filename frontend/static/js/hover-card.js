@@ -1,8 +1,9 @@
-// The card shown over a hovered map point: the segment's masked thumbnail and its image's name.
+// The card shown over a hovered map point: the segment's masked thumbnail, its image's name and
+// an optional note (e.g. its suggested label).
 import { api } from "./api.js";
 import { el } from "./dom.js";
 
-export function createHoverCard(card, { thumbnailUrl, describe }) {
+export function createHoverCard(card, { thumbnailUrl, describe, note = () => null }) {
   let token = 0;
   return {
     async show(segmentId, [x, y]) {
@@ -10,7 +11,9 @@ export function createHoverCard(card, { thumbnailUrl, describe }) {
       card.style.left = `${x + 12}px`;
       card.style.top = `${y + 12}px`;
       const name = el("div", { class: "caption", text: `segment ${segmentId}` });
-      card.replaceChildren(thumbnailUrl ? el("img", { src: thumbnailUrl(segmentId), alt: "" }) : "", name);
+      const extra = note(segmentId);
+      card.replaceChildren(thumbnailUrl ? el("img", { src: thumbnailUrl(segmentId), alt: "" }) : "", name,
+        extra ? el("div", { class: "caption hover-note", text: extra }) : "");
       card.hidden = false;
       const text = await describe(segmentId).catch(() => null);
       if (mine === token && text) name.textContent = text;

@@ -8,6 +8,7 @@ export function createMapModel(map) {
   const categories = new Int32Array(map.label.length);
   for (let i = 0; i < categories.length; i++) categories[i] = map.label[i] + 1;
   const history = [];
+  let pointIndex = null; // segment id -> point, built on first use
 
   const model = {
     map, labels, categories,
@@ -82,6 +83,15 @@ export function createMapModel(map) {
     },
 
     segmentIds(points) { return points.map((p) => map.segmentId[p]); },
+
+    /** The point of a segment id, or undefined when the segment is not on the map. */
+    pointOf(segmentId) {
+      if (pointIndex === null) {
+        pointIndex = new Map();
+        map.segmentId.forEach((id, p) => pointIndex.set(id, p));
+      }
+      return pointIndex.get(segmentId);
+    },
   };
   return model;
 }

@@ -7,14 +7,17 @@ import { bind, installKeyboard } from "./keyboard.js";
 import { createMapLabels } from "./map-labels.js";
 import { fetchMap } from "./map-data.js";
 import { createMapModel } from "./map-model.js";
+import { createSuggestionLayer, fetchSuggestionColumns } from "./map-suggestions.js";
 import { projectId, refreshHeader } from "./project-header.js";
 import { createScatter } from "./scatter.js";
 import { createSelectionPanel } from "./selection-panel.js";
+import { createSimilarPanel } from "./similar-gallery.js";
 
-const state = { selected: [], current: null, hidden: new Set(), filtered: null, tool: "lasso" };
+const state = { selected: [], current: null, hidden: new Set(), filtered: null, tool: "lasso", hovered: -1, colorBy: "labels" };
 const message = $("#map-message");
 const errorBox = $("#assign-error");
-let model, scatter, panel, labelList, hover;
+let model, scatter, panel, labelList, hover, similar;
+let suggestions = null; // the suggestion colour layer, once loaded
 
 function say(text) {
   message.textContent = text;
@@ -25,6 +28,8 @@ function renderPanels() {
   panel.render(state.selected, state.current);
   labelList.render(state.current, state.hidden);
   $("#undo-assign").disabled = !model.canUndo();
+  $("#more-like-this").disabled = !similar || state.selected.length !== 1;
+  similar?.sync(new Set(model.segmentIds(state.selected)));
 }
 
 function setSelection(points) {
@@ -66,8 +71,46 @@ async function sendUndo() {
   for (const group of model.peekUndo()) await sendAssign(group.points, group.labelId);
 }
 
+/** Draw the points' colours for the colour mode: labels, or suggested labels. */
+function paint() {
+  const layer = state.colorBy === "suggestions" ? suggestions : null;
+  scatter.setColors(layer ? layer.colors : model.colors);
+  return scatter.recolor(layer ? layer.categories() : model.categories, state.selected, state.filtered);
+}
+
+async function loadSuggestions() {
+  suggestions = createSuggestionLayer(model, await fetchSuggestionColumns(projectId));
+  return suggestions;
+}
+
+function setColorBy(mode) {
+  if (!scatter) return; // no points placed yet: nothing to colour
+  return guarded(errorBox, async () => {
+    state.colorBy = mode;
+    $("#color-note").hidden = mode !== "suggestions";
+    if (mode === "suggestions" && !(await loadSuggestions()).count) {
+      say("No suggestions yet: run propagate (project or review page).");
+    }
+    await paint();
+    document.body.dataset.colorBy = mode;
+  });
+}
+
+function selectPoints(points) {
+  scatter.select(points);
+  setSelection(points);
+}
+
+/** More like the segment under the pointer, else the one selected alone. */
+function moreLikeThis(segmentId = null) {
+  const point = state.hovered >= 0 ? state.hovered : state.selected.length === 1 ? state.selected[0] : -1;
+  const id = segmentId ?? (point >= 0 ? model.map.segmentId[point] : null);
+  if (id === null) return;
+  return guarded(errorBox, () => similar.open(id));
+}
+
 async function afterLabelChange() {
-  await scatter.recolor(model.categories, state.selected, state.filtered);
+  await paint();
   renderPanels();
   await refreshHeader();
 }
@@ -106,9 +149,7 @@ function setTool(tool) {
 }
 
 function removeFromSelection(segmentId) {
-  const next = state.selected.filter((p) => model.map.segmentId[p] !== segmentId);
-  scatter.select(next);
-  setSelection(next);
+  selectPoints(state.selected.filter((p) => model.map.segmentId[p] !== segmentId));
 }
 
 function installControls() {
@@ -121,6 +162,9 @@ function installControls() {
     $(id).addEventListener("change", applyFilters);
   }
   $("#label-search").addEventListener("input", renderPanels);
+  $("#color-mode").addEventListener("change", (event) => setColorBy(event.target.value));
+  $("#more-like-this").addEventListener("click", () => moreLikeThis(model.map.segmentId[state.selected[0]]));
+  bind("m", "More like this (the segment under the pointer, or the one selected)", () => moreLikeThis(), { when: () => similar !== undefined });
   const ready = () => model !== undefined;
   bind(["a", "Enter"], "Assign the current label to the selection", () => state.current && assign(state.current.id), { when: ready });
   bind("c", "Clear the label of the selection", () => assign(null), { when: ready });
@@ -148,6 +192,17 @@ function installFilterAvailability(map) {
   $("#filter-note").textContent = missing.length ? `This server's map does not carry ${missing.join(" or ")}; those filters are off.` : "";
 }
 
+function installSimilar(thumbnailUrl) {
+  similar = createSimilarPanel({
+    section: $("#similar-panel"), results: $("#similar-results"), k: $("#similar-k"), caption: $("#similar-caption"),
+    close: $("#similar-close"), thumbnailUrl: thumbnailUrl ?? (() => ""), pointOf: (id) => model.pointOf(id),
+    onSelect: selectPoints, onError: (err) => guarded(errorBox, () => { throw err; }),
+  });
+  renderPanels();
+  const asked = Number(new URLSearchParams(location.search).get("similar"));
+  if (asked) moreLikeThis(asked);
+}
+
 async function start() {
   installKeyboard();
   installControls();
@@ -161,12 +216,15 @@ async function start() {
   model = createMapModel(map);
   const [thumbs, details] = await Promise.all([has("get", "/api/segments/{segment_id}/thumbnail"), has("get", "/api/segments/{segment_id}")]);
   const thumbnailUrl = thumbs ? (id) => `/api/segments/${id}/thumbnail` : null;
-  panel = createSelectionPanel({ model, thumbnailUrl, onRemove: removeFromSelection });
+  const canSimilar = await has("get", "/api/segments/{segment_id}/similar");
+  panel = createSelectionPanel({ model, thumbnailUrl, onRemove: removeFromSelection, onSimilar: canSimilar ? (id) => moreLikeThis(id) : null });
   labelList = createMapLabels({
     model, list: $("#map-labels"), search: $("#label-search"), onPick: pick,
     onToggle: (id, visible) => { if (visible) state.hidden.delete(id); else state.hidden.add(id); applyFilters(); },
   });
-  hover = createHoverCard($("#hover-card"), { thumbnailUrl, describe: details ? segmentDescriber() : async () => null });
+  hover = createHoverCard($("#hover-card"), {
+    thumbnailUrl, describe: details ? segmentDescriber() : async () => null, note: (id) => suggestions?.note(id) ?? null,
+  });
   state.current = model.labels[0] ?? null;
   installFilterAvailability(map);
   renderPanels();
@@ -175,13 +233,16 @@ async function start() {
   }
   scatter = createScatter($("#map-canvas"), {
     onSelect: setSelection,
-    onHover: (i) => (i < 0 ? hover.hide() : hover.show(map.segmentId[i], scatter.screenPosition(i))),
+    onHover: (i) => { state.hovered = i; return i < 0 ? hover.hide() : hover.show(map.segmentId[i], scatter.screenPosition(i)); },
   });
   await scatter.draw(map.x, map.y, model.categories, model.colors, map.header.bounds);
   setTool("lasso");
+  if (canSimilar) installSimilar(thumbnailUrl);
+  if (await has("get", "/api/projects/{project_id}/suggestions/map")) loadSuggestions().catch(() => {}); // hover notes
+  else $("#color-mode").disabled = true;
   if (map.header.unplaced) say(`${map.header.unplaced} segments are not on the map yet (run Embed and Project).`);
   // A handle for automation and the e2e tests (programmatic lasso, reading the state).
-  window.lassolabelMap = { model, scatter, state, lasso: (v, o) => scatter.lasso(v, o), assign };
+  window.lassolabelMap = { model, scatter, state, lasso: (v, o) => scatter.lasso(v, o), assign, moreLikeThis };
   document.body.dataset.mapReady = "true";
 }
 

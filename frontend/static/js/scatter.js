@@ -2,7 +2,12 @@
 // Map coordinates are the server's UMAP units; points are drawn normalised to [-1, 1] (the
 // library's point space), and programmatic lassos are converted to that space here.
 import createScatterplot from "regl-scatterplot";
-import { hexToRgb } from "./labels.js";
+
+// "#rrggbb" or "#rrggbbaa" -> [r, g, b, a] in [0, 1].
+function rgba(hex) {
+  const channel = (i) => parseInt(hex.slice(1 + 2 * i, 3 + 2 * i), 16) / 255;
+  return [channel(0), channel(1), channel(2), hex.length === 9 ? channel(3) : 1];
+}
 
 function paddedBounds([x0, y0, x1, y1]) {
   // Equal aspect, so a cluster keeps its shape; a 5% margin so edge points stay visible.
@@ -13,7 +18,7 @@ function paddedBounds([x0, y0, x1, y1]) {
 
 /**
  * createScatter(canvas, {onSelect(indices), onHover(index|-1)}) -> handle.
- * Categories are small ints indexing the `colors` list ("#rrggbb").
+ * Categories are small ints indexing the `colors` list ("#rrggbb", or "#rrggbbaa" for opacity).
  */
 export function createScatter(canvas, { onSelect, onHover }) {
   const { width, height } = canvas.getBoundingClientRect();
@@ -60,7 +65,7 @@ export function createScatter(canvas, { onSelect, onHover }) {
       await plot.draw(points, { zDataType: "categorical" });
     },
     setColors(colors) {
-      plot.set({ pointColor: colors.map((hex) => [...hexToRgb(hex).map((v) => v / 255), 1]) });
+      plot.set({ pointColor: colors.map(rgba) });
     },
     /** Recolour without moving points; keeps selection, filter and the spatial index. */
     async recolor(categories, selected, filtered) {

@@ -3,12 +3,12 @@ import { el } from "./dom.js";
 import { createGallery } from "./gallery.js";
 import { UNLABELLED_COLOR } from "./labels.js";
 
-export function createSelectionPanel({ model, thumbnailUrl, onRemove }) {
+export function createSelectionPanel({ model, thumbnailUrl, onRemove, onSimilar = null }) {
   const count = document.getElementById("selection-count");
   const breakdown = document.getElementById("selection-breakdown");
   const buttons = ["assign-label", "clear-label"].map((id) => document.getElementById(id));
   const gallery = createGallery(document.getElementById("gallery"), {
-    thumbnailUrl, onClick: (segmentId) => onRemove(segmentId),
+    thumbnailUrl, onClick: (segmentId) => onRemove(segmentId), onSimilar,
   });
 
   function row(color, name, n) {
