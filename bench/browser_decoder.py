@@ -7,6 +7,7 @@ at image size (mask-upscale.js). The same clicks go through native onnxruntime o
 .onnx file (2 threads) and through /predict from the same page (fetch + RLE decode + paint).
 
     .venv/bin/python bench/browser_decoder.py --clicks 120
+    .venv/bin/python bench/browser_decoder.py --threads-web 2   # the page's ?threads=2
 """
 
 from __future__ import annotations
@@ -89,6 +90,9 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clicks", type=int, default=120)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--threads-web", type=int, default=0, help="onnxruntime-web threads (0: the page's choice)"
+    )
     parser.add_argument("--hover-seconds", type=float, default=3.0)
     parser.add_argument("--port", type=int, default=8766)
     parser.add_argument("--device", default="cpu")
@@ -138,7 +142,8 @@ def browser_times(args, project_id: int, image_id: int, clicks: np.ndarray) -> d
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         page = browser.new_page(base_url=f"http://127.0.0.1:{args.port}")
         page.set_default_timeout(600_000)
-        page.goto(f"/projects/{project_id}/annotate?image={image_id}&decoder=local")
+        threads = f"&threads={args.threads_web}" if args.threads_web else ""
+        page.goto(f"/projects/{project_id}/annotate?image={image_id}&decoder=local{threads}")
         page.wait_for_function("document.body.dataset.decoder && window.lassolabelAnnotator")
         if page.evaluate("document.body.dataset.decoder") != "local":
             raise SystemExit("the page did not load the local decoder")

@@ -50,8 +50,11 @@ def _tokens_to_image(
     q_heads = self.q_proj(q).reshape(batch, n_tokens, heads, per_head).transpose(1, 2)
     w_k = self.k_proj.weight.reshape(heads, per_head, -1)
     query_in_image_space = (q_heads @ w_k) / math.sqrt(per_head)  # B x h x N x C
-    attn = torch.softmax(query_in_image_space @ k.transpose(1, 2).unsqueeze(1), dim=-1)
-    pooled = attn @ v.unsqueeze(1)  # B x h x N x C
+    # All heads' queries as the rows of one matrix: each product with the 4096 image rows is
+    # then one GEMM that reads (and packs) k and v once, not once per head.
+    query_rows = query_in_image_space.reshape(batch, heads * n_tokens, -1)  # B x hN x C
+    attn = torch.softmax(query_rows @ k.transpose(1, 2), dim=-1)  # B x hN x L
+    pooled = (attn @ v).reshape(batch, heads, n_tokens, -1)  # B x h x N x C
     w_v = self.v_proj.weight.reshape(heads, per_head, -1)
     out = pooled @ w_v.transpose(1, 2) + self.v_proj.bias.reshape(heads, 1, per_head)
     return self.out_proj(out.transpose(1, 2).reshape(batch, n_tokens, self.internal_dim))

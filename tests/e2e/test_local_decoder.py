@@ -79,6 +79,28 @@ def test_local_click_matches_server(page, api: httpx.Client, project: dict) -> N
     assert not [u for u in requests if u.endswith("/predict")]
 
 
+def test_second_click_refines_the_local_mask(page, api: httpx.Client, project: dict) -> None:  # type: ignore[no-untyped-def]
+    images = upload_images(api, project["id"], 1, size=(320, 240))
+    requests = open_annotator(page, project["id"], images[0]["id"])
+    box = page.locator("#annotator-canvas").bounding_box()
+    for fraction in (0.4, 0.6):
+        page.evaluate("window.previousAnswer = window.lassolabelAnnotator.state.answer")
+        page.mouse.click(box["x"] + box["width"] * fraction, box["y"] + box["height"] * 0.5)
+        page.wait_for_function(
+            "window.lassolabelAnnotator.state.answer"
+            " && window.lassolabelAnnotator.state.answer !== window.previousAnswer",
+            timeout=60_000,
+        )
+    # The second click fed the first answer's best logits back as mask_input.
+    assert page.evaluate("window.lassolabelAnnotator.state.prompts.points.length") == 2
+    answer = page.evaluate(
+        "(() => { const a = window.lassolabelAnnotator.state.answer;"
+        " return { local: a.local, n: a.masks.length, size: a.masks[0].logits.length }; })()"
+    )
+    assert answer == {"local": True, "n": 3, "size": 256 * 256}
+    assert not [u for u in requests if u.endswith("/predict")]
+
+
 def test_hover_paints_preview_without_requests(page, api: httpx.Client, project: dict) -> None:  # type: ignore[no-untyped-def]
     images = upload_images(api, project["id"], 1, size=(320, 240))
     requests = open_annotator(page, project["id"], images[0]["id"])
@@ -109,3 +131,39 @@ def test_falls_back_to_server_without_webassembly(page, api: httpx.Client, proje
     page.wait_for_selector("body[data-annotator=mask]", timeout=60_000)
     assert [u for u in requests if u.endswith("/predict")]
     assert not [u for u in requests if "/decoder.onnx" in u]
+
+
+def reference_upscale(logits: np.ndarray, original: tuple[int, int]) -> np.ndarray:
+    """Sam.postprocess_masks semantics (torch bilinear, half-pixel centres) -> HxW bool."""
+    import torch
+    import torch.nn.functional as F
+
+    scale = 1024 / max(original)
+    input_size = tuple(int(n * scale + 0.5) for n in original)
+    x = torch.from_numpy(logits)[None, None]
+    padded = F.interpolate(x, (1024, 1024), mode="bilinear", align_corners=False)
+    cropped = padded[..., : input_size[0], : input_size[1]]
+    full = F.interpolate(cropped, original, mode="bilinear", align_corners=False)
+    return (full[0, 0] > 0).numpy(), input_size
+
+
+def test_upscaler_matches_sam_postprocessing(page) -> None:  # type: ignore[no-untyped-def]
+    page.goto("/")
+    yy, xx = np.mgrid[0:256, 0:256] / 256
+    logits = (np.sin(9 * xx + 2) * np.cos(7 * yy) * 5 + xx - yy).astype(np.float32)
+    for original in [(240, 320), (517, 333), (1500, 1200)]:
+        expected, input_size = reference_upscale(logits, original)
+        got = page.evaluate(
+            """async ([logits, originalSize, inputSize]) => {
+              const { createUpscaler } = await import("/static/js/mask-upscale.js");
+              const frame = { originalSize, inputSize };
+              const mask = createUpscaler().mask(Float32Array.from(logits), frame);
+              return [mask.width, mask.height, Array.from(mask.data)];
+            }""",
+            [logits.ravel().tolist(), list(original), list(input_size)],
+        )
+        width, height, data = got
+        assert (height, width) == original
+        mask = np.array(data, bool).reshape(original)
+        assert 0.2 < expected.mean() < 0.8
+        assert np.mean(mask == expected) > 0.9995

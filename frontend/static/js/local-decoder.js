@@ -17,6 +17,19 @@ function halfToFloat(bits) {
 const pair = (text) => text.split(",").map(Number);
 
 /**
+ * onnxruntime-web threads: one core is left to the page (its main thread spin-waits on the
+ * workers), so a 2-core machine decodes on one thread; measured there, two threads were slower
+ * whenever anything else used the CPU (bench/browser_decoder.py --threads-web). More than one
+ * thread needs cross-origin isolation (the app sends COOP/COEP). ?threads=N overrides.
+ */
+function wasmThreads() {
+  if (!self.crossOriginIsolated) return 1;
+  const forced = Number(new URLSearchParams(location.search).get("threads"));
+  if (forced > 0) return Math.min(forced, 8);
+  return Math.max(1, Math.min(4, (navigator.hardwareConcurrency || 1) - 1));
+}
+
+/**
  * A local decoder for `modelId`, or null when this browser or server cannot run one
  * (no WebAssembly, no ONNX export): callers then use the server's /predict.
  */
@@ -24,12 +37,15 @@ export async function createLocalDecoder(modelId) {
   if (typeof WebAssembly !== "object" || !modelId) return null;
   const ort = await import(`${ORT_DIR}ort.wasm.min.mjs`);
   ort.env.wasm.wasmPaths = ORT_DIR;
-  // Two threads need cross-origin isolation (the app sends COOP/COEP); else one.
-  ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
+  ort.env.wasm.numThreads = wasmThreads();
   const response = await fetch(`/api/models/${encodeURIComponent(modelId)}/decoder.onnx`);
   if (!response.ok) return null;
   const session = await ort.InferenceSession.create(new Uint8Array(await response.arrayBuffer()), { executionProviders: ["wasm"] });
   const embeddings = new Map();
+  // Built once: most clicks and every hover preview carry no previous mask.
+  const noMask = new ort.Tensor("float32", new Float32Array(LOW * LOW), [1, 1, LOW, LOW]);
+  const hasNoMask = new ort.Tensor("float32", Float32Array.of(0), [1]);
+  const hasMask = new ort.Tensor("float32", Float32Array.of(1), [1]);
   let queue = Promise.resolve();
 
   async function fetchEmbedding(imageId) {
@@ -70,8 +86,8 @@ export async function createLocalDecoder(modelId) {
       image_embeddings: frame.features,
       point_coords: new ort.Tensor("float32", coords, [1, n, 2]),
       point_labels: new ort.Tensor("float32", Float32Array.from(labels), [1, n]),
-      mask_input: new ort.Tensor("float32", maskInput ?? new Float32Array(LOW * LOW), [1, 1, LOW, LOW]),
-      has_mask_input: new ort.Tensor("float32", Float32Array.of(maskInput ? 1 : 0), [1]),
+      mask_input: maskInput ? new ort.Tensor("float32", maskInput, [1, 1, LOW, LOW]) : noMask,
+      has_mask_input: maskInput ? hasMask : hasNoMask,
     };
   }
 
@@ -82,7 +98,7 @@ export async function createLocalDecoder(modelId) {
     const tokens = multimask ? [1, 2, 3] : [0];
     tokens.sort((a, b) => scores[b] - scores[a]);
     const masks = tokens.map((t) => ({
-      logits: logits.slice(t * LOW * LOW, (t + 1) * LOW * LOW),
+      logits: logits.subarray(t * LOW * LOW, (t + 1) * LOW * LOW),  // a view: outputs are fresh per run
       score: Math.min(1, Math.max(0, scores[t])),
     }));
     return { masks, frame };
