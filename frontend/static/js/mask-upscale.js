@@ -1,10 +1,12 @@
-// SAM's 256x256 low-res logits -> a full-size mask, in plain JavaScript.
+// SAM's 256x256 low-res logits -> a full-size mask: painted on the GPU where the browser has
+// a hardware WebGL2 (mask-upscale-gl.js), else in plain JavaScript as below.
 // Same arithmetic as the server (app/inference/sam.py _upscale): bilinear (half-pixel centres)
 // to the 1024 padded square, crop to the input size, bilinear to the original size, logit > 0.
 // Both resizes are separable and linear, so each output column (row) is a fixed blend of at
 // most 4 low-res columns (rows): two passes of 4 taps, ~1.5M multiply-adds for 512x512.
-// (A WebGL shader evaluating the same 16 taps per pixel took ~35 ms per paint under
+// (The WebGL shader evaluating the same 16 taps per pixel took ~35 ms per paint under
 // SwiftShader, the CPU GL of GPU-less machines; this takes a few ms anywhere.)
+import { createGlPainter } from "./mask-upscale-gl.js";
 
 const LOW = 256, PADDED = 1024;
 
@@ -50,8 +52,13 @@ function upscale(logits, columns, rows, h, w) {
   return out;
 }
 
-/** An upscaler: paint(logits, frame, rgba) -> HxW canvas; mask(logits, frame) -> rle.js' mask form. */
+/**
+ * An upscaler: paint(logits, frame, rgba) -> HxW canvas; mask(logits, frame) -> rle.js' mask
+ * form; backend: "webgl" or "js" (what paints). `?upscale=webgl|js` in the page URL forces one.
+ */
 export function createUpscaler() {
+  const forced = new URLSearchParams(self.location?.search ?? "").get("upscale");
+  const gpu = forced === "js" ? null : createGlPainter({ force: forced === "webgl" });
   const taps = new Map();  // "h,w,ih,iw" -> {rows, columns}: computed once per image geometry
 
   function bits(logits, { originalSize: [h, w], inputSize: [ih, iw] }) {
@@ -62,17 +69,10 @@ export function createUpscaler() {
   }
 
   return {
+    backend: gpu ? "webgl" : "js",
     /** logits: Float32Array(256*256) row-major; frame: {originalSize, inputSize} as [h, w]. -> HxW canvas. */
-    paint(logits, frame, [r, g, b, a]) {
-      const [h, w] = frame.originalSize;
-      const data = bits(logits, frame);
-      const image = new ImageData(w, h);
-      const pixels = new Uint32Array(image.data.buffer);
-      const colour = new Uint32Array(Uint8ClampedArray.of(r, g, b, a).buffer)[0];
-      for (let i = 0; i < data.length; i++) if (data[i]) pixels[i] = colour;
-      const layer = new OffscreenCanvas(w, h);
-      layer.getContext("2d").putImageData(image, 0, 0);
-      return layer;
+    paint(logits, frame, rgba) {
+      return gpu ? gpu.paint(logits, frame, rgba) : paintBits(bits(logits, frame), frame, rgba);
     },
     /** -> {width, height, data: Uint8Array(h*w) row-major, 1 = foreground} (rle.js' mask form). */
     mask(logits, frame) {
@@ -80,4 +80,15 @@ export function createUpscaler() {
       return { width: w, height: h, data: bits(logits, frame) };
     },
   };
+}
+
+/** Uint8Array(h*w) mask -> HxW canvas in colour rgba. */
+function paintBits(data, { originalSize: [h, w] }, [r, g, b, a]) {
+  const image = new ImageData(w, h);
+  const pixels = new Uint32Array(image.data.buffer);
+  const colour = new Uint32Array(Uint8ClampedArray.of(r, g, b, a).buffer)[0];
+  for (let i = 0; i < data.length; i++) if (data[i]) pixels[i] = colour;
+  const layer = new OffscreenCanvas(w, h);
+  layer.getContext("2d").putImageData(image, 0, 0);
+  return layer;
 }
