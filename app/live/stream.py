@@ -2,14 +2,21 @@
 
 Label changes come from the audit log itself, so the event id is the audit batch id: a client
 that reconnects with Last-Event-ID gets every batch after it, even across a server restart,
-and nothing committed can be missed. Presence is ephemeral and sent as full snapshots (no id).
+and nothing committed can be missed. Presence is ephemeral and sent as full snapshots (no id);
+suggestions as a fingerprint ({count, latest}) whenever they change, the current one in `hello`
+so a reconnecting client can tell whether it missed a change.
+
+A stream wakes when the LiveHub's revision moves (routes bump it after a commit) or the job
+runner's does (every finished job item: propagate and exemplar results arrive that way), and
+once per FALLBACK_POLL anyway for writers in other processes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi.concurrency import run_in_threadpool
@@ -18,12 +25,11 @@ from starlette.requests import Request
 
 from app.db import Database
 from app.history.audit import batch_changes
-from app.live.hub import LiveHub
+from app.live.hub import FALLBACK_POLL, LiveHub
+from app.live.suggestions import SuggestionState
 from app.models import AuditBatch
 
 _TICK = 0.05
-# Writers in other processes (the CLI) do not bump the hub: look at the log this often anyway.
-_FALLBACK_POLL = 1.0
 _KEEPALIVE = 15.0
 # A client further behind than this reloads everything instead of replaying.
 CATCH_UP_LIMIT = 500
@@ -64,32 +70,66 @@ def batches_after(db: Database, project_id: int, after: int, limit: int) -> list
         ]
 
 
-async def project_events(
-    request: Request, db: Database, hub: LiveHub, project_id: int, last_event_id: int | None
+@dataclass
+class _Shown:
+    """What this stream has told its client so far."""
+
+    batch_id: int
+    suggestions: SuggestionState
+    presence: dict[str, Any] | None = None
+
+
+async def _news(
+    db: Database, hub: LiveHub, project_id: int, shown: _Shown, token: object
 ) -> AsyncIterator[str]:
-    """`hello` (current batch id), `labels` per batch, `presence` snapshots, `reset` when too
-    far behind; ends when the client goes or the server stops."""
+    """Events for what changed since `shown` (updated as they are yielded)."""
+    for batch in await run_in_threadpool(
+        batches_after, db, project_id, shown.batch_id, CATCH_UP_LIMIT
+    ):
+        shown.batch_id = batch["batch_id"]
+        yield _event("labels", batch, shown.batch_id)
+    suggestions = await run_in_threadpool(hub.suggestions.state, db, project_id, token)
+    if suggestions != shown.suggestions:
+        shown.suggestions = suggestions
+        yield _event("suggestions", suggestions.public())
+    presence = hub.presence.snapshot(project_id)
+    if presence != shown.presence:
+        shown.presence = presence
+        yield _event("presence", presence)
+
+
+async def project_events(
+    request: Request,
+    db: Database,
+    hub: LiveHub,
+    project_id: int,
+    last_event_id: int | None,
+    *,
+    job_revision: Callable[[], int] = lambda: 0,
+) -> AsyncIterator[str]:
+    """`hello` ({batch_id, suggestions}), `labels` per batch, `suggestions` and `presence` on
+    change, `reset` when too far behind; ends when the client goes or the server stops.
+    `job_revision` is the job runner's change counter (wakes the stream on job progress)."""
     latest = await run_in_threadpool(latest_batch_id, db, project_id)
     if last_event_id is None or last_event_id > latest:
         last_event_id = latest
     elif latest - last_event_id > CATCH_UP_LIMIT:
         yield _event("reset", {"reason": "too far behind; reload"}, latest)
         last_event_id = latest
-    yield _event("hello", {"batch_id": last_event_id}, last_event_id)
-    seen_revision, waited, idle, shown = -1, _FALLBACK_POLL, 0.0, None
+    token = (hub.revision, job_revision())
+    suggestions = await run_in_threadpool(hub.suggestions.state, db, project_id, token)
+    shown = _Shown(last_event_id, suggestions)
+    hello = {"batch_id": last_event_id, "suggestions": suggestions.public()}
+    yield _event("hello", hello, last_event_id)
+    woke_for: object = None
+    waited, idle = FALLBACK_POLL, 0.0
     while not hub.closing.is_set() and not await request.is_disconnected():
-        if hub.revision != seen_revision or waited >= _FALLBACK_POLL:
-            seen_revision, waited = hub.revision, 0.0
-            for batch in await run_in_threadpool(
-                batches_after, db, project_id, last_event_id, CATCH_UP_LIMIT
-            ):
-                last_event_id = batch["batch_id"]
+        token = (hub.revision, job_revision())
+        if token != woke_for or waited >= FALLBACK_POLL:
+            woke_for, waited = token, 0.0
+            async for event in _news(db, hub, project_id, shown, token):
                 idle = 0.0
-                yield _event("labels", batch, last_event_id)
-            presence = hub.presence.snapshot(project_id)
-            if presence != shown:
-                shown, idle = presence, 0.0
-                yield _event("presence", presence)
+                yield event
         if idle >= _KEEPALIVE:
             idle = 0.0
             yield ": keepalive\n\n"

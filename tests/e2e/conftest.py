@@ -97,15 +97,20 @@ def console() -> ConsoleWatch:
     return ConsoleWatch()
 
 
-@pytest.fixture
-def page(browser, server: ServerProcess, console: ConsoleWatch, request) -> Iterator[object]:  # type: ignore[no-untyped-def]
-    context = browser.new_context(base_url=server.url, viewport={"width": 1400, "height": 900})
+def watched_page(context, console: ConsoleWatch):  # type: ignore[no-untyped-def]
+    """A new page of `context` whose console errors, uncaught errors and dialogs go to console."""
     page = context.new_page()
     page.on("console", lambda m: m.type == "error" and console.errors.append(_describe(m)))
     page.on("pageerror", lambda e: console.errors.append(f"uncaught: {e}"))
     page.on("dialog", lambda d: (console.errors.append(f"dialog opened: {d.message}"), d.dismiss()))
     page.set_default_timeout(20_000)
-    yield page
+    return page
+
+
+@pytest.fixture
+def page(browser, server: ServerProcess, console: ConsoleWatch, request) -> Iterator[object]:  # type: ignore[no-untyped-def]
+    context = browser.new_context(base_url=server.url, viewport={"width": 1400, "height": 900})
+    yield watched_page(context, console)
     context.close()
     assert not console.unexpected(), f"console errors: {console.unexpected()}"
 

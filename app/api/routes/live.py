@@ -31,12 +31,15 @@ def events(
     since: Annotated[int | None, Query(ge=0)] = None,
 ) -> StreamingResponse:
     """Server-sent events: `labels` (one per audit batch, id = batch id), `presence`
-    snapshots, `hello` on connect, `reset` when a reconnecting client is too far behind.
-    EventSource resends Last-Event-ID on reconnect; `?since=` does the same by hand."""
+    snapshots, `suggestions` ({count, latest}) when the project's suggestions change, `hello`
+    on connect, `reset` when a reconnecting client is too far behind. EventSource resends
+    Last-Event-ID on reconnect; `?since=` does the same by hand."""
     after = last_event_id if last_event_id is not None else since
     headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
     return StreamingResponse(
-        project_events(request, ctx.db, live, project.id, after),
+        project_events(
+            request, ctx.db, live, project.id, after, job_revision=lambda: ctx.jobs.revision
+        ),
         media_type="text/event-stream",
         headers=headers,
     )

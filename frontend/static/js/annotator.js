@@ -1,6 +1,7 @@
 // Annotator page: one image at a time; clicks and boxes ask SAM for a mask, Enter keeps it.
 import { api } from "./api.js";
 import { createPainter } from "./annotator-canvas.js";
+import { installAnnotatorLive } from "./annotator-live.js";
 import { renderCandidates, renderLabels, renderSegments } from "./annotator-side.js";
 import { $, el, guarded, showError } from "./dom.js";
 import { createFilmstrip } from "./filmstrip.js";
@@ -50,8 +51,12 @@ function visible(segment) {
   return true;
 }
 
-function repaint() {
+function paintCanvas() {
   painter.show({ image: state.image, outlines: store.outlines(visible, state.selected), mask: state.maskLayer ?? state.hoverLayer, prompts: state.prompts, dragBox: state.dragBox });
+}
+
+function repaint() {
+  paintCanvas();
   renderLabels(state.labels, state.current, pickLabel);
   renderCandidates(state.answer?.masks ?? [], state.chosen, chooseCandidate);
   renderSegments(store.items, state.labels, state.selected, visible, selectSegment);
@@ -248,11 +253,12 @@ function showHover(preview) {
   const color = state.current?.color ?? "#4e79a7";
   state.hoverLayer = preview && isEmpty(state.prompts) ? maskLayer(preview, [...hexToRgb(color), 110]) : null;
   document.body.dataset.hover = String((Number(document.body.dataset.hover) || 0) + (preview ? 1 : 0));
-  repaint();
+  paintCanvas();  // a preview changes nothing beside the canvas
 }
 
-// In-page decoding pays off only with cores to spare for two wasm threads beside the page;
-// on a 2-core machine the server answered clicks ~9x faster (bench/browser_decoder.py).
+// In-page decoding pays off only with cores to spare for wasm threads beside the page: wasm
+// GEMMs run ~3x slower per core than the server's native ones, and on a 2-core machine the
+// page (one wasm thread) still answered clicks ~3x slower than /predict (bench/browser_decoder.py).
 // ?decoder=local or ?decoder=server overrides the choice.
 function wantLocalDecoder() {
   const forced = new URLSearchParams(location.search).get("decoder");
@@ -301,6 +307,7 @@ async function start() {
   if (!state.images.length) return say("No images yet: import some on the project page.");
   const wanted = Number(new URLSearchParams(location.search).get("image"));
   await openImage(Math.max(0, state.images.findIndex((i) => i.id === wanted)));
+  installAnnotatorLive({ projectId, state, store, filmstrip, repaint }).catch((err) => console.warn("live updates unavailable:", err));
   // A handle for automation and the e2e tests.
   window.lassolabelAnnotator = { state, store, view, get predictor() { return predictor; }, get upscaler() { return upscaler; } };
 }

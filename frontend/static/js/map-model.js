@@ -1,5 +1,6 @@
 // The map's client-side state: points, their label categories, filters and batch history.
-// category = label index + 1 (0 = unlabelled), the index into the colour list.
+// category = label index + 1 (0 = unlabelled), the index into the colour list. Segment versions
+// are known only once an assign receipt or a live batch has named them (the map carries none).
 import { UNLABELLED_COLOR } from "./labels.js";
 
 export function createMapModel(map) {
@@ -8,7 +9,15 @@ export function createMapModel(map) {
   const categories = new Int32Array(map.label.length);
   for (let i = 0; i < categories.length; i++) categories[i] = map.label[i] + 1;
   const history = [];
+  const versions = new Map(); // segment id -> the newest version seen
   let pointIndex = null; // segment id -> point, built on first use
+
+  /** Whether `version` of a segment is newer than any this page has seen; remembers it. */
+  function fresher(segmentId, version) {
+    if ((versions.get(segmentId) ?? -1) >= version) return false;
+    versions.set(segmentId, version);
+    return true;
+  }
 
   const model = {
     map, labels, categories,
@@ -48,11 +57,32 @@ export function createMapModel(map) {
     },
 
     /** Set `labelId` (null clears) on points; remembers the previous labels (and the
-     * server's audit batch id, when it sends one) for undo. */
-    apply(points, labelId, batchId = null) {
+     * server's audit batch id, when it sends one) for undo. With the receipt's `versions`
+     * ({segment id: version}), a point some later batch already changed keeps that change. */
+    apply(points, labelId, batchId = null, receiptVersions = null) {
       const previous = points.map((p) => categories[p]);
       history.push({ points: [...points], previous, batchId });
-      model.setLabel(points, labelId);
+      const current = (p) => {
+        const version = receiptVersions?.[map.segmentId[p]];
+        return version === undefined || fresher(map.segmentId[p], version);
+      };
+      model.setLabel(points.filter(current), labelId);
+    },
+
+    /** Apply label changes made anywhere, [[segment_id, label_id|null, version]] (a live batch),
+     * skipping those no newer than what this page holds (its own assigns, echoed). Returns
+     * {points: the changed points, unknownLabels: label ids this map has no colour for}. */
+    applyChanges(changes) {
+      const points = [];
+      const unknownLabels = new Set();
+      for (const [segmentId, labelId, version] of changes) {
+        const p = model.pointOf(segmentId);
+        if (p === undefined || !fresher(segmentId, version)) continue;
+        if (labelId !== null && !indexOfLabel.has(labelId)) { unknownLabels.add(labelId); continue; }
+        model.setLabel([p], labelId);
+        points.push(p);
+      }
+      return { points, unknownLabels: [...unknownLabels] };
     },
 
     setLabel(points, labelId) {

@@ -6,6 +6,7 @@ import { createHoverCard, segmentDescriber } from "./hover-card.js";
 import { bind, installKeyboard } from "./keyboard.js";
 import { createMapLabels } from "./map-labels.js";
 import { fetchMap } from "./map-data.js";
+import { installMapLive } from "./map-live.js";
 import { createMapModel } from "./map-model.js";
 import { createSuggestionLayer, fetchSuggestionColumns } from "./map-suggestions.js";
 import { projectId, refreshHeader } from "./project-header.js";
@@ -110,17 +111,37 @@ function moreLikeThis(segmentId = null) {
 }
 
 async function afterLabelChange() {
-  await paint();
+  if (scatter) await paint();
   renderPanels();
   await refreshHeader();
+}
+
+/** Other sessions' label batches changed these points (already in the model). */
+function showLiveLabels(points, unknownLabels) {
+  if (unknownLabels.length) say("Someone added a label since this map loaded: reload the page to show it.");
+  return guarded(errorBox, async () => {
+    const batch = document.body.dataset.liveBatch;
+    await afterLabelChange();
+    document.body.dataset.livePainted = batch;
+  });
+}
+
+/** The project's suggestions changed: reload the suggestion colours (and hover notes). */
+function refreshSuggestions() {
+  if (!suggestions) return; // never loaded: this server has none, or the map is not up yet
+  return guarded(errorBox, async () => {
+    const layer = await loadSuggestions();
+    if (state.colorBy === "suggestions") await paint();
+    document.body.dataset.suggestions = String(layer.count);
+  });
 }
 
 function assign(labelId) {
   const points = state.selected;
   if (!points.length) return;
   return guarded(errorBox, async () => {
-    const { count, batch_id: batchId = null } = await sendAssign(points, labelId);
-    model.apply(points, labelId, batchId);
+    const { count, batch_id: batchId = null, versions = null } = await sendAssign(points, labelId);
+    model.apply(points, labelId, batchId, versions);
     await afterLabelChange();
     const name = labelId === null ? "no label" : `“${model.labels.find((l) => l.id === labelId).name}”`;
     say(`${count} segments now have ${name}`);
@@ -207,6 +228,8 @@ async function start() {
   installKeyboard();
   installControls();
   refreshHeader().catch((err) => say(err.message));
+  const live = installMapLive(projectId, { onLabels: showLiveLabels, onSuggestions: refreshSuggestions });
+  await live.opened;
   let map;
   try {
     map = await fetchMap(projectId);
@@ -228,6 +251,7 @@ async function start() {
   state.current = model.labels[0] ?? null;
   installFilterAvailability(map);
   renderPanels();
+  live.ready(model);
   if (!map.header.count) {
     return say(`No map yet: ${map.header.segments_total} segments, none placed. Run Segment, Embed and Project on the project page.`);
   }

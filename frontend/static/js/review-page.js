@@ -5,7 +5,8 @@ import { api } from "./api.js";
 import { $, el, guarded } from "./dom.js";
 import { bind, installKeyboard } from "./keyboard.js";
 import { labelForDigit, loadLabels } from "./labels.js";
-import { onLabelChanges } from "./live.js";
+import { openProjectStream } from "./live.js";
+import { joinProject } from "./presence.js";
 import { projectId, refreshHeader, setStatus } from "./project-header.js";
 import { createPropagateLauncher } from "./propagate-launcher.js";
 import { createReviewQueue } from "./review-queue.js";
@@ -170,14 +171,15 @@ function installControls() {
   }
 }
 
-// Label batches from anyone (this page's own included) may hide suggestions: reload, at most
-// once per burst.
+// Label batches and suggestion changes from anyone (this page's own included) may add or hide
+// suggestions: reload, at most once per burst. The header shows who else is here.
 function installLive() {
   let pending = null;
-  onLabelChanges(projectId, () => {
+  const later = () => {
     clearTimeout(pending);
     pending = setTimeout(() => serial(reload), 250);
-  });
+  };
+  openProjectStream(projectId, { onLabels: later, onSuggestions: later, onPresence: joinProject(projectId), onReset: later });
 }
 
 async function start() {

@@ -59,6 +59,22 @@ export function createSegmentStore(getLabels) {
       items = items.map((s) => (s.id === segmentId ? { ...s, ...updated } : s));
       return updated;
     },
+    /** Apply label changes made elsewhere, [[segment_id, label_id|null, version]] (a live
+     * batch); a change no newer than what this page holds (its own, echoed) is skipped.
+     * Returns whether a segment of this image changed. */
+    applyChanges(changes) {
+      const at = new Map(items.map((s, i) => [s.id, i]));
+      const next = [...items];
+      let changed = false;
+      for (const [id, labelId, version] of changes) {
+        const i = at.get(id);
+        if (i === undefined || next[i].version >= version) continue;
+        next[i] = { ...next[i], label_id: labelId, version };
+        changed = true;
+      }
+      if (changed) items = next;
+      return changed;
+    },
     /** Outline canvases of the segments passing `visible(segment)`; the selected one in white. */
     outlines(visible, selectedId) {
       return items.filter(visible).map((s) => view(s, s.id === selectedId).outline);

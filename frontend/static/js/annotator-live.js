@@ -1,0 +1,45 @@
+// The annotator's live side: heartbeats naming the image on screen, a warning while someone else
+// holds its soft lock (a warning only: versions keep the data right), the filmstrip marking
+// where others are, and other sessions' label changes recolouring this image's segments.
+import { loadLabels } from "./labels.js";
+import { openProjectStream } from "./live.js";
+import { others, renderWhoIsHere, startPresence, whoAmI } from "./presence.js";
+
+/** Wire it once the images are known: {projectId, state, store, filmstrip, repaint}. */
+export async function installAnnotatorLive({ projectId, state, store, filmstrip, repaint }) {
+  const me = await whoAmI();
+  const banner = document.getElementById("presence-banner");
+  const imageId = () => state.images[state.index]?.id ?? null;
+  const filename = (id) => state.images.find((image) => image.id === id)?.filename ?? `image ${id}`;
+
+  function warn(holder) {
+    banner.textContent = holder ? `${holder} is labelling this image` : "";
+    banner.hidden = !holder;
+    if (holder) banner.dataset.heldBy = holder;
+    else delete banner.dataset.heldBy;
+  }
+
+  /** snapshot: {users, locks} from the stream or a heartbeat's answer. */
+  function showPresence(snapshot) {
+    renderWhoIsHere(snapshot, me, filename);
+    filmstrip.markOthers(others(snapshot, me));
+    const holder = snapshot.locks[String(imageId())] ?? null;
+    if (me !== null) warn(holder !== me ? holder : null);
+  }
+
+  async function applyBatch(batch) {
+    const changed = store.applyChanges(batch.changes);
+    const known = new Set(state.labels.map((label) => label.id));
+    if (batch.changes.some(([, labelId]) => labelId !== null && !known.has(labelId))) {
+      state.labels = await loadLabels(projectId); // a label created since this page loaded
+    }
+    if (changed) repaint();
+    document.body.dataset.liveBatch = String(batch.batch_id);
+  }
+
+  const presence = startPresence(projectId, {
+    imageId, onBeat: (answer) => { showPresence(answer); warn(answer.held_by); },
+  });
+  filmstrip.onCurrent(() => { warn(null); presence.beat(); });
+  openProjectStream(projectId, { onLabels: applyBatch, onPresence: showPresence, onReset: () => location.reload() });
+}

@@ -1,0 +1,64 @@
+// The map's live side: other sessions' label batches recolour the points as they commit,
+// suggestion changes reload the suggestion colours, and the header lists who else is here.
+import { openProjectStream } from "./live.js";
+import { joinProject } from "./presence.js";
+
+// Batches replayed after a reconnect come in a burst: one repaint for all of them.
+const REPAINT_DELAY_MS = 50;
+const SUGGESTIONS_DELAY_MS = 300;
+const OPEN_WAIT_MS = 3000;
+
+/**
+ * Start listening before the map is downloaded, so no batch falls between the download and the
+ * stream; batches wait until ready(model) is called, then apply oldest first.
+ *   onLabels(points, unknownLabels): after a burst of batches changed these points;
+ *   onSuggestions(): the project's suggestions changed (a job finished, someone reviewed).
+ * Returns {opened, ready(model)}: download the map after `opened`.
+ */
+export function installMapLive(projectId, { onLabels, onSuggestions }) {
+  let model = null;
+  let waiting = []; // batches before the model exists
+  const changed = new Set();
+  const unknown = new Set();
+  let repaint = null;
+  let reloadSuggestions = null;
+
+  function apply(batch) {
+    if (!model) return waiting.push(batch);
+    const { points, unknownLabels } = model.applyChanges(batch.changes);
+    for (const p of points) changed.add(p);
+    for (const id of unknownLabels) unknown.add(id);
+    document.body.dataset.liveBatch = String(batch.batch_id);
+    repaint ??= setTimeout(flush, REPAINT_DELAY_MS);
+  }
+
+  function flush() {
+    repaint = null;
+    const points = [...changed], labels = [...unknown];
+    changed.clear();
+    unknown.clear();
+    if (points.length || labels.length) onLabels(points, labels);
+  }
+
+  const stream = openProjectStream(projectId, {
+    onLabels: apply,
+    onPresence: joinProject(projectId),
+    onSuggestions: () => {
+      clearTimeout(reloadSuggestions);
+      reloadSuggestions = setTimeout(onSuggestions, SUGGESTIONS_DELAY_MS);
+    },
+    onReset: () => location.reload(),
+  });
+
+  return {
+    /** Resolves once the stream is open, or after OPEN_WAIT_MS without it (a server without
+     * events still shows its map). */
+    opened: Promise.race([stream.opened, new Promise((resolve) => setTimeout(resolve, OPEN_WAIT_MS))]),
+    ready(loaded) {
+      model = loaded;
+      const backlog = waiting;
+      waiting = [];
+      backlog.forEach(apply);
+    },
+  };
+}
