@@ -5,9 +5,10 @@ by other users' changes, and started from the page when there are none. Names ar
 from __future__ import annotations
 
 import httpx
+import numpy as np
 import pytest
 
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import screenshot, upload_images
 from tests.e2e.review_seed import labels_on_map, propagate, seed_clusters, suggestions
 from tests.e2e.seed import seed_proposal
 
@@ -115,3 +116,30 @@ def test_run_propagate_from_the_review_page(page, api: httpx.Client, server, pro
     page.wait_for_selector("#review-jobs li[data-state=succeeded]")
     wait_total(page, 51)
     assert page.locator(".review-card").count() == 51
+
+
+def test_find_more_with_sam_from_the_review_page(page, api: httpx.Client, project: dict) -> None:  # type: ignore[no-untyped-def]
+    """The exemplar job started from the page (tiny SAM): its proposals arrive in the queue."""
+    from app.masks import encode_rle
+
+    pid = project["id"]
+    images = upload_images(api, pid, 3)
+    label = api.post(f"/api/projects/{pid}/labels", json={"name": "<b>blob</b>"}).json()
+    mask = np.zeros((120, 160), bool)
+    mask[30:80, 40:110] = True
+    exemplar = {"rle": encode_rle(mask), "label_id": label["id"]}
+    assert api.post(f"/api/images/{images[0]['id']}/segments", json=exemplar).status_code == 201
+    open_review(page, pid)
+    assert page.locator("#review-exemplar-label option").all_text_contents() == ["<b>blob</b>"]
+    page.fill("#review-exemplar-count", "2")
+    page.click("#review-exemplar")
+    page.wait_for_selector("#review-jobs li[data-state=succeeded]", timeout=120_000)
+    job = api.get(f"/api/projects/{pid}/jobs").json()["items"][0]
+    assert (job["kind"], job["params"]) == (
+        "exemplar",
+        {"label_id": label["id"], "max_per_image": 2},
+    )
+    found = suggestions(api, pid, kind="exemplar")["total"]
+    assert found > 0  # seeded tiny SAM and images: the same proposals every run
+    wait_total(page, found)
+    assert page.locator(".review-card[data-kind=exemplar]").count() == found

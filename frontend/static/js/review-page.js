@@ -1,6 +1,6 @@
 // Review page: suggested labels (propagate and exemplar jobs) to accept, reject or correct one
 // by one from the keyboard, most informative first; accept everything above a threshold in one
-// action; start propagate. Other sessions' label changes refresh the list live.
+// action; start propagate or exemplar. Other sessions' label changes refresh the list live.
 import { api } from "./api.js";
 import { $, el, guarded } from "./dom.js";
 import { bind, installKeyboard } from "./keyboard.js";
@@ -8,7 +8,7 @@ import { labelForDigit, loadLabels } from "./labels.js";
 import { openProjectStream } from "./live.js";
 import { joinProject } from "./presence.js";
 import { projectId, refreshHeader, setStatus } from "./project-header.js";
-import { createPropagateLauncher } from "./propagate-launcher.js";
+import { createSuggestLauncher } from "./suggest-launcher.js";
 import { createReviewQueue } from "./review-queue.js";
 import { suggestionCard, suggestionMeta, thumbnailUrl } from "./suggestion-card.js";
 import { createThreshold } from "./threshold.js";
@@ -138,10 +138,19 @@ const threshold = createThreshold({
   count: (value) => queue.countAbove(value), onAccept: acceptAll,
 });
 
-const propagate = createPropagateLauncher({
-  projectId, button: $("#review-propagate"), embedMissing: $("#review-embed-missing"), jobs: $("#review-jobs"), errorBox,
-  onFinished: () => serial(reload),
+const propagate = createSuggestLauncher({
+  projectId, jobs: $("#review-jobs"), errorBox, onFinished: () => serial(reload),
+  launchers: [
+    { button: $("#review-propagate"), kind: "propagate", params: () => ({ embed_missing: $("#review-embed-missing").checked }) },
+    { button: $("#review-exemplar"), kind: "exemplar", params: () => ({ label_id: Number($("#review-exemplar-label").value), max_per_image: Number($("#review-exemplar-count").value) }) },
+  ],
 });
+
+function renderExemplarLabels() {
+  const options = labels.map((label) => el("option", { value: String(label.id), text: label.name }));
+  $("#review-exemplar-label").replaceChildren(...options);
+  $("#review-exemplar").disabled = !labels.length;
+}
 
 function columns() {
   return getComputedStyle(list).gridTemplateColumns.split(" ").length || 1;
@@ -187,6 +196,7 @@ async function start() {
   installControls();
   [labels] = await Promise.all([loadLabels(projectId), refreshHeader()]);
   renderCorrections();
+  renderExemplarLabels();
   await reload();
   installLive();
   document.body.dataset.reviewReady = "true";

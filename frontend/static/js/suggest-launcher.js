@@ -1,5 +1,5 @@
-// The propagate job from a page other than the project page: start it, show its progress
-// (jobs.js), pick up one already running, and tell the page when it is done.
+// The suggesting jobs (propagate, exemplar) from a page other than the project page: start one,
+// show its progress (jobs.js), pick up one already running, and tell the page when it is done.
 import { api } from "./api.js";
 import { guarded } from "./dom.js";
 import { isFinished, renderJob, startJob, watchJob } from "./jobs.js";
@@ -7,7 +7,9 @@ import { isFinished, renderJob, startJob, watchJob } from "./jobs.js";
 // Jobs whose results are suggestions.
 const SUGGESTING = new Set(["propagate", "exemplar"]);
 
-export function createPropagateLauncher({ projectId, button, embedMissing, jobs, errorBox, onFinished }) {
+/** launchers: [{button, kind, params: () => params object}]; one job at a time. */
+export function createSuggestLauncher({ projectId, launchers, jobs, errorBox, onFinished }) {
+  const buttons = launchers.map((l) => l.button);
   function show(job) {
     const node = renderJob(job);
     const old = jobs.querySelector(`[data-job-id="${job.id}"]`);
@@ -17,18 +19,20 @@ export function createPropagateLauncher({ projectId, button, embedMissing, jobs,
 
   async function follow(job) {
     show(job);
-    button.disabled = true;
+    for (const button of buttons) button.disabled = true;
     try {
       if (!isFinished(job)) await watchJob(job.id, show);
     } finally {
-      button.disabled = false;
+      for (const button of buttons) button.disabled = false;
     }
     await onFinished();
   }
 
-  button.addEventListener("click", () => guarded(errorBox, async () => {
-    await follow(await startJob(projectId, "propagate", { embed_missing: embedMissing.checked }));
-  }));
+  for (const { button, kind, params } of launchers) {
+    button.addEventListener("click", () => guarded(errorBox, async () => {
+      await follow(await startJob(projectId, kind, params()));
+    }));
+  }
 
   return {
     /** Follow a suggesting job that is already queued or running (started elsewhere). */
@@ -37,6 +41,7 @@ export function createPropagateLauncher({ projectId, button, embedMissing, jobs,
       const running = items.find((job) => SUGGESTING.has(job.kind) && !isFinished(job));
       if (running) await follow(running);
     },
-    highlight(on) { button.classList.toggle("ghost", !on); },
+    /** Draw attention to the first launcher (propagate) when there is nothing to review. */
+    highlight(on) { buttons[0].classList.toggle("ghost", !on); },
   };
 }
