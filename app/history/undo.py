@@ -71,7 +71,7 @@ def _check_unchanged(session: Session, project_id: int, changes: list[Change]) -
         raise Conflict(
             f"{len(changed)} segment(s) changed since this batch; undo refused",
             code="stale_version",
-            detail={"changed": changed[:100]},
+            detail={"changed": changed[:100], "changed_count": len(changed)},
         )
 
 

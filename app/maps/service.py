@@ -16,11 +16,13 @@ from app.services.labels import list_labels
 
 @dataclass(frozen=True)
 class MapData:
-    """Placed segments only: xy (N, 2) float32, segment_ids (N,) int64, label_index (N,) int32."""
+    """Placed segments only: xy (N, 2) float32, segment_ids (N,) int64, label_index (N,) int32
+    (-1 unlabelled), versions (N,) int64 (each segment's version, for expected_versions)."""
 
     xy: np.ndarray
     segment_ids: np.ndarray
     label_index: np.ndarray
+    versions: np.ndarray
     header: dict[str, Any]
 
 
@@ -29,19 +31,20 @@ def build_map(session: Session, project: Project, store: MapStore) -> MapData:
     labels = list_labels(session, project.id)
     index_of = {label.id: i for i, label in enumerate(labels)}
     rows = session.execute(
-        select(Segment.id, Segment.label_class_id).where(Segment.project_id == project.id)
+        select(Segment.id, Segment.label_class_id, Segment.version).where(
+            Segment.project_id == project.id
+        )
     ).all()
     segment_ids = np.fromiter((r[0] for r in rows), np.int64, len(rows))
     label_ids = np.fromiter(
         (index_of.get(r[1], -1) if r[1] is not None else -1 for r in rows), np.int32, len(rows)
     )
+    versions = np.fromiter((r[2] for r in rows), np.int64, len(rows))
     # Positions of deleted segments are dropped; segments not yet projected are counted.
     present = np.isin(ids, segment_ids)
     ids, xy = ids[present], xy[present]
     order = np.argsort(segment_ids)
-    label_index = (
-        label_ids[order][np.searchsorted(segment_ids[order], ids)] if len(ids) else label_ids[:0]
-    )
+    row_of = np.searchsorted(segment_ids[order], ids)
     header = {
         "project_id": project.id,
         "embedder": project.embedder,
@@ -52,7 +55,13 @@ def build_map(session: Session, project: Project, store: MapStore) -> MapData:
         "segments_total": len(rows),
         "unplaced": len(rows) - len(ids),
     }
-    return MapData(xy=xy, segment_ids=ids, label_index=label_index, header=header)
+    return MapData(
+        xy=xy,
+        segment_ids=ids,
+        label_index=label_ids[order][row_of],
+        versions=versions[order][row_of],
+        header=header,
+    )
 
 
 def labelled_counts(session: Session, project_id: int) -> dict[int | None, int]:

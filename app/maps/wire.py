@@ -3,8 +3,10 @@
 Layout (all little-endian):
   uint32  header_length (bytes of the JSON header, padded with spaces to a multiple of 4)
   bytes   JSON header: {"count": N, "columns": [...], "labels": [...], "bounds": [...]}
-  float32 x[N], float32 y[N], uint32 segment_id[N], int32 label[N]
-`label` indexes header["labels"] (-1 = unlabelled). 16 bytes a point: 1M points = 16 MB.
+  then one array of N values per entry of header["columns"] ("name:dtype", 4 bytes a value):
+  float32 x[N], float32 y[N], uint32 segment_id[N], int32 label[N], uint32 version[N]
+`label` indexes header["labels"] (-1 = unlabelled); `version` is the segment's version (send it
+back as an assign's expected_versions). 20 bytes a point: 1M points = 20 MB.
 """
 
 from __future__ import annotations
@@ -15,13 +17,17 @@ from typing import Any
 
 import numpy as np
 
-COLUMNS = ["x:float32", "y:float32", "segment_id:uint32", "label:int32"]
+COLUMNS = ["x:float32", "y:float32", "segment_id:uint32", "label:int32", "version:uint32"]
 
 
 def encode_map(
-    xy: np.ndarray, segment_ids: np.ndarray, label_index: np.ndarray, header: dict[str, Any]
+    xy: np.ndarray,
+    segment_ids: np.ndarray,
+    label_index: np.ndarray,
+    versions: np.ndarray,
+    header: dict[str, Any],
 ) -> bytes:
-    """xy (N, 2) float32, segment_ids (N,), label_index (N,) int (-1 unlabelled)."""
+    """xy (N, 2) float32, segment_ids (N,), label_index (N,) int (-1 unlabelled), versions (N,)."""
     count = len(segment_ids)
     bounds = [float(v) for v in (*xy.min(0), *xy.max(0))] if count else [0.0, 0.0, 1.0, 1.0]
     meta = json.dumps({**header, "count": count, "columns": COLUMNS, "bounds": bounds}).encode()
@@ -31,20 +37,22 @@ def encode_map(
         np.ascontiguousarray(xy[:, 1], "<f4"),
         np.ascontiguousarray(segment_ids, "<u4"),
         np.ascontiguousarray(label_index, "<i4"),
+        np.ascontiguousarray(versions, "<u4"),
     )
     return struct.pack("<I", len(meta)) + meta + b"".join(c.tobytes() for c in columns)
 
 
 def decode_map(data: bytes) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """Inverse of encode_map (for tests and Python clients)."""
+    """Inverse of encode_map (for tests and Python clients): the header and one (N,) array per
+    column the header lists, so maps with fewer or more columns decode too."""
     (length,) = struct.unpack_from("<I", data)
     header = json.loads(data[4 : 4 + length])
     count, offset = header["count"], 4 + length
     arrays = {}
-    for column in COLUMNS:
+    for column in header["columns"]:
         name, dtype = column.split(":")
         arrays[name] = np.frombuffer(
             data, dtype=np.dtype(dtype).newbyteorder("<"), count=count, offset=offset
         )
-        offset += 4 * count
+        offset += arrays[name].itemsize * count
     return header, arrays

@@ -25,6 +25,7 @@ class MapPoint(BaseModel):
     x: float
     y: float
     label_id: int | None
+    version: int  # send it back in an assign's expected_versions
 
 
 class MapJson(BaseModel):

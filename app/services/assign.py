@@ -117,5 +117,5 @@ def _check_versions(current: dict[int, tuple[int, int | None]], expected: dict[i
         raise Conflict(
             f"{len(stale)} segment(s) changed since you loaded them; reload and try again",
             code="stale_version",
-            detail={"changed": stale[:100]},
+            detail={"changed": stale[:100], "changed_count": len(stale)},
         )

@@ -40,13 +40,14 @@ def test_binary_and_json_map(client: TestClient, mapped: dict) -> None:
     assert arrays["segment_id"].tolist() == ids[:5]
     np.testing.assert_array_equal(np.stack([arrays["x"], arrays["y"]], 1), mapped["xy"][:5])
     assert arrays["label"].tolist() == [1, 1, -1, -1, -1]
+    assert arrays["version"].tolist() == [2, 2, 1, 1, 1]  # each assign bumps the version
     assert len(response.content) == 4 + len(response.content[4:]) and len(response.content) % 4 == 0
 
     as_json = client.get(f"/api/projects/{pid}/map?format=json").json()
-    assert [(p["segment_id"], p["label_id"]) for p in as_json["points"][:3]] == [
-        (ids[0], mapped["dog"]["id"]),
-        (ids[1], mapped["dog"]["id"]),
-        (ids[2], None),
+    assert [(p["segment_id"], p["label_id"], p["version"]) for p in as_json["points"][:3]] == [
+        (ids[0], mapped["dog"]["id"], 2),
+        (ids[1], mapped["dog"]["id"], 2),
+        (ids[2], None, 1),
     ]
     assert_error_shape(client.get(f"/api/projects/{pid}/map?format=xml"), 422)
 
@@ -110,8 +111,44 @@ def test_stale_versions_conflict(client: TestClient, mapped: dict) -> None:
     error = assert_error_shape(second, 409, "stale_version")
     assert {c["segment_id"] for c in error["detail"]["changed"]} == set(ids[:2])
     assert all(c["label_id"] == cat["id"] and c["version"] == 2 for c in error["detail"]["changed"])
+    assert error["detail"]["changed_count"] == 2
     labels = {
         p["segment_id"]: p["label_id"]
         for p in client.get(f"/api/projects/{pid}/map?format=json").json()["points"]
     }
     assert labels[ids[0]] == cat["id"]  # the loser did not overwrite
+
+
+def test_map_versions_are_what_assign_expects(client: TestClient, mapped: dict) -> None:
+    """A client holding the map's versions: a write behind its back makes its assign stale."""
+    pid, ids, cat, dog = mapped["pid"], mapped["ids"], mapped["cat"], mapped["dog"]
+
+    def map_versions() -> dict[str, int]:
+        _, arrays = decode_map(client.get(f"/api/projects/{pid}/map").content)
+        return {
+            str(s): int(v) for s, v in zip(arrays["segment_id"], arrays["version"], strict=True)
+        }
+
+    seen = map_versions()
+    client.post(
+        f"/api/projects/{pid}/assign", json={"segment_ids": ids[1:2], "label_id": cat["id"]}
+    )
+    stale = client.post(
+        f"/api/projects/{pid}/assign",
+        json={"segment_ids": ids[:3], "label_id": dog["id"], "expected_versions": seen},
+    )
+    changed = assert_error_shape(stale, 409, "stale_version")["detail"]["changed"]
+    assert changed == [
+        {
+            "segment_id": ids[1],
+            "expected_version": seen[str(ids[1])],
+            "version": 2,
+            "label_id": cat["id"],
+        }
+    ]
+    fresh = client.post(
+        f"/api/projects/{pid}/assign",
+        json={"segment_ids": ids[:3], "label_id": dog["id"], "expected_versions": map_versions()},
+    )
+    assert fresh.status_code == 200
+    assert map_versions()[str(ids[1])] == 3 == fresh.json()["versions"][str(ids[1])]

@@ -107,3 +107,58 @@ def test_map_filters_and_empty_state(page, api: httpx.Client, seeded: dict, proj
         "window.lassolabelMap.lasso([[-0.2, -0.2], [1.2, -0.2], [1.2, 1.2], [-0.2, 1.2]])"
     )
     page.wait_for_selector("#selection-count:text('390 selected')")
+
+
+def test_stale_assign_shows_the_other_writers_labels_then_overwrites(  # type: ignore[no-untyped-def]
+    page, api: httpx.Client, seeded: dict, console
+) -> None:
+    """Writes behind the page's back (no live stream) make its assign a conflict, never an
+    overwrite; the page shows the other writer's labels, and assigning again overwrites."""
+    console.expect(r"status of 409 \(Conflict\).*/assign")
+    project_id, cat, near = seeded["project"]["id"], seeded["cat"]["id"], seeded["ids"][:400]
+    dog = api.post(f"/api/projects/{project_id}/labels", json={"name": "dog"}).json()["id"]
+    page.route("**/api/projects/*/events", lambda route: route.fulfill(status=204))
+    page.goto(f"/projects/{project_id}/map")
+    page.wait_for_selector("body[data-map-ready=true]")
+    page.evaluate(
+        "window.lassolabelMap.lasso([[-0.2, -0.2], [1.2, -0.2], [1.2, 1.2], [-0.2, 1.2]])"
+    )
+    page.wait_for_selector("#selection-count:text('400 selected')")
+    page.keyboard.press("1")
+
+    def shown_labels(ids: list[int]) -> list[int | None]:
+        return page.evaluate(
+            "ids => ids.map((id) => lassolabelMap.model.labelIdAt(lassolabelMap.model.pointOf(id)))",
+            ids,
+        )
+
+    # A short list of changes (detail.changed names them all), then one cut short at 100.
+    for behind in (near[:2], near[100:250]):
+        api.post(
+            f"/api/projects/{project_id}/assign", json={"segment_ids": behind, "label_id": dog}
+        ).raise_for_status()
+        page.keyboard.press("a")
+        wait_text(
+            page,
+            "#assign-error",
+            f"{len(behind)} of the selected segments were changed by someone else since you "
+            "loaded them: they now show the new labels. Assign again to overwrite.",
+        )
+        labels = map_labels(api, project_id)
+        assert {labels[i] for i in behind} == {dog}  # the other writer's labels are kept
+        assert shown_labels(behind) == [dog] * len(behind)
+        assert sum(labels[i] == cat for i in near) == (0 if behind == near[:2] else 400 - 150)
+
+        page.keyboard.press("a")
+        wait_text(page, "#map-message", "400 segments now have “cat”")
+        assert page.is_hidden("#assign-error")
+        assert {map_labels(api, project_id)[i] for i in near} == {cat}
+        assert set(shown_labels(near)) == {cat}
+
+    # Undo bumps the versions on the server: the page knows it without the live stream.
+    page.keyboard.press("Control+z")
+    wait_text(page, "#map-message", "last batch undone")
+    assert {map_labels(api, project_id)[i] for i in near[100:250]} == {dog}
+    page.keyboard.press("a")
+    wait_text(page, "#map-message", "400 segments now have “cat”")
+    assert page.is_hidden("#assign-error")

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+import struct
 from pathlib import Path
 
 import numpy as np
@@ -23,13 +25,33 @@ def test_write_read_upsert(tmp_path: Path) -> None:
 
 
 def test_wire_round_trip_empty_and_full() -> None:
+    empty = np.zeros(0)
     header, arrays = decode_map(
-        encode_map(np.zeros((0, 2), np.float32), np.zeros(0), np.zeros(0), {"labels": []})
+        encode_map(np.zeros((0, 2), np.float32), empty, empty, empty, {"labels": []})
     )
-    assert header["count"] == 0 and arrays["x"].size == 0
+    assert header["count"] == 0 and arrays["x"].size == 0 and arrays["version"].size == 0
     xy = np.random.default_rng(0).random((1000, 2)).astype(np.float32)
-    data = encode_map(xy, np.arange(1000), np.full(1000, -1), {"labels": []})
+    versions = np.arange(1000) % 7 + 1
+    data = encode_map(xy, np.arange(1000), np.full(1000, -1), versions, {"labels": []})
     assert len(data) % 4 == 0
     header, arrays = decode_map(data)
     np.testing.assert_array_equal(arrays["y"], xy[:, 1])
+    assert arrays["version"].dtype == np.dtype("<u4") and arrays["version"].tolist() == list(
+        versions
+    )
+    assert header["columns"][-1] == "version:uint32"
     assert header["bounds"] == [float(v) for v in (*xy.min(0), *xy.max(0))]
+
+
+def test_decode_reads_the_columns_the_header_lists() -> None:
+    """A map from a server without the version column still decodes, column by column."""
+    data = encode_map(np.ones((3, 2), np.float32), np.arange(3), np.zeros(3), np.ones(3), {})
+    (length,) = struct.unpack_from("<I", data)
+    header = json.loads(data[4 : 4 + length])
+    header["columns"] = header["columns"][:4]
+    meta = json.dumps(header).encode()
+    meta += b" " * (-len(meta) % 4)
+    older = struct.pack("<I", len(meta)) + meta + data[4 + length : -3 * 4]
+    _, arrays = decode_map(older)
+    assert sorted(arrays) == ["label", "segment_id", "x", "y"]
+    assert arrays["segment_id"].tolist() == [0, 1, 2]

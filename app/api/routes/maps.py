@@ -23,8 +23,8 @@ router = APIRouter(tags=["map"])
 def get_map(
     ctx: ContextDep, project: ProjectDep, format: Literal["binary", "json"] = "binary"
 ) -> Response | MapJson:
-    """Every placed segment's map position and label. Binary by default (app/maps/wire.py:
-    16 bytes a point); `?format=json` for small projects and scripts."""
+    """Every placed segment's map position, label and version. Binary by default
+    (app/maps/wire.py: 20 bytes a point); `?format=json` for small projects and scripts."""
     with ctx.db.read() as session:
         data = build_map(session, project, ctx.maps)
     if format == "json":
@@ -35,11 +35,14 @@ def get_map(
                 x=float(x),
                 y=float(y),
                 label_id=label_ids[li] if li >= 0 else None,
+                version=int(version),
             )
-            for sid, (x, y), li in zip(data.segment_ids, data.xy, data.label_index, strict=True)
+            for sid, (x, y), li, version in zip(
+                data.segment_ids, data.xy, data.label_index, data.versions, strict=True
+            )
         ]
         return MapJson(header=data.header, points=points)
-    body = encode_map(data.xy, data.segment_ids, data.label_index, data.header)
+    body = encode_map(data.xy, data.segment_ids, data.label_index, data.versions, data.header)
     return Response(
         body, media_type="application/octet-stream", headers={"Cache-Control": "no-store"}
     )

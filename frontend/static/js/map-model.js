@@ -1,6 +1,7 @@
-// The map's client-side state: points, their label categories, filters and batch history.
-// category = label index + 1 (0 = unlabelled), the index into the colour list. Segment versions
-// are known only once an assign receipt or a live batch has named them (the map carries none).
+// The map's client-side state: points, their label categories and versions, filters and batch
+// history. category = label index + 1 (0 = unlabelled), the index into the colour list. Each
+// point's segment version comes with the map, then from assign receipts and live batches; 0 =
+// unknown (a server whose map has no version column).
 import { UNLABELLED_COLOR } from "./labels.js";
 
 export function createMapModel(map) {
@@ -9,13 +10,13 @@ export function createMapModel(map) {
   const categories = new Int32Array(map.label.length);
   for (let i = 0; i < categories.length; i++) categories[i] = map.label[i] + 1;
   const history = [];
-  const versions = new Map(); // segment id -> the newest version seen
+  const versions = map.version ? Uint32Array.from(map.version) : new Uint32Array(map.label.length);
   let pointIndex = null; // segment id -> point, built on first use
 
-  /** Whether `version` of a segment is newer than any this page has seen; remembers it. */
-  function fresher(segmentId, version) {
-    if ((versions.get(segmentId) ?? -1) >= version) return false;
-    versions.set(segmentId, version);
+  /** Whether `version` of a point's segment is newer than any this page has seen; remembers it. */
+  function fresher(point, version) {
+    if (versions[point] >= version) return false;
+    versions[point] = version;
     return true;
   }
 
@@ -61,12 +62,19 @@ export function createMapModel(map) {
      * ({segment id: version}), a point some later batch already changed keeps that change. */
     apply(points, labelId, batchId = null, receiptVersions = null) {
       const previous = points.map((p) => categories[p]);
-      history.push({ points: [...points], previous, batchId });
+      history.push({ points: [...points], previous, batchId, receiptVersions });
       const current = (p) => {
         const version = receiptVersions?.[map.segmentId[p]];
-        return version === undefined || fresher(map.segmentId[p], version);
+        return version === undefined || fresher(p, version);
       };
       model.setLabel(points.filter(current), labelId);
+    },
+
+    /** {segment id: version} of the points whose version this page knows, for an assign's
+     * expected_versions; null when it knows none. */
+    expectedVersions(points) {
+      const known = points.filter((p) => versions[p] > 0);
+      return known.length ? Object.fromEntries(known.map((p) => [map.segmentId[p], versions[p]])) : null;
     },
 
     /** Apply label changes made anywhere, [[segment_id, label_id|null, version]] (a live batch),
@@ -77,7 +85,7 @@ export function createMapModel(map) {
       const unknownLabels = new Set();
       for (const [segmentId, labelId, version] of changes) {
         const p = model.pointOf(segmentId);
-        if (p === undefined || !fresher(segmentId, version)) continue;
+        if (p === undefined || !fresher(p, version)) continue;
         if (labelId !== null && !indexOfLabel.has(labelId)) { unknownLabels.add(labelId); continue; }
         model.setLabel([p], labelId);
         points.push(p);
@@ -106,10 +114,23 @@ export function createMapModel(map) {
       return [...groups].map(([labelId, pts]) => ({ labelId, points: pts }));
     },
 
-    /** Restore the last batch locally, once the server has confirmed it. */
+    /** Apply a freshly downloaded map's labels and versions to the points this map shows
+     * (after a conflict listing only part of what changed). Returns applyChanges' result. */
+    refreshFrom(fresh) {
+      const ids = fresh.header.labels.map((label) => label.id);
+      const changes = Array.from(fresh.segmentId, (id, i) => [id, fresh.label[i] < 0 ? null : ids[fresh.label[i]], fresh.version[i]]);
+      return model.applyChanges(changes);
+    },
+
+    /** Restore the last batch locally, once the server has confirmed it. The server's undo
+     * bumps each segment's version once more than the batch's receipt said. */
     commitUndo() {
-      const { points, previous } = history.pop();
-      points.forEach((p, i) => { categories[p] = previous[i]; });
+      const { points, previous, receiptVersions } = history.pop();
+      points.forEach((p, i) => {
+        categories[p] = previous[i];
+        const version = receiptVersions?.[map.segmentId[p]];
+        if (version !== undefined) fresher(p, version + 1);
+      });
     },
 
     segmentIds(points) { return points.map((p) => map.segmentId[p]); },

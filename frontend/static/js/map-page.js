@@ -4,6 +4,7 @@ import { has } from "./capabilities.js";
 import { $, guarded } from "./dom.js";
 import { createHoverCard, segmentDescriber } from "./hover-card.js";
 import { bind, installKeyboard } from "./keyboard.js";
+import { catchUp, conflictMessage, isStale } from "./map-conflict.js";
 import { createMapLabels } from "./map-labels.js";
 import { fetchMap } from "./map-data.js";
 import { installMapLive } from "./map-live.js";
@@ -55,10 +56,12 @@ function applyFilters() {
   }
 }
 
-/** -> {count, batch_id?} */
+/** -> {count, batch_id?, versions?}. Sends the versions this page saw: the server refuses
+ * (409 stale_version) rather than overwrite what someone else changed meanwhile. */
 function sendAssign(points, labelId) {
   return api(`/api/projects/${projectId}/assign`, {
-    method: "POST", json: { segment_ids: model.segmentIds(points), label_id: labelId },
+    method: "POST",
+    json: { segment_ids: model.segmentIds(points), label_id: labelId, expected_versions: model.expectedVersions(points) },
   });
 }
 
@@ -70,6 +73,14 @@ async function sendUndo() {
     return api(`/api/projects/${projectId}/history/${batchId}/undo`, { method: "POST" });
   }
   for (const group of model.peekUndo()) await sendAssign(group.points, group.labelId);
+}
+
+/** After a 409 stale_version: show the server's current state of what changed. -> count */
+async function catchUpWith(err) {
+  const { count, unknownLabels } = await catchUp(model, err, () => fetchMap(projectId));
+  noteUnknownLabels(unknownLabels);
+  await afterLabelChange();
+  return count;
 }
 
 /** Draw the points' colours for the colour mode: labels, or suggested labels. */
@@ -116,9 +127,13 @@ async function afterLabelChange() {
   await refreshHeader();
 }
 
+function noteUnknownLabels(labelIds) {
+  if (labelIds.length) say("Someone added a label since this map loaded: reload the page to show it.");
+}
+
 /** Other sessions' label batches changed these points (already in the model). */
 function showLiveLabels(points, unknownLabels) {
-  if (unknownLabels.length) say("Someone added a label since this map loaded: reload the page to show it.");
+  noteUnknownLabels(unknownLabels);
   return guarded(errorBox, async () => {
     const batch = document.body.dataset.liveBatch;
     await afterLabelChange();
@@ -140,7 +155,14 @@ function assign(labelId) {
   const points = state.selected;
   if (!points.length) return;
   return guarded(errorBox, async () => {
-    const { count, batch_id: batchId = null, versions = null } = await sendAssign(points, labelId);
+    let receipt;
+    try {
+      receipt = await sendAssign(points, labelId);
+    } catch (err) {
+      if (!isStale(err)) throw err;
+      throw new Error(conflictMessage(await catchUpWith(err), labelId));
+    }
+    const { count, batch_id: batchId = null, versions = null } = receipt;
     model.apply(points, labelId, batchId, versions);
     await afterLabelChange();
     const name = labelId === null ? "no label" : `“${model.labels.find((l) => l.id === labelId).name}”`;
@@ -151,7 +173,10 @@ function assign(labelId) {
 function undoAssign() {
   if (!model.canUndo()) return;
   return guarded(errorBox, async () => {
-    await sendUndo();
+    await sendUndo().catch(async (err) => {
+      if (isStale(err)) await catchUpWith(err); // show what blocked the undo
+      throw err;
+    });
     model.commitUndo();
     await afterLabelChange();
     say("last batch undone");
