@@ -15,6 +15,9 @@ from __future__ import annotations
 import logging
 import os
 import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Protocol
 
@@ -25,6 +28,7 @@ from segment_anything.utils.onnx import SamOnnxModel
 
 from app.inference.fast_attention import folded_decoder
 from app.inference.fast_upscaling import channels_last_decoder
+from app.inference.split_decoder import IMAGE_OUTPUTS, ImageStage, PromptStage
 
 log = logging.getLogger(__name__)
 
@@ -126,45 +130,88 @@ class OnnxDecoder:
         return masks, scores
 
 
-def export_decoder(sam: Sam, path: Path) -> Path:
-    """Export LowResDecoder to ONNX at path (atomically; reused when it already exists)."""
-    if path.is_file():
-        return path
-    path.parent.mkdir(parents=True, exist_ok=True)
+@dataclass(frozen=True)
+class _Graph:
+    """One exportable decoder graph: its module, example inputs and ONNX input/output names."""
+
+    module: Callable[[Sam], torch.nn.Module]
+    example: Callable[[Sam], tuple[torch.Tensor, ...]]
+    inputs: list[str]
+    outputs: list[str]
+
+
+def _full_example(sam: Sam) -> tuple[torch.Tensor, ...]:
     grid = sam.prompt_encoder.image_embedding_size
-    dim = sam.prompt_encoder.embed_dim
-    example = (
-        torch.zeros(1, dim, *grid),
-        torch.zeros(1, 2, 2),
-        torch.tensor([[1.0, -1.0]]),
+    features = torch.zeros(1, sam.prompt_encoder.embed_dim, *grid)
+    return (
+        features,
+        *_points_example(),
         torch.zeros(1, 1, 4 * grid[0], 4 * grid[1]),
         torch.zeros(1),
     )
+
+
+def _points_example() -> tuple[torch.Tensor, torch.Tensor]:
+    return torch.zeros(1, 2, 2), torch.tensor([[1.0, -1.0]])
+
+
+def _image_example(sam: Sam) -> tuple[torch.Tensor, ...]:
+    return _full_example(sam)[:1]
+
+
+def _prompt_example(sam: Sam) -> tuple[torch.Tensor, ...]:
+    features = _image_example(sam)
+    return (*features, *ImageStage(sam).cpu()(*features), *_points_example())
+
+
+# full: LowResDecoder, any click. image + prompt: the same maths split at the image for clicks
+# without a mask input (split_decoder.py); the page runs image once per image.
+GRAPHS = {
+    "full": _Graph(partial(LowResDecoder, folded=True), _full_example, _INPUTS, _OUTPUTS),
+    "image": _Graph(ImageStage, _image_example, _INPUTS[:1], IMAGE_OUTPUTS),
+    "prompt": _Graph(
+        PromptStage, _prompt_example, [_INPUTS[0], *IMAGE_OUTPUTS, *_INPUTS[1:3]], _OUTPUTS
+    ),
+}
+
+
+def graph_path(full_path: Path, part: str) -> Path:
+    """Where graph part is stored beside the full graph's file (full_path for "full")."""
+    return full_path if part == "full" else full_path.with_suffix(f".{part}.onnx")
+
+
+def export_decoder(sam: Sam, path: Path, part: str = "full") -> Path:
+    """Export GRAPHS[part] to ONNX at path (atomically; reused when it already exists)."""
+    if path.is_file():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    graph = GRAPHS[part]
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     # The tracer warns about python-int shape arithmetic in segment-anything; it is static here.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        _export(sam, example, tmp)
-    _share_constants(tmp)
+        _export(graph, sam, tmp)
+    _share_constants(tmp, graph)
     os.replace(tmp, path)
     return path
 
 
-def _export(sam: Sam, example: tuple[torch.Tensor, ...], tmp: Path) -> None:
+def _export(graph: _Graph, sam: Sam, tmp: Path) -> None:
+    points = {"point_coords": {1: "num_points"}, "point_labels": {1: "num_points"}}
     torch.onnx.export(
-        LowResDecoder(sam, folded=True).cpu(),
-        example,
+        graph.module(sam).cpu(),
+        graph.example(sam),
         str(tmp),
-        input_names=_INPUTS,
-        output_names=_OUTPUTS,
-        dynamic_axes={"point_coords": {1: "num_points"}, "point_labels": {1: "num_points"}},
+        input_names=graph.inputs,
+        output_names=graph.outputs,
+        dynamic_axes={name: axes for name, axes in points.items() if name in graph.inputs},
         opset_version=17,
         do_constant_folding=True,
         dynamo=False,
     )
 
 
-def _share_constants(path: Path) -> None:
+def _share_constants(path: Path, graph: _Graph) -> None:
     """Rewire equal Constant nodes to one copy (constant folding repeats the 4 MB positional
     encoding once per transformer layer; this keeps the browser's download ~12 MB smaller)."""
     import onnx
@@ -178,7 +225,8 @@ def _share_constants(path: Path) -> None:
             renamed[node.output[0]] = first.setdefault(key, node.output[0])
     for node in model.graph.node:
         node.input[:] = [renamed.get(name, name) for name in node.input]
-    onnx.save(onnx.utils.Extractor(model).extract_model(_INPUTS, _OUTPUTS), str(path))
+    extracted = onnx.utils.Extractor(model).extract_model(graph.inputs, graph.outputs)
+    onnx.save(extracted, str(path))
 
 
 def make_decoder(sam: Sam, onnx_path: Path | None, threads: int) -> DecoderRunner:
@@ -186,7 +234,18 @@ def make_decoder(sam: Sam, onnx_path: Path | None, threads: int) -> DecoderRunne
     if onnx_path is None or sam.device.type != "cpu":
         return TorchDecoder(sam)
     try:
-        return OnnxDecoder(export_decoder(sam, onnx_path), threads)
+        runner: DecoderRunner = OnnxDecoder(export_decoder(sam, onnx_path), threads)
     except Exception:  # noqa: BLE001 - any export/runtime failure falls back to eager
         log.exception("ONNX decoder unavailable; falling back to the PyTorch decoder")
         return TorchDecoder(sam)
+    _export_split(sam, onnx_path)
+    return runner
+
+
+def _export_split(sam: Sam, onnx_path: Path) -> None:
+    """The page's image + prompt graphs beside the full one; without them it uses the full."""
+    try:
+        for part in ("image", "prompt"):
+            export_decoder(sam, graph_path(onnx_path, part), part)
+    except Exception:  # noqa: BLE001 - the full graph still serves every click
+        log.exception("split ONNX decoder graphs unavailable")

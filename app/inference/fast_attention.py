@@ -73,7 +73,19 @@ def _image_to_tokens(
     m = keys_in_image_space.reshape(batch, heads * n_tokens, -1)  # B x hN x C
     logits = q @ m.transpose(1, 2) + key_bias.reshape(batch, 1, heads * n_tokens)
     attn = torch.softmax(logits.reshape(batch, -1, heads, n_tokens), dim=-1)
-    v_heads = self.v_proj(v).reshape(batch, n_tokens, heads, per_head).transpose(1, 2)
-    w_o = self.out_proj.weight.reshape(-1, heads, per_head).permute(1, 2, 0)  # h x c x C
+    return image_update(self, attn.reshape(batch, -1, heads * n_tokens), v)
+
+
+def image_update(attention: Attention, attn: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """The image->tokens output from its softmax weights, out_proj folded into the values.
+
+    attn: B x L x hN weights, head-major columns (head h, token n) at h * N + n;
+    v: B x N x C tokens (before v_proj) -> B x L x C.
+    """
+    batch, n_tokens, _ = v.shape
+    heads = attention.num_heads
+    per_head = attention.internal_dim // heads
+    v_heads = attention.v_proj(v).reshape(batch, n_tokens, heads, per_head).transpose(1, 2)
+    w_o = attention.out_proj.weight.reshape(-1, heads, per_head).permute(1, 2, 0)  # h x c x C
     values = (v_heads @ w_o).reshape(batch, heads * n_tokens, -1)  # B x hN x C
-    return attn.reshape(batch, -1, heads * n_tokens) @ values + self.out_proj.bias
+    return attn @ values + attention.out_proj.bias

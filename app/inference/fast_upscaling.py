@@ -39,20 +39,36 @@ def _predict_masks(
     dense_prompt_embeddings: torch.Tensor,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """MaskDecoder.predict_masks for one image (batch 1) -> (B x T x 4H x 4W, B x T)."""
-    output_tokens = torch.cat([self.iou_token.weight, self.mask_tokens.weight], dim=0)
-    output_tokens = output_tokens.unsqueeze(0).expand(sparse_prompt_embeddings.size(0), -1, -1)
-    tokens = torch.cat((output_tokens, sparse_prompt_embeddings), dim=1)
+    tokens = prompt_tokens(self, sparse_prompt_embeddings)
     src = image_embeddings + dense_prompt_embeddings
     hs, rows = self.transformer(src, image_pe, tokens)  # rows: B x HW x C, row-major (i, j)
-    mask_tokens_out = hs[:, 1 : 1 + self.num_mask_tokens, :]
+    return masks_and_scores(self, hs, rows, src.shape[-2:])
+
+
+def prompt_tokens(decoder: MaskDecoder, sparse_prompt_embeddings: torch.Tensor) -> torch.Tensor:
+    """B x N x C prompt embeddings -> B x (1 + T + N) x C: IoU token, mask tokens, prompts."""
+    output_tokens = torch.cat([decoder.iou_token.weight, decoder.mask_tokens.weight], dim=0)
+    output_tokens = output_tokens.unsqueeze(0).expand(sparse_prompt_embeddings.size(0), -1, -1)
+    return torch.cat((output_tokens, sparse_prompt_embeddings), dim=1)
+
+
+def masks_and_scores(
+    decoder: MaskDecoder, hs: torch.Tensor, rows: torch.Tensor, grid: tuple[int, int] | torch.Size
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The two-way transformer's outputs -> (B x T x 4H x 4W logits, B x T IoU predictions).
+
+    hs: B x (1 + T + N) x C tokens; rows: B x HW x C image tokens, row-major (i, j) over
+    grid = (H, W).
+    """
+    mask_tokens_out = hs[:, 1 : 1 + decoder.num_mask_tokens, :]
     hyper_in = torch.stack(
-        [mlp(mask_tokens_out[:, i, :]) for i, mlp in enumerate(self.output_hypernetworks_mlps)],
+        [mlp(mask_tokens_out[:, i, :]) for i, mlp in enumerate(decoder.output_hypernetworks_mlps)],
         dim=1,
     )  # B x T x C/8
-    pixels = _upscale_rows(self, rows)  # B x (HW * 16) x C/8
+    pixels = _upscale_rows(decoder, rows)  # B x (HW * 16) x C/8
     masks = pixels @ hyper_in.transpose(1, 2)  # B x (HW * 16) x T
-    height, width = src.shape[-2:]
-    return _unshuffle(masks, height, width), self.iou_prediction_head(hs[:, 0, :])
+    height, width = grid
+    return _unshuffle(masks, height, width), decoder.iou_prediction_head(hs[:, 0, :])
 
 
 def _upscale_rows(self: MaskDecoder, rows: torch.Tensor) -> torch.Tensor:

@@ -34,15 +34,20 @@ def open_annotator(page, project_id: int, image_id: int) -> list[str]:  # type: 
 
 
 def test_decoder_onnx_has_strong_etag(api: httpx.Client) -> None:
-    url = f"/api/models/{model_id(api)}/decoder.onnx"
-    first = api.get(url)
-    assert first.status_code == 200
-    etag = first.headers["etag"]
-    assert etag.startswith('"') and not etag.startswith("W/")
-    assert len(first.content) > 1000
-    again = api.get(url, headers={"If-None-Match": etag})
-    assert again.status_code == 304 and again.headers["etag"] == etag
+    etags = set()
+    for query in ("", "?part=full", "?part=image", "?part=prompt"):
+        url = f"/api/models/{model_id(api)}/decoder.onnx{query}"
+        first = api.get(url)
+        assert first.status_code == 200
+        etag = first.headers["etag"]
+        assert etag.startswith('"') and not etag.startswith("W/")
+        assert len(first.content) > 1000
+        again = api.get(url, headers={"If-None-Match": etag})
+        assert again.status_code == 304 and again.headers["etag"] == etag
+        etags.add(etag)
+    assert len(etags) == 3  # no part is the full graph
     assert api.get("/api/models/not-this-model/decoder.onnx").status_code == 404
+    assert api.get(f"/api/models/{model_id(api)}/decoder.onnx?part=other").status_code == 422
 
 
 def test_pages_are_cross_origin_isolated(api: httpx.Client, project: dict) -> None:
@@ -57,6 +62,8 @@ def test_local_click_matches_server(page, api: httpx.Client, project: dict) -> N
     requests = open_annotator(page, project["id"], images[0]["id"])
     assert page.evaluate("document.body.dataset.decoder") == "local"
     assert page.evaluate("self.crossOriginIsolated")
+    # A first click has no mask input: the prompt graph on the image graph's outputs answers it.
+    assert page.evaluate("window.lassolabelAnnotator.predictor.local.split")
     box = page.locator("#annotator-canvas").bounding_box()
     page.mouse.click(box["x"] + box["width"] * 0.45, box["y"] + box["height"] * 0.55)
     page.wait_for_selector("body[data-annotator=mask]", timeout=60_000)
@@ -74,7 +81,7 @@ def test_local_click_matches_server(page, api: httpx.Client, project: dict) -> N
     server_mask = decode_rle(server["masks"][0]["rle"])
     assert local_mask.shape == (240, 320)
     assert iou(local_mask, server_mask) >= 0.99
-    assert any("/decoder.onnx" in u for u in requests)
+    assert any("/decoder.onnx?part=prompt" in u for u in requests)
     assert not [u for u in requests if urlparse(u).hostname not in LOCAL_HOSTS]
     assert not [u for u in requests if u.endswith("/predict")]
 

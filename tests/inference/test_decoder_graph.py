@@ -7,7 +7,8 @@ import onnx
 import pytest
 import torch
 
-from app.inference.decoder import LowResDecoder, export_decoder
+from app.inference.decoder import LowResDecoder, export_decoder, graph_path
+from app.inference.split_decoder import IMAGE_OUTPUTS, ImageStage, PromptStage
 from tests.fixtures.tiny_sam import build_tiny_sam
 
 
@@ -48,3 +49,51 @@ def test_exported_graph_avoids_slow_wasm_kernels(sam, tmp_path) -> None:
         if node.op_type == "Constant" and np.prod(node.attribute[0].t.dims) > 1024
     ]
     assert len(payloads) == len(set(payloads)) >= 1
+
+
+def split_inputs(with_box: bool) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """features, coords, labels: two clicks and a box, or one click and SAM's padding point."""
+    features = torch.randn(1, 256, 64, 64, generator=torch.Generator().manual_seed(7)) * 3
+    if with_box:
+        coords = torch.tensor([[[300.0, 420.0], [520.0, 610.0], [100.0, 80.0], [700.0, 650.0]]])
+        return features, coords, torch.tensor([[1.0, 0.0, 2.0, 3.0]])
+    return features, torch.tensor([[[512.0, 300.0], [0.0, 0.0]]]), torch.tensor([[1.0, -1.0]])
+
+
+@pytest.mark.parametrize("with_box", [False, True])
+def test_split_decoder_equals_low_res_decoder(sam, with_box: bool) -> None:
+    features, coords, labels = split_inputs(with_box)
+    no_mask = (torch.zeros(1, 1, 256, 256), torch.zeros(1))
+    plain_masks, plain_scores = LowResDecoder(sam)(features, coords, labels, *no_mask)
+    projected = ImageStage(sam)(features)
+    assert [tuple(t.shape) for t in projected] == [(1, 8, 4096, 16)] * 3
+    split_masks, split_scores = PromptStage(sam)(features, *projected, coords, labels)
+    torch.testing.assert_close(split_masks, plain_masks, atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(split_scores, plain_scores, atol=1e-5, rtol=1e-5)
+    assert iou((split_masks > 0).numpy(), (plain_masks > 0).numpy()) >= 0.99
+
+
+def test_exported_split_graphs_equal_the_full_graph(sam, tmp_path) -> None:
+    import onnxruntime as ort
+
+    full = export_decoder(sam, tmp_path / "decoder.onnx")
+    image, prompt = (
+        ort.InferenceSession(str(export_decoder(sam, graph_path(full, part), part)))
+        for part in ("image", "prompt")
+    )
+    features, coords, labels = (t.numpy() for t in split_inputs(with_box=True))
+    projected = image.run(IMAGE_OUTPUTS, {"image_embeddings": features})
+    feed = {"image_embeddings": features, "point_coords": coords, "point_labels": labels}
+    masks, scores = prompt.run(None, feed | dict(zip(IMAGE_OUTPUTS, projected, strict=True)))
+    no_mask = {
+        "mask_input": np.zeros((1, 1, 256, 256), np.float32),
+        "has_mask_input": np.zeros(1, np.float32),
+    }
+    full_masks, full_scores = ort.InferenceSession(str(full)).run(None, feed | no_mask)
+    np.testing.assert_allclose(masks, full_masks, atol=1e-4, rtol=1e-4)
+    np.testing.assert_allclose(scores, full_scores, atol=1e-5, rtol=1e-5)
+    assert iou(masks > 0, full_masks > 0) >= 0.99
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.count_nonzero(a & b) / max(1, np.count_nonzero(a | b)))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from fastapi import APIRouter, Depends, Request, Response
@@ -19,7 +19,7 @@ from app.context import AppContext
 from app.deps import ContextDep, ImageDep
 from app.errors import Invalid, NotFound, ServiceUnavailable
 from app.inference.base import ModelUnavailable, Prompt
-from app.inference.decoder import DECODER_GRAPH
+from app.inference.decoder import DECODER_GRAPH, graph_path
 from app.inference.handles import HandleStore, MaskHandle
 from app.inference.queue import Priority
 from app.inference.sam import InferenceOutOfMemory
@@ -124,13 +124,21 @@ async def embedding(ctx: ContextDep, image: ImageDep, worker: WorkerDep) -> Resp
 
 
 @router.get("/api/models/{model_id}/decoder.onnx")
-def decoder_onnx(ctx: ContextDep, worker: WorkerDep, model_id: str, request: Request) -> Response:
-    """The active model's prompt encoder + mask decoder as ONNX (app/inference/decoder.py I/O).
+def decoder_onnx(
+    ctx: ContextDep,
+    worker: WorkerDep,
+    model_id: str,
+    request: Request,
+    part: Literal["full", "image", "prompt"] = "full",
+) -> Response:
+    """The active model's prompt encoder + mask decoder as ONNX (app/inference/decoder.py I/O);
+    part=image|prompt: the same decoder split at the image (split_decoder.py).
 
     Strong ETag (sha256 of the file) so browsers revalidate for free; 404 when this model
     is not the active one or has no export (the browser then falls back to /predict).
     """
-    path = ctx.settings.models_dir / "onnx" / f"{worker.model_id}.{DECODER_GRAPH}.onnx"
+    full = ctx.settings.models_dir / "onnx" / f"{worker.model_id}.{DECODER_GRAPH}.onnx"
+    path = graph_path(full, part)
     if model_id != worker.model_id or not path.is_file():
         raise NotFound(f"no ONNX decoder for model {model_id!r}")
     stat = path.stat()

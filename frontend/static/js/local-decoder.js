@@ -2,6 +2,7 @@
 // fetched once per image from the server's cache. Inputs follow app/inference/decoder.py.
 const ORT_DIR = "/static/vendor/onnxruntime-web/";
 const LOW = 256;
+const PROJECTED = 3; // images whose image-graph outputs (6 MB each) stay in memory
 
 /** fp16 bits (Uint16Array) -> Float32Array; once per image, not per click. */
 function halfToFloat(bits) {
@@ -38,10 +39,24 @@ export async function createLocalDecoder(modelId) {
   const ort = await import(`${ORT_DIR}ort.wasm.min.mjs`);
   ort.env.wasm.wasmPaths = ORT_DIR;
   ort.env.wasm.numThreads = wasmThreads();
-  const response = await fetch(`/api/models/${encodeURIComponent(modelId)}/decoder.onnx`);
-  if (!response.ok) return null;
-  const session = await ort.InferenceSession.create(new Uint8Array(await response.arrayBuffer()), { executionProviders: ["wasm"] });
+  // full: any click. image + prompt (app/inference/split_decoder.py): the same maths split at
+  // the image, for clicks and hover previews without a mask input; image runs once per image.
+  // ?split=0 keeps every click on the full graph (bench/browser_decoder.py --no-split).
+  const parts = new URLSearchParams(location.search).get("split") === "0" ? ["full"] : ["full", "image", "prompt"];
+  const graphs = parts.map(async (part) => {
+    const response = await fetch(`/api/models/${encodeURIComponent(modelId)}/decoder.onnx?part=${part}`);
+    return response.ok ? new Uint8Array(await response.arrayBuffer()) : null;
+  });
+  const sessions = [];
+  for (const bytes of graphs) {  // one at a time: onnxruntime-web initialises its wasm once
+    const graph = await bytes;
+    sessions.push(graph && (await ort.InferenceSession.create(graph, { executionProviders: ["wasm"] })));
+  }
+  const [session, imageSession, promptSession] = sessions;
+  if (!session) return null;
+  const split = imageSession && promptSession;
   const embeddings = new Map();
+  const projections = new Map(); // imageId -> Promise of the image graph's outputs, newest last
   // Built once: most clicks and every hover preview carry no previous mask.
   const noMask = new ort.Tensor("float32", new Float32Array(LOW * LOW), [1, 1, LOW, LOW]);
   const hasNoMask = new ort.Tensor("float32", Float32Array.of(0), [1]);
@@ -69,7 +84,21 @@ export async function createLocalDecoder(modelId) {
     return embeddings.get(imageId);
   }
 
-  function feeds(frame, prompts, maskInput) {
+  /** The image graph's outputs for imageId; kept for the last PROJECTED images only. */
+  function projected(imageId, frame) {
+    if (!projections.has(imageId)) {
+      const pending = imageSession.run({ image_embeddings: frame.features });
+      pending.catch(() => projections.delete(imageId));
+      projections.set(imageId, pending);
+      for (const old of projections.keys()) if (projections.size > PROJECTED) projections.delete(old);
+    }
+    const pending = projections.get(imageId);
+    projections.delete(imageId); // re-inserted: Map order is the recency order
+    projections.set(imageId, pending);
+    return pending;
+  }
+
+  function pointFeeds(frame, prompts) {
     const points = [...prompts.points], labels = [...prompts.labels];
     if (prompts.box) {
       const [x0, y0, x1, y1] = prompts.box;
@@ -86,14 +115,23 @@ export async function createLocalDecoder(modelId) {
       image_embeddings: frame.features,
       point_coords: new ort.Tensor("float32", coords, [1, n, 2]),
       point_labels: new ort.Tensor("float32", Float32Array.from(labels), [1, n]),
+    };
+  }
+
+  async function decodeOnce(imageId, frame, prompts, maskInput) {
+    if (split && !maskInput) {
+      return promptSession.run({ ...pointFeeds(frame, prompts), ...(await projected(imageId, frame)) });
+    }
+    return session.run({
+      ...pointFeeds(frame, prompts),
       mask_input: maskInput ? new ort.Tensor("float32", maskInput, [1, 1, LOW, LOW]) : noMask,
       has_mask_input: maskInput ? hasMask : hasNoMask,
-    };
+    });
   }
 
   async function run(imageId, prompts, maskInput, multimask) {
     const frame = await embedding(imageId);
-    const out = await session.run(feeds(frame, prompts, maskInput));
+    const out = await decodeOnce(imageId, frame, prompts, maskInput);
     const logits = out.low_res_masks.data, scores = out.iou_predictions.data;
     const tokens = multimask ? [1, 2, 3] : [0];
     tokens.sort((a, b) => scores[b] - scores[a]);
@@ -107,6 +145,7 @@ export async function createLocalDecoder(modelId) {
   return {
     modelId,
     threads: ort.env.wasm.numThreads,
+    split: Boolean(split),
     /** Start fetching (and converting) these images' embeddings. */
     prefetch(imageIds) {
       for (const id of imageIds) embedding(id).catch(() => {});
