@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, insert, literal, select
 from sqlalchemy.orm import Session
 
-from app.models import AuditBatch, AuditChange
+from app.models import AuditBatch, AuditChange, Segment
 
 
 class Change(NamedTuple):
@@ -30,22 +30,61 @@ def record_batch(
     undo_of: int | None = None,
 ) -> int:
     """Write one batch and its changes (inside the caller's write transaction); returns its id."""
+    batch_id = _open_batch(session, project_id, user_id, username, kind, len(changes), undo_of)
+    # Plain executemany: the ORM's bulk insert costs ~10 us per row, 1 s per 100k-segment assign.
+    session.connection().exec_driver_sql(
+        f"INSERT INTO {AuditChange.__tablename__} "
+        "(batch_id, segment_id, old_label_id, new_label_id, new_version) VALUES (?, ?, ?, ?, ?)",
+        [(batch_id, *change) for change in changes],
+    )
+    return batch_id
+
+
+def record_assign_batch(
+    session: Session,
+    *,
+    project_id: int,
+    user_id: int | None,
+    username: str,
+    segments: ColumnElement[bool],
+    count: int,
+    new_label_id: int | None,
+) -> int:
+    """The audit batch of giving every segment matching `segments` (`count` of them) one new
+    label, copied from the segments table in SQL: call it BEFORE the update writes the label
+    and bumps the versions. Returns the batch id."""
+    batch_id = _open_batch(session, project_id, user_id, username, "assign", count, None)
+    rows = select(
+        literal(batch_id),
+        Segment.id,
+        Segment.label_class_id,
+        literal(new_label_id),
+        Segment.version + 1,
+    ).where(segments)
+    columns = ["batch_id", "segment_id", "old_label_id", "new_label_id", "new_version"]
+    session.execute(insert(AuditChange).from_select(columns, rows))
+    return batch_id
+
+
+def _open_batch(
+    session: Session,
+    project_id: int,
+    user_id: int | None,
+    username: str,
+    kind: str,
+    count: int,
+    undo_of: int | None,
+) -> int:
     batch = AuditBatch(
         project_id=project_id,
         user_id=user_id,
         username=username,
         kind=kind,
         undo_of=undo_of,
-        segment_count=len(changes),
+        segment_count=count,
     )
     session.add(batch)
     session.flush()
-    # Plain executemany: the ORM's bulk insert costs ~10 us per row, 1 s per 100k-segment assign.
-    session.connection().exec_driver_sql(
-        f"INSERT INTO {AuditChange.__tablename__} "
-        "(batch_id, segment_id, old_label_id, new_label_id, new_version) VALUES (?, ?, ?, ?, ?)",
-        [(batch.id, *change) for change in changes],
-    )
     return batch.id
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, Invalid, NotFound
-from app.history.audit import Change, record_batch
+from app.history.audit import record_assign_batch
 from app.models import Segment
 from app.services.labels import get_label
 
@@ -60,17 +60,17 @@ def assign_labels(
         )
     if expected_versions:
         _check_versions(current, expected_versions)
-    write_labels(session, ids, label_id, user_id)
-    changes = [Change(sid, current[sid][1], label_id, current[sid][0] + 1) for sid in ids]
-    batch_id = record_batch(
+    batch_id = record_assign_batch(
         session,
         project_id=project_id,
         user_id=user_id,
         username=username,
-        kind="assign",
-        changes=changes,
+        segments=_in_ids(ids),
+        count=len(ids),
+        new_label_id=label_id,
     )
-    return Assignment(len(ids), batch_id, {c.segment_id: c.new_version for c in changes})
+    write_labels(session, ids, label_id, user_id)
+    return Assignment(len(ids), batch_id, {sid: current[sid][0] + 1 for sid in ids})
 
 
 def write_labels(
