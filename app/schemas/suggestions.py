@@ -22,7 +22,8 @@ class SuggestionRead(BaseModel):
 
 class SuggestionList(BaseModel):
     items: list[SuggestionRead]
-    total: int
+    total: int  # suggestions matching (pages through items)
+    segments: int  # distinct segments among them: what accepting them all would label
 
 
 class SuggestionMap(BaseModel):

@@ -86,13 +86,15 @@ def list_suggestions(
     min_confidence: float = 0.0,
     order: Order = "confident",
     kind: str | None = None,
-) -> tuple[list[Listed], int]:
-    """(one page of suggestions, total matching). `uncertain` puts the least confident, i.e.
-    the most informative to review, first."""
+) -> tuple[list[Listed], int, int]:
+    """(one page of suggestions, total matching, distinct segments among them). `uncertain`
+    puts the least confident, i.e. the most informative to review, first."""
     where = [*_pending(project_id, kind), Suggestion.confidence >= min_confidence]
     unlabelled = Segment.id == Suggestion.segment_id
-    count = select(func.count()).select_from(Suggestion).join(Segment, unlabelled)
-    total = session.scalar(count.where(*where)) or 0
+    counts = select(func.count(), func.count(Suggestion.segment_id.distinct()))
+    total, segments = session.execute(
+        counts.select_from(Suggestion).join(Segment, unlabelled).where(*where)
+    ).one()
     by = Suggestion.confidence.desc() if order == "confident" else Suggestion.confidence.asc()
     columns = (Suggestion.segment_id, Segment.image_id, Suggestion.label_id)
     query = (
@@ -102,7 +104,7 @@ def list_suggestions(
         .order_by(by, Suggestion.id)
     )
     rows = session.execute(query.limit(limit).offset(offset))
-    return [Listed(*row) for row in rows], total
+    return [Listed(*row) for row in rows], total, segments
 
 
 def best_suggestions(

@@ -170,7 +170,10 @@ def test_kinds_filter_list_accept_and_reject(client: TestClient, labelled: dict)
     a, b, c = ids[2], ids[3], ids[4]  # unlabelled members of cluster 0
     store(client, pid, "propagate", {a: (cat, 0.9), b: (cat, 0.4)})
     store(client, pid, "exemplar", {a: (dog, 0.7), c: (dog, 0.95)})
-    assert suggestions(client, pid)["total"] == 4
+    listed = suggestions(client, pid)
+    assert (listed["total"], listed["segments"]) == (4, 3)  # a has one of each kind
+    above = suggestions(client, pid, min_confidence=0.6)
+    assert (above["total"], above["segments"]) == (3, 2)
     exemplar = suggestions(client, pid, kind="exemplar")["items"]
     assert [(s["segment_id"], s["kind"]) for s in exemplar] == [(c, "exemplar"), (a, "exemplar")]
     assert reject(client, pid, segment_ids=[a], kind="exemplar")["dismissed"] == 1

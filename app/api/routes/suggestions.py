@@ -44,7 +44,7 @@ def get_suggestions(
     """Suggestions for still-unlabelled segments, most confident first (`order=uncertain`:
     least confident, the most informative to review, first); `kind` keeps one predictor's."""
     with ctx.db.read() as session:
-        rows, total = list_suggestions(
+        rows, total, segments = list_suggestions(
             session=session,
             project_id=project.id,
             limit=limit,
@@ -53,7 +53,8 @@ def get_suggestions(
             order=order,
             kind=kind,
         )
-    return SuggestionList(items=[SuggestionRead(**row.__dict__) for row in rows], total=total)
+    items = [SuggestionRead(**row.__dict__) for row in rows]
+    return SuggestionList(items=items, total=total, segments=segments)
 
 
 @router.get("/api/projects/{project_id}/suggestions/map", response_model=SuggestionMap)

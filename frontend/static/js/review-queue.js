@@ -58,8 +58,10 @@ export function createReviewQueue(projectId) {
     },
 
     /** How many suggestions (of the kind filter) are at or above `threshold`. */
+    /** How many segments accepting everything >= threshold would label (a segment with both a
+     * propagate and an exemplar suggestion counts once). */
     async countAbove(threshold) {
-      return (await query(0, 1, { min_confidence: threshold })).total;
+      return (await query(0, 1, { min_confidence: threshold })).segments;
     },
   };
 }
