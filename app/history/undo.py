@@ -8,10 +8,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
-from app.errors import Conflict, Forbidden, NotFound
+from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.history.audit import Change, batch_changes, record_batch
 from app.models import AuditBatch, LabelClass
 from app.services.assign import current_versions, write_labels
+
+# Undo restores labels; it does not bring back or remove masks.
+NOT_UNDOABLE = {
+    "create": "a new segment is not undone from the history: delete the segment instead",
+    "delete": "a deleted segment cannot be restored from the history",
+}
 
 
 def get_batch(session: Session, project_id: int, batch_id: int) -> AuditBatch:
@@ -32,6 +38,8 @@ def undo_batch(session: Session, *, project_id: int, batch_id: int, principal: P
         raise Forbidden("only the author of a change or an administrator can undo it")
     if batch.undone_by is not None:
         raise Conflict(f"batch {batch_id} was already undone", code="already_undone")
+    if batch.kind in NOT_UNDOABLE:
+        raise Invalid(NOT_UNDOABLE[batch.kind], code="not_undoable")
     changes = batch_changes(session, batch_id)
     _check_unchanged(session, project_id, changes)
     _check_labels_exist(session, {c.old_label_id for c in changes} - {None})

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, Invalid, NotFound
+from app.history.audit import Change, record_batch
 from app.masks import normalize_rle, rle_area, rle_bbox
 from app.models import Image, Segment, SegmentSource
 from app.services.assign import assign_labels
@@ -28,8 +29,12 @@ def create_segment(
     source: SegmentSource = SegmentSource.manual,
     score: float | None = None,
     user_id: int | None = None,
+    username: str | None = None,
 ) -> Segment:
-    """A new segment of image; Invalid for a malformed RLE or one of another size."""
+    """A new segment of image; Invalid for a malformed RLE or one of another size.
+
+    With `username` (a person's action, not a job or an import) the creation is an audit batch
+    of kind "create", so history and other people's live views see it."""
     if label_id is not None:
         get_label(session, image.project_id, label_id)
     segment = Segment(project_id=image.project_id, image_id=image.id, source=source, score=score)
@@ -38,6 +43,9 @@ def create_segment(
     segment.created_by = segment.updated_by = user_id
     session.add(segment)
     session.flush()
+    if username is not None:
+        change = Change(segment.id, None, label_id, segment.version)
+        _log(session, image.project_id, user_id, username, "create", change)
     return segment
 
 
@@ -87,11 +95,33 @@ def update_segment(
 
 
 def delete_segment(
-    *, session: Session, segment_id: int, expected_version: int | None = None
+    *,
+    session: Session,
+    segment_id: int,
+    expected_version: int | None = None,
+    user_id: int | None = None,
+    username: str | None = None,
 ) -> None:
+    """Delete a segment; with `username` logged as an audit batch of kind "delete"."""
     segment = get_segment(session, segment_id)
     _check_version(segment, expected_version)
+    if username is not None:
+        change = Change(segment.id, segment.label_class_id, None, segment.version + 1)
+        _log(session, segment.project_id, user_id, username, "delete", change)
     session.delete(segment)
+
+
+def _log(
+    session: Session, project_id: int, user_id: int | None, username: str, kind: str, change: Change
+) -> None:
+    record_batch(
+        session,
+        project_id=project_id,
+        user_id=user_id,
+        username=username,
+        kind=kind,
+        changes=[change],
+    )
 
 
 def _set_mask(segment: Segment, image: Image, rle: dict[str, Any]) -> None:

@@ -12,6 +12,7 @@ import httpx
 import numpy as np
 import pytest
 
+from app.masks import encode_rle
 from app.models import Role
 from tests.e2e.conftest import ConsoleWatch, upload_images, watched_page
 from tests.e2e.review_seed import propagate, seed_clusters
@@ -132,6 +133,20 @@ def test_annotator_warns_while_bob_holds_the_image(alice, team: dict) -> None:  
     alice.wait_for_selector(
         f"#segment-list li[data-segment-id='{ids[0]}'] .label-name:text-is('dog')"
     )
+
+    # Bob draws a new segment here, then deletes it: alice's list follows both.
+    mask = np.zeros((image["height"], image["width"]), bool)
+    mask[10:40, 20:60] = True
+    made = bob.post(
+        f"/api/images/{first['id']}/segments", json={"rle": encode_rle(mask), "label_id": dog}
+    )
+    assert made.status_code == 201, made.text
+    new_row = f"#segment-list li[data-segment-id='{made.json()['id']}']"
+    alice.wait_for_selector(f"{new_row} .label-name:text-is('dog')")
+    assert bob.delete(f"/api/segments/{made.json()['id']}").status_code == 204
+    alice.wait_for_selector(new_row, state="detached")
+    kinds = [b["kind"] for b in bob.get(f"/api/projects/{pid}/history").json()["items"]]
+    assert kinds[:2] == ["delete", "create"]
 
     # Alice moves on: no warning there; back, and bob has left: the lock is hers.
     alice.keyboard.press("ArrowRight")

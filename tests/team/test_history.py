@@ -134,3 +134,40 @@ def test_stale_batch_assign_is_refused_naming_what_changed(
         {"segment_id": ids[1], "expected_version": 2, "version": 3, "label_id": dog}
     ]
     assert labels_of(team)[ids[0]] == cat
+
+
+def test_drawn_and_deleted_segments_are_logged_and_not_undone(
+    team_client: TestClient, team: dict
+) -> None:
+    """A person's new segment and deletion are batches (history, live views); undo restores
+    labels only, so it refuses them with a clear message."""
+    import numpy as np
+
+    from app.masks import encode_rle
+
+    ann, cat = bearer(team["tokens"]["ann"]), team["labels"][0]
+    image_id = team_client.get(f"/api/segments/{team['ids'][0]}", headers=ann).json()["image_id"]
+    image = team_client.get(f"/api/images/{image_id}", headers=ann).json()
+    mask = np.zeros((image["height"], image["width"]), bool)
+    mask[2:6, 2:6] = True
+    made = team_client.post(
+        f"/api/images/{image_id}/segments",
+        json={"rle": encode_rle(mask), "label_id": cat},
+        headers=ann,
+    ).json()
+    assert team_client.delete(f"/api/segments/{team['ids'][1]}", headers=ann).status_code == 204
+    history = team_client.get(f"/api/projects/{team['pid']}/history", headers=ann).json()
+    deleted, created = history["items"][:2]
+    assert (created["kind"], deleted["kind"]) == ("create", "delete")
+    assert (created["username"], deleted["username"]) == ("ann", "ann")
+    detail = team_client.get(
+        f"/api/projects/{team['pid']}/history/{created['id']}", headers=ann
+    ).json()
+    assert [(c["segment_id"], c["old_label_id"], c["new_label_id"]) for c in detail["changes"]] == [
+        (made["id"], None, cat)
+    ]
+    for batch in (created, deleted):
+        refused = team_client.post(
+            f"/api/projects/{team['pid']}/history/{batch['id']}/undo", headers=ann
+        )
+        assert "segment" in assert_error_shape(refused, 422, "not_undoable")["message"]

@@ -56,6 +56,7 @@ def create_segment(
             source=SegmentSource.manual,
             score=score,
             user_id=principal.user_id,
+            username=principal.username,
         )
         created = SegmentRead.of(segment)
     live.notify()
@@ -117,10 +118,17 @@ def delete_segment(
     ctx: ContextDep,
     live: LiveDep,
     segment_id: IdPath,
+    principal: PrincipalDep,
     version: Annotated[int | None, Query(ge=1)] = None,
 ) -> Response:
     """Delete a segment; with `?version=` a segment changed since is refused (409)."""
     with ctx.db.write() as session:
-        service.delete_segment(session=session, segment_id=segment_id, expected_version=version)
+        service.delete_segment(
+            session=session,
+            segment_id=segment_id,
+            expected_version=version,
+            user_id=principal.user_id,
+            username=principal.username,
+        )
     live.notify()
     return Response(status_code=204)

@@ -1,6 +1,6 @@
 // The annotator's live side: heartbeats naming the image on screen, a warning while someone else
 // holds its soft lock (a warning only: versions keep the data right), the filmstrip marking
-// where others are, and other sessions' label changes recolouring this image's segments.
+// where others are, and other sessions' segments appearing, vanishing and changing label.
 import { loadLabels } from "./labels.js";
 import { openProjectStream } from "./live.js";
 import { others, renderWhoIsHere, startPresence, whoAmI } from "./presence.js";
@@ -27,8 +27,20 @@ export async function installAnnotatorLive({ projectId, state, store, filmstrip,
     if (me !== null) warn(holder !== me ? holder : null);
   }
 
+  /** True when the batch changed this image's segments. "create" batches name segments this
+   * page has not seen: reload the image's list (cheap) to learn whether they are on it. */
+  async function applySegments(batch) {
+    const ids = batch.changes.map(([id]) => id);
+    if (batch.kind === "delete") return store.forget(ids);
+    if (batch.kind === "create" && store.hasUnknown(ids)) {
+      await store.refresh();
+      return true;
+    }
+    return store.applyChanges(batch.changes);
+  }
+
   async function applyBatch(batch) {
-    const changed = store.applyChanges(batch.changes);
+    const changed = await applySegments(batch);
     const known = new Set(state.labels.map((label) => label.id));
     if (batch.changes.some(([, labelId]) => labelId !== null && !known.has(labelId))) {
       state.labels = await loadLabels(projectId); // a label created since this page loaded

@@ -46,7 +46,8 @@ export function createSegmentStore(getLabels) {
     },
     async create(rle, labelId) {
       const segment = await api(`/api/images/${imageId}/segments`, { method: "POST", json: { rle, label_id: labelId } });
-      items = [...items, segment];
+      // The live echo of this creation may have reloaded the list before this answer came.
+      items = [...items.filter((s) => s.id !== segment.id), segment];
       return segment;
     },
     async remove(segmentId) {
@@ -74,6 +75,26 @@ export function createSegmentStore(getLabels) {
       }
       if (changed) items = next;
       return changed;
+    },
+    /** Drop segments deleted elsewhere; returns whether one of this image's was among them. */
+    forget(ids) {
+      const gone = new Set(ids);
+      const kept = items.filter((s) => !gone.has(s.id));
+      for (const id of ids) decoded.delete(id);
+      const changed = kept.length !== items.length;
+      items = kept;
+      return changed;
+    },
+    /** Whether any of these segment ids is unknown here (made elsewhere, maybe on this image). */
+    hasUnknown(ids) {
+      const known = new Set(items.map((s) => s.id));
+      return ids.some((id) => !known.has(id));
+    },
+    /** Reload this image's segments (someone else made one), keeping decoded masks. */
+    async refresh() {
+      if (imageId === null) return;
+      const id = imageId, data = await api(`/api/images/${id}/segments`);
+      if (id === imageId) items = data.segments ?? data.items ?? data;
     },
     /** Outline canvases of the segments passing `visible(segment)`; the selected one in white. */
     outlines(visible, selectedId) {
