@@ -39,29 +39,39 @@ export async function createLocalDecoder(modelId) {
   const ort = await import(`${ORT_DIR}ort.wasm.min.mjs`);
   ort.env.wasm.wasmPaths = ORT_DIR;
   ort.env.wasm.numThreads = wasmThreads();
-  // full: any click. image + prompt (app/inference/split_decoder.py): the same maths split at
-  // the image, for clicks and hover previews without a mask input; image runs once per image.
-  // ?split=0 keeps every click on the full graph (bench/browser_decoder.py --no-split).
-  const parts = new URLSearchParams(location.search).get("split") === "0" ? ["full"] : ["full", "image", "prompt"];
-  const graphs = parts.map(async (part) => {
+  // image + prompt (app/inference/split_decoder.py): the full graph's maths split at the image,
+  // for hover previews and clicks without a mask input; the image part runs once per image.
+  // full: refinement clicks (a mask input). ?split=0 keeps every click on the full graph
+  // (bench/browser_decoder.py --no-split).
+  const graph = async (part) => {
     const response = await fetch(`/api/models/${encodeURIComponent(modelId)}/decoder.onnx?part=${part}`);
     return response.ok ? new Uint8Array(await response.arrayBuffer()) : null;
-  });
-  const sessions = [];
-  for (const bytes of graphs) {  // one at a time: onnxruntime-web initialises its wasm once
-    const graph = await bytes;
-    sessions.push(graph && (await ort.InferenceSession.create(graph, { executionProviders: ["wasm"] })));
+  };
+  const open = (bytes) => bytes && ort.InferenceSession.create(bytes, { executionProviders: ["wasm"] });
+  let queue = Promise.resolve();
+  /** Run task after everything queued before it: onnxruntime-web sessions are not
+   * re-entrant, and its wasm initialises once, so sessions are also created in turn. */
+  function serially(task) {
+    const result = queue.then(task);
+    queue = result.catch(() => {});
+    return result;
   }
-  const [session, imageSession, promptSession] = sessions;
-  if (!session) return null;
-  const split = imageSession && promptSession;
+  const wantSplit = new URLSearchParams(location.search).get("split") !== "0";
+  const [imageBytes, promptBytes, fullBytes] = [wantSplit && graph("image"), wantSplit && graph("prompt"), graph("full")];
+  const imageSession = await serially(async () => open(await imageBytes));
+  const promptSession = await serially(async () => open(await promptBytes));
+  const split = Boolean(imageSession && promptSession);
+  // With the split, the full graph loads behind the first hovers and clicks (only refinement
+  // needs it); without, nothing works until it is here.
+  const fullSession = fullBytes.then((bytes) => serially(() => open(bytes)));
+  fullSession.catch(() => {}); // a failure is reported by the refinement that needed it
+  if (!split && !(await fullSession)) return null;
   const embeddings = new Map();
   const projections = new Map(); // imageId -> Promise of the image graph's outputs, newest last
   // Built once: most clicks and every hover preview carry no previous mask.
   const noMask = new ort.Tensor("float32", new Float32Array(LOW * LOW), [1, 1, LOW, LOW]);
   const hasNoMask = new ort.Tensor("float32", Float32Array.of(0), [1]);
   const hasMask = new ort.Tensor("float32", Float32Array.of(1), [1]);
-  let queue = Promise.resolve();
 
   async function fetchEmbedding(imageId) {
     const answer = await fetch(`/api/images/${imageId}/embedding`);
@@ -122,6 +132,8 @@ export async function createLocalDecoder(modelId) {
     if (split && !maskInput) {
       return promptSession.run({ ...pointFeeds(frame, prompts), ...(await projected(imageId, frame)) });
     }
+    const session = await fullSession;
+    if (!session) throw new Error("the decoder's full graph did not load: refine on the server");
     return session.run({
       ...pointFeeds(frame, prompts),
       mask_input: maskInput ? new ort.Tensor("float32", maskInput, [1, 1, LOW, LOW]) : noMask,
@@ -158,9 +170,9 @@ export async function createLocalDecoder(modelId) {
      * Runs one at a time (onnxruntime sessions are not re-entrant).
      */
     decode(imageId, prompts, { maskInput = null, multimask = true } = {}) {
-      const result = queue.then(() => run(imageId, prompts, maskInput, multimask));
-      queue = result.catch(() => {});
-      return result;
+      // A refinement waits for the full graph outside the queue: its creation is queued too.
+      const ready = maskInput ? fullSession : Promise.resolve();
+      return ready.then(() => serially(() => run(imageId, prompts, maskInput, multimask)));
     },
   };
 }
