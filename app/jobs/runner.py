@@ -11,10 +11,10 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
@@ -25,6 +25,7 @@ from app.errors import Conflict, Invalid, NotFound
 from app.models import Job, JobItem, JobState
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class JobCancelled(Exception):
@@ -60,6 +61,32 @@ class JobContext:
             raise JobInterrupted()
         if self.runner.is_cancel_requested(self.job_id):
             raise JobCancelled()
+
+    def for_each(
+        self,
+        items: Sequence[T],
+        key: Callable[[T], str],
+        work: Callable[[T], Callable[[Session], object] | None],
+    ) -> None:
+        """Run work(item) for every item not finished yet and record it as one exactly-once item
+        (its returned write runs in the item's transaction). Checks for cancel between items;
+        a failing item is recorded with its error and skipped, never fatal, unless the job is
+        stopping, when the stop wins (a stop often surfaces as the work's own exception)."""
+        self.set_total(len(items))
+        for item in items:
+            done = key(item)
+            self.check()
+            if done in self.finished_keys:
+                continue
+            try:
+                write = work(item)
+            except (JobCancelled, JobInterrupted):
+                raise
+            except Exception as exc:
+                self.check()
+                self.complete_item(done, error=f"{type(exc).__name__}: {exc}")
+                continue
+            self.complete_item(done, write)
 
     def set_total(self, total: int) -> None:
         with self.db.write() as session:

@@ -18,7 +18,7 @@ from app.jobs.runner import JobContext
 from app.masks import decode_rle
 from app.models import Image, Project, Segment
 from app.pipeline.params import EmbedParams
-from app.pipeline.segment import project_images
+from app.pipeline.segment import image_key, project_images
 from app.pipeline.vectors import Embedders, VectorStores
 from app.pipeline.worker import image_loader, require_worker
 
@@ -30,21 +30,13 @@ def run_embed_job(job: JobContext, app: AppContext) -> None:
     if embedder.name != _project_embedder(app, job.project_id):
         _set_project_embedder(app, job.project_id, embedder.name)
     store = _stores(app).get(job.project_id, embedder.name, embedder.dim)
-    images = project_images(app, job.project_id, None)
-    job.set_total(len(images))
-    for image in images:
-        key = f"image:{image.id}"
-        job.check()
-        if key in job.finished_keys:
-            continue
-        try:
-            ids, vectors = _embed_image(app, embedder, image, store.contains)
-            if len(ids):
-                store.append(ids, vectors)
-        except Exception as exc:
-            job.complete_item(key, error=f"{type(exc).__name__}: {exc}")
-            continue
-        job.complete_item(key)
+
+    def embed(image: Image) -> None:
+        ids, vectors = _embed_image(app, embedder, image, store.contains)
+        if len(ids):
+            store.append(ids, vectors)
+
+    job.for_each(project_images(app, job.project_id, None), image_key, embed)
 
 
 def _embed_image(

@@ -7,6 +7,7 @@ Labelled and manual segments are never touched.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 
 import numpy as np
@@ -15,7 +16,6 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from app.context import AppContext
-from app.inference.auto_run import AutoStopped
 from app.inference.base import AutoMask
 from app.jobs.runner import JobContext
 from app.masks import decode_rle, encode_rle, mask_bbox
@@ -33,26 +33,20 @@ def run_segment_job(job: JobContext, app: AppContext) -> None:
     params = SegmentParams.model_validate(job.params)
     worker = require_worker(app)
     images = project_images(app, job.project_id, params.image_ids)
-    job.set_total(len(images))
-    for image in images:
-        key = f"image:{image.id}"
-        job.check()
-        if key in job.finished_keys:
-            continue
-        try:
-            masks = worker.auto_blocking(
-                image.sha256,
-                image_loader(app, image),
-                params.generator_args(),
-                stop=job.should_stop,
-            )
-        except AutoStopped:
-            job.check()  # raises: cancelled, or the server is stopping
-            raise
-        except Exception as exc:  # one bad image is recorded and skipped, never fatal
-            job.complete_item(key, error=f"{type(exc).__name__}: {exc}")
-            continue
-        job.complete_item(key, partial(_store_masks, image=image, masks=masks))
+
+    def segment(image: Image) -> Callable[[Session], None]:
+        # A cancel stops SAM between point batches (AutoStopped); for_each sees the stop.
+        masks = worker.auto_blocking(
+            image.sha256, image_loader(app, image), params.generator_args(), stop=job.should_stop
+        )
+        return partial(_store_masks, image=image, masks=masks)
+
+    job.for_each(images, image_key, segment)
+
+
+def image_key(image: Image) -> str:
+    """The job item key of one image, shared by every per-image job."""
+    return f"image:{image.id}"
 
 
 def _store_masks(session: Session, *, image: Image, masks: list[AutoMask]) -> None:

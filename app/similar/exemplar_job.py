@@ -8,6 +8,7 @@ no cache, at background priority; an image is never encoded twice.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 
 import numpy as np
@@ -23,7 +24,7 @@ from app.inference.worker import InferenceWorker
 from app.jobs.runner import JobContext, JobKind
 from app.masks import decode_rle
 from app.models import Image, LabelClass, Segment
-from app.pipeline.segment import project_images
+from app.pipeline.segment import image_key, project_images
 from app.pipeline.worker import image_loader, require_worker
 from app.similar.exemplar import Proposal, propose, target_feature
 from app.similar.exemplar_store import store_proposals
@@ -110,22 +111,14 @@ def run_exemplar_job(job: JobContext, app: AppContext) -> None:
     params = ExemplarParams.model_validate(job.params)
     worker = require_sam(app)
     label, exemplars, sources = _load_exemplars(app, job.project_id, params)
-    images = project_images(app, job.project_id, params.image_ids)
-    job.set_total(len(images))
     target = _target(worker, app, exemplars, sources)
-    for image in images:
-        key = f"image:{image.id}"
-        job.check()
-        if key in job.finished_keys:
-            continue
-        try:
-            # An exemplar's own image is only cleared: its prior peaks on the exemplar.
-            found = [] if image.id in sources else _proposals(worker, app, image, target, params)
-        except Exception as exc:  # one bad image is recorded and skipped, never fatal
-            job.complete_item(key, error=f"{type(exc).__name__}: {exc}")
-            continue
-        write = partial(store_proposals, image=image, label_id=label.id, proposals=found)
-        job.complete_item(key, write)
+
+    def propose_in(image: Image) -> Callable[[Session], int]:
+        # An exemplar's own image is only cleared: its prior peaks on the exemplar.
+        found = [] if image.id in sources else _proposals(worker, app, image, target, params)
+        return partial(store_proposals, image=image, label_id=label.id, proposals=found)
+
+    job.for_each(project_images(app, job.project_id, params.image_ids), image_key, propose_in)
 
 
 def _load_exemplars(

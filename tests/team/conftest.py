@@ -49,8 +49,11 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def add_segments(db: Database, project_id: int, image_id: int, count: int) -> list[int]:
-    """Insert placeholder segments in one transaction (labelling needs rows, not masks)."""
+def add_segments(
+    db: Database, project_id: int, image_id: int, count: int, **fields: object
+) -> list[int]:
+    """Insert placeholder segments in one transaction (labelling needs rows, not masks);
+    `fields` set other columns (label_class_id, parent_id, ...)."""
     with db.write() as session:
         rows = [
             Segment(
@@ -65,6 +68,7 @@ def add_segments(db: Database, project_id: int, image_id: int, count: int) -> li
                 bbox_h=1,
                 area=1,
                 source=SegmentSource.auto,
+                **fields,
             )
             for _ in range(count)
         ]

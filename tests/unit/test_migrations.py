@@ -8,7 +8,8 @@ from sqlalchemy import inspect
 
 from app.db import Database, create_db_engine
 from app.migrate import upgrade
-from app.models import Base, Image, LabelClass, Project, Segment, SegmentSource, Suggestion
+from app.models import Base, Image, LabelClass, Project, Suggestion
+from tests.team.conftest import add_segments
 
 
 def test_upgrade_from_empty_creates_every_table(tmp_path: Path) -> None:
@@ -59,31 +60,17 @@ def test_upgrade_keeps_rows_of_tables_it_rebuilds(tmp_path: Path) -> None:
         )
         session.add_all([label, image])
         session.flush()
-        shape = dict(
-            project_id=project.id,
-            image_id=image.id,
-            rle_counts="0",
-            height=4,
-            width=4,
-            bbox_x=0,
-            bbox_y=0,
-            bbox_w=1,
-            bbox_h=1,
-            area=1,
-            source=SegmentSource.auto,
-        )
-        parent = Segment(**shape, label_class_id=label.id)
-        session.add(parent)
-        session.flush()
-        child = Segment(**shape, parent_id=parent.id)
-        session.add(child)
-        session.flush()
+        ids = (project.id, image.id, label.id)
+    project_id, image_id, label_id = ids
+    (parent,) = add_segments(db, project_id, image_id, 1, label_class_id=label_id)
+    (child,) = add_segments(db, project_id, image_id, 1, parent_id=parent)
+    with db.write() as session:
         session.add(
             Suggestion(
-                project_id=project.id,
-                segment_id=child.id,
+                project_id=project_id,
+                segment_id=child,
                 kind="propagate",
-                label_id=label.id,
+                label_id=label_id,
                 confidence=0.9,
             )
         )
