@@ -1,12 +1,14 @@
 # The two commands: `make run` and `make test`. Both bootstrap .venv on a fresh machine.
+# `make test-fast` is the minute-scale loop while coding: no browser, nothing marked slow.
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+BIOME := node_modules/.bin/biome
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint bench clean-venv
+.PHONY: run test test-fast lint lint-js bench clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,17 +20,26 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# Biome (JS formatter + linter) is one npm binary; after `npm ci` it runs offline.
+$(BIOME): package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	touch $(BIOME)
+
 run: $(STAMP)
 	$(BIN)/lassolabel serve --host $(HOST) --port $(PORT)
 
-lint: $(STAMP)
+lint: $(STAMP) lint-js
 	$(BIN)/ruff check app tests bench migrations
 	$(BIN)/mypy app
 
-test: $(STAMP)
-	$(BIN)/ruff check app tests bench migrations
-	$(BIN)/mypy app
+lint-js: $(BIOME)
+	$(BIOME) ci frontend/static/js
+
+test: $(STAMP) lint
 	$(BIN)/python -m pytest
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not e2e and not slow"
 
 clean-venv:
 	rm -rf $(VENV)

@@ -52,7 +52,9 @@ export function createPainter(canvas, view) {
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     if (scene.prompts.box) box(scene.prompts.box, false);
     if (scene.dragBox) box(scene.dragBox, true);
-    scene.prompts.points.forEach((p, i) => marker(p, scene.prompts.labels[i] === 1));
+    scene.prompts.points.forEach((p, i) => {
+      marker(p, scene.prompts.labels[i] === 1);
+    });
   }
 
   return {

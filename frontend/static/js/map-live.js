@@ -29,7 +29,7 @@ export function installMapLive(projectId, { onLabels, onSuggestions }) {
     for (const p of points) changed.add(p);
     for (const id of unknownLabels) unknown.add(id);
     document.body.dataset.liveBatch = String(batch.batch_id);
-    repaint ??= setTimeout(flush, REPAINT_DELAY_MS);
+    if (repaint === null) repaint = setTimeout(flush, REPAINT_DELAY_MS);
   }
 
   function flush() {

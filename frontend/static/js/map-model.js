@@ -139,7 +139,9 @@ export function createMapModel(map) {
     pointOf(segmentId) {
       if (pointIndex === null) {
         pointIndex = new Map();
-        map.segmentId.forEach((id, p) => pointIndex.set(id, p));
+        map.segmentId.forEach((id, p) => {
+          pointIndex.set(id, p);
+        });
       }
       return pointIndex.get(segmentId);
     },

@@ -132,7 +132,7 @@ function noteUnknownLabels(labelIds) {
 }
 
 /** Other sessions' label batches changed these points (already in the model). */
-function showLiveLabels(points, unknownLabels) {
+function showLiveLabels(_points, unknownLabels) {
   noteUnknownLabels(unknownLabels);
   return guarded(errorBox, async () => {
     const batch = document.body.dataset.liveBatch;
