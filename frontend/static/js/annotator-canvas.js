@@ -9,8 +9,12 @@ export function createPainter(canvas, view) {
   function resize() {
     const dpr = window.devicePixelRatio || 1;
     const { width, height } = canvas.getBoundingClientRect();
-    const w = Math.round(width * dpr), h = Math.round(height * dpr);
-    if (canvas.width !== w || canvas.height !== h) { canvas.width = w; canvas.height = h; }
+    const w = Math.round(width * dpr),
+      h = Math.round(height * dpr);
+    if (canvas.width !== w || canvas.height !== h) {
+      canvas.width = w;
+      canvas.height = h;
+    }
   }
 
   function marker([x, y], positive) {
@@ -25,7 +29,8 @@ export function createPainter(canvas, view) {
   }
 
   function box([x0, y0, x1, y1], dashed) {
-    const [a, b] = view.toScreen(x0, y0), [c, d] = view.toScreen(x1, y1);
+    const [a, b] = view.toScreen(x0, y0),
+      [c, d] = view.toScreen(x1, y1);
     ctx.setLineDash(dashed ? [6, 4] : []);
     ctx.lineWidth = 2;
     ctx.strokeStyle = "#f1c40f";

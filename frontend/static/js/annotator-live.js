@@ -50,8 +50,19 @@ export async function installAnnotatorLive({ projectId, state, store, filmstrip,
   }
 
   const presence = startPresence(projectId, {
-    imageId, onBeat: (answer) => { showPresence(answer); warn(answer.held_by); },
+    imageId,
+    onBeat: (answer) => {
+      showPresence(answer);
+      warn(answer.held_by);
+    },
   });
-  filmstrip.onCurrent(() => { warn(null); presence.beat(); });
-  openProjectStream(projectId, { onLabels: applyBatch, onPresence: showPresence, onReset: () => location.reload() });
+  filmstrip.onCurrent(() => {
+    warn(null);
+    presence.beat();
+  });
+  openProjectStream(projectId, {
+    onLabels: applyBatch,
+    onPresence: showPresence,
+    onReset: () => location.reload(),
+  });
 }

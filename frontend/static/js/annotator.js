@@ -24,16 +24,32 @@ const PREFETCH_AHEAD = 2;
 const canvas = $("#annotator-canvas");
 const errorBox = $("#annotator-error");
 const state = {
-  images: [], index: -1, image: null, labels: [], current: null, prompts: EMPTY_PROMPTS,
-  answer: null, chosen: 0, maskLayer: null, dragBox: null, selected: null, showAuto: true,
-  granularity: "all", preparing: false, sam: true, hoverLayer: null,
+  images: [],
+  index: -1,
+  image: null,
+  labels: [],
+  current: null,
+  prompts: EMPTY_PROMPTS,
+  answer: null,
+  chosen: 0,
+  maskLayer: null,
+  dragBox: null,
+  selected: null,
+  showAuto: true,
+  granularity: "all",
+  preparing: false,
+  sam: true,
+  hoverLayer: null,
 };
 const view = createView(canvas, () => painter.request());
 const painter = createPainter(canvas, view);
-let predictor = createPredictor();  // replaced by the in-page decoder when it loads
+let predictor = createPredictor(); // replaced by the in-page decoder when it loads
 let upscaler = null;
 const store = createSegmentStore(() => state.labels);
-const steps = createHistory(() => { $("#undo").disabled = !steps.canUndo; $("#redo").disabled = !steps.canRedo; });
+const steps = createHistory(() => {
+  $("#undo").disabled = !steps.canUndo;
+  $("#redo").disabled = !steps.canRedo;
+});
 const filmstrip = createFilmstrip($("#filmstrip"), (i) => openImage(i));
 const imageId = () => state.images[state.index]?.id;
 
@@ -52,7 +68,13 @@ function visible(segment) {
 }
 
 function paintCanvas() {
-  painter.show({ image: state.image, outlines: store.outlines(visible, state.selected), mask: state.maskLayer ?? state.hoverLayer, prompts: state.prompts, dragBox: state.dragBox });
+  painter.show({
+    image: state.image,
+    outlines: store.outlines(visible, state.selected),
+    mask: state.maskLayer ?? state.hoverLayer,
+    prompts: state.prompts,
+    dragBox: state.dragBox,
+  });
 }
 
 function repaint() {
@@ -66,7 +88,9 @@ function repaint() {
 
 /** A full-size canvas for a server mask (RLE) or a local one (low-res logits, GPU upscaled). */
 function maskLayer(mask, rgba) {
-  return mask.logits ? upscaler.paint(mask.logits, mask.frame, rgba) : maskCanvas(decodeRle(mask.rle), rgba);
+  return mask.logits
+    ? upscaler.paint(mask.logits, mask.frame, rgba)
+    : maskCanvas(decodeRle(mask.rle), rgba);
 }
 
 function paintCandidate() {
@@ -85,7 +109,11 @@ function chooseCandidate(i) {
 }
 
 async function ask() {
-  if (!state.sam) return showError(errorBox, new Error("This server has no /predict endpoint: interactive segmentation is unavailable."));
+  if (!state.sam)
+    return showError(
+      errorBox,
+      new Error("This server has no /predict endpoint: interactive segmentation is unavailable."),
+    );
   const fresh = state.preparing;
   if (fresh) say("Computing the image embedding…", true);
   try {
@@ -96,7 +124,8 @@ async function ask() {
     state.preparing = false;
     say("");
     const t = answer.timing_ms ?? {};
-    $("#status").textContent = `encode ${Math.round(t.encode ?? 0)} ms · decode ${Math.round(t.decode ?? 0)} ms`;
+    $("#status").textContent =
+      `encode ${Math.round(t.encode ?? 0)} ms · decode ${Math.round(t.decode ?? 0)} ms`;
     paintCandidate();
   } catch (err) {
     say("");
@@ -110,7 +139,11 @@ function setPrompts(next, { record = true, fromHistory = false } = {}) {
   state.prompts = next;
   state.dragBox = null;
   showError(errorBox, null);
-  if (record) steps.push({ undo: () => setPrompts(previous, { record: false, fromHistory: true }), redo: () => setPrompts(next, { record: false, fromHistory: true }) });
+  if (record)
+    steps.push({
+      undo: () => setPrompts(previous, { record: false, fromHistory: true }),
+      redo: () => setPrompts(next, { record: false, fromHistory: true }),
+    });
   // An undone prompt's refinement handle belongs to a newer answer: start from scratch.
   if (fromHistory || isEmpty(next)) predictor.reset();
   if (isEmpty(next)) {
@@ -137,8 +170,15 @@ function accept() {
     const rle = mask.rle ?? encodeRle(mask.pixels);
     let segment = await createSegment(rle, labelId);
     steps.push({
-      undo: async () => { await store.remove(segment.id); state.selected = null; repaint(); },
-      redo: async () => { segment = await createSegment(rle, labelId); repaint(); },
+      undo: async () => {
+        await store.remove(segment.id);
+        state.selected = null;
+        repaint();
+      },
+      redo: async () => {
+        segment = await createSegment(rle, labelId);
+        repaint();
+      },
     });
     setPrompts(EMPTY_PROMPTS, { record: false });
   });
@@ -152,8 +192,14 @@ function deleteSelected() {
     await store.remove(current.id);
     state.selected = null;
     steps.push({
-      undo: async () => { current = await createSegment(segment.rle, segment.label_id); repaint(); },
-      redo: async () => { await store.remove(current.id); repaint(); },
+      undo: async () => {
+        current = await createSegment(segment.rle, segment.label_id);
+        repaint();
+      },
+      redo: async () => {
+        await store.remove(current.id);
+        repaint();
+      },
     });
     repaint();
   });
@@ -166,8 +212,14 @@ function relabelSelected(label) {
     const before = segment.label_id;
     await store.relabel(segment.id, label.id);
     steps.push({
-      undo: async () => { await store.relabel(segment.id, before); repaint(); },
-      redo: async () => { await store.relabel(segment.id, label.id); repaint(); },
+      undo: async () => {
+        await store.relabel(segment.id, before);
+        repaint();
+      },
+      redo: async () => {
+        await store.relabel(segment.id, label.id);
+        repaint();
+      },
     });
     repaint();
   });
@@ -190,18 +242,28 @@ async function openImage(index) {
   const image = state.images[index];
   steps.clear();
   predictor.reset();
-  Object.assign(state, { prompts: EMPTY_PROMPTS, answer: null, maskLayer: null, hoverLayer: null, selected: null, preparing: true });
+  Object.assign(state, {
+    prompts: EMPTY_PROMPTS,
+    answer: null,
+    maskLayer: null,
+    hoverLayer: null,
+    selected: null,
+    preparing: true,
+  });
   $("#image-name").textContent = `${image.filename} (${index + 1} / ${state.images.length})`;
   history.replaceState(null, "", `?image=${image.id}`);
   filmstrip.render(state.images, index);
-  if (state.sam) predictor.prefetch(state.images.slice(index, index + 1 + PREFETCH_AHEAD).map((i) => i.id));
+  if (state.sam)
+    predictor.prefetch(state.images.slice(index, index + 1 + PREFETCH_AHEAD).map((i) => i.id));
   const element = new Image();
   element.src = `/api/images/${image.id}/file`;
   await Promise.all([element.decode(), store.load(image.id, state.sam)]);
   if (state.index !== index) return;
   state.image = element;
   $("#granularity").disabled = !store.hasHierarchy;
-  $("#granularity").title = store.hasHierarchy ? "Filter by granularity" : "This server sends no part/whole links";
+  $("#granularity").title = store.hasHierarchy
+    ? "Filter by granularity"
+    : "This server sends no part/whole links";
   view.fit(image.width, image.height);
   repaint();
 }
@@ -210,7 +272,11 @@ function installInput() {
   installPromptInput(canvas, {
     toImage: view.toImage,
     isPanning: () => view.panning,
-    onDrag: (a, b) => { state.dragBox = setBox(EMPTY_PROMPTS, a, b).box; painter.request(); repaint(); },
+    onDrag: (a, b) => {
+      state.dragBox = setBox(EMPTY_PROMPTS, a, b).box;
+      painter.request();
+      repaint();
+    },
     onBox: (a, b) => setPrompts(setBox(state.prompts, a, b)),
     onPoint: (at, positive) => setPrompts(addPoint(state.prompts, at, positive)),
     onSelectAt: (at) => selectSegment(store.hit(at, visible)?.id ?? null),
@@ -224,36 +290,70 @@ function installInput() {
   $("#delete-segment").addEventListener("click", deleteSelected);
   $("#prev-image").addEventListener("click", () => openImage(state.index - 1));
   $("#next-image").addEventListener("click", () => openImage(state.index + 1));
-  $("#show-auto").addEventListener("change", (e) => { state.showAuto = e.target.checked; repaint(); });
-  $("#granularity").addEventListener("change", (e) => { state.granularity = e.target.value; repaint(); });
+  $("#show-auto").addEventListener("change", (e) => {
+    state.showAuto = e.target.checked;
+    repaint();
+  });
+  $("#granularity").addEventListener("change", (e) => {
+    state.granularity = e.target.value;
+    repaint();
+  });
 
   bind("Enter", "Accept the mask as a segment with the current label", accept);
-  bind("Tab", "Next candidate mask", () => state.answer && chooseCandidate((state.chosen + 1) % state.answer.masks.length));
-  bind("shift+Tab", "Previous candidate mask", () => state.answer && chooseCandidate((state.chosen + state.answer.masks.length - 1) % state.answer.masks.length));
-  bind("Escape", "Clear prompts (and the selection)", () => { state.selected = null; setPrompts(EMPTY_PROMPTS); });
+  bind(
+    "Tab",
+    "Next candidate mask",
+    () => state.answer && chooseCandidate((state.chosen + 1) % state.answer.masks.length),
+  );
+  bind(
+    "shift+Tab",
+    "Previous candidate mask",
+    () =>
+      state.answer &&
+      chooseCandidate((state.chosen + state.answer.masks.length - 1) % state.answer.masks.length),
+  );
+  bind("Escape", "Clear prompts (and the selection)", () => {
+    state.selected = null;
+    setPrompts(EMPTY_PROMPTS);
+  });
   bind(["ctrl+z"], "Undo (prompts and segments)", undoStep);
   bind(["ctrl+shift+z", "ctrl+y"], "Redo", redoStep);
   bind(["Delete", "Backspace"], "Delete the selected segment", deleteSelected);
   bind(["ArrowRight", "n"], "Next image", () => openImage(state.index + 1));
   bind(["ArrowLeft", "p"], "Previous image", () => openImage(state.index - 1));
-  bind("v", "Show or hide automatic segments", () => { $("#show-auto").click(); });
+  bind("v", "Show or hide automatic segments", () => {
+    $("#show-auto").click();
+  });
   bind("f", "Fit the image to the window", () => view.refit());
   for (let k = 1; k <= 9; k++) {
-    bind(String(k), "Pick label 1-9 (relabels the selected segment)", () => { const l = labelForDigit(state.labels, k); if (l) pickLabel(l); }, { hidden: k > 1 });
+    bind(
+      String(k),
+      "Pick label 1-9 (relabels the selected segment)",
+      () => {
+        const l = labelForDigit(state.labels, k);
+        if (l) pickLabel(l);
+      },
+      { hidden: k > 1 },
+    );
   }
 }
 
 function hoverPreview(at) {
   const image = state.images[state.index];
   const inside = image && at[0] >= 0 && at[1] >= 0 && at[0] <= image.width && at[1] <= image.height;
-  return inside ? predictor.preview(image.id, addPoint(EMPTY_PROMPTS, at, true)) : Promise.resolve(null);
+  return inside
+    ? predictor.preview(image.id, addPoint(EMPTY_PROMPTS, at, true))
+    : Promise.resolve(null);
 }
 
 function showHover(preview) {
   const color = state.current?.color ?? "#4e79a7";
-  state.hoverLayer = preview && isEmpty(state.prompts) ? maskLayer(preview, [...hexToRgb(color), 110]) : null;
-  document.body.dataset.hover = String((Number(document.body.dataset.hover) || 0) + (preview ? 1 : 0));
-  paintCanvas();  // a preview changes nothing beside the canvas
+  state.hoverLayer =
+    preview && isEmpty(state.prompts) ? maskLayer(preview, [...hexToRgb(color), 110]) : null;
+  document.body.dataset.hover = String(
+    (Number(document.body.dataset.hover) || 0) + (preview ? 1 : 0),
+  );
+  paintCanvas(); // a preview changes nothing beside the canvas
 }
 
 // In-page decoding pays off only with cores to spare for wasm threads beside the page: wasm
@@ -277,7 +377,9 @@ async function useLocalDecoder(modelId) {
   if (!local) return;
   predictor = createLocalPredictor(local);
   installHover(canvas, {
-    toImage: view.toImage, decode: hoverPreview, show: showHover,
+    toImage: view.toImage,
+    decode: hoverPreview,
+    show: showHover,
     enabled: () => isEmpty(state.prompts) && !view.panning && local.ready(imageId()),
   });
 }
@@ -295,21 +397,45 @@ async function showSegmenterNotice() {
 async function start() {
   installKeyboard();
   installInput();
-  const [labels, page] = await Promise.all([loadLabels(projectId), api(`/api/projects/${projectId}/images?limit=1000`), refreshHeader()]);
+  const [labels, page] = await Promise.all([
+    loadLabels(projectId),
+    api(`/api/projects/${projectId}/images?limit=1000`),
+    refreshHeader(),
+  ]);
   state.labels = labels;
   state.current = labels[0] ?? null;
   state.images = page.items;
   state.sam = await has("post", "/api/images/{image_id}/predict");
   const segmenter = await showSegmenterNotice();
   if (state.sam && segmenter?.available) {
-    await useLocalDecoder(segmenter.model_id).catch((err) => { console.warn("local decoder unavailable:", err); document.body.dataset.decoder = "server"; });
+    await useLocalDecoder(segmenter.model_id).catch((err) => {
+      console.warn("local decoder unavailable:", err);
+      document.body.dataset.decoder = "server";
+    });
   }
   if (!state.images.length) return say("No images yet: import some on the project page.");
   const wanted = Number(new URLSearchParams(location.search).get("image"));
-  await openImage(Math.max(0, state.images.findIndex((i) => i.id === wanted)));
-  installAnnotatorLive({ projectId, state, store, filmstrip, repaint }).catch((err) => console.warn("live updates unavailable:", err));
+  await openImage(
+    Math.max(
+      0,
+      state.images.findIndex((i) => i.id === wanted),
+    ),
+  );
+  installAnnotatorLive({ projectId, state, store, filmstrip, repaint }).catch((err) =>
+    console.warn("live updates unavailable:", err),
+  );
   // A handle for automation and the e2e tests.
-  window.lassolabelAnnotator = { state, store, view, get predictor() { return predictor; }, get upscaler() { return upscaler; } };
+  window.lassolabelAnnotator = {
+    state,
+    store,
+    view,
+    get predictor() {
+      return predictor;
+    },
+    get upscaler() {
+      return upscaler;
+    },
+  };
 }
 
 start().catch((err) => showError(errorBox, err));

@@ -4,7 +4,9 @@ let routes = null;
 async function load() {
   const response = await fetch("/openapi.json");
   const schema = response.ok ? await response.json() : { paths: {} };
-  return new Map(Object.entries(schema.paths).map(([path, ops]) => [path, new Set(Object.keys(ops))]));
+  return new Map(
+    Object.entries(schema.paths).map(([path, ops]) => [path, new Set(Object.keys(ops))]),
+  );
 }
 
 /** has("post", "/api/images/{image_id}/predict") -> true when the server serves it. */

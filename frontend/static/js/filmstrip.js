@@ -16,12 +16,19 @@ export function createFilmstrip(container, onOpen) {
 
   return {
     render(images, currentIndex) {
-      container.replaceChildren(...images.map((image, i) =>
-        el("img", {
-          src: `/api/images/${image.id}/thumbnail?size=128`, alt: image.filename, title: image.filename,
-          loading: "lazy", class: i === currentIndex ? "current" : "", "data-image-id": image.id,
-          onclick: () => onOpen(i),
-        })));
+      container.replaceChildren(
+        ...images.map((image, i) =>
+          el("img", {
+            src: `/api/images/${image.id}/thumbnail?size=128`,
+            alt: image.filename,
+            title: image.filename,
+            loading: "lazy",
+            class: i === currentIndex ? "current" : "",
+            "data-image-id": image.id,
+            onclick: () => onOpen(i),
+          }),
+        ),
+      );
       for (const img of container.children) mark(img);
       container.children[currentIndex]?.scrollIntoView({ block: "nearest", inline: "center" });
       for (const listener of listeners) listener(images[currentIndex]);
@@ -35,6 +42,8 @@ export function createFilmstrip(container, onOpen) {
       for (const img of container.children) mark(img);
     },
     /** Call listener(image) whenever the strip shows a new current image. */
-    onCurrent(listener) { listeners.push(listener); },
+    onCurrent(listener) {
+      listeners.push(listener);
+    },
   };
 }

@@ -15,18 +15,44 @@ export function createHistory(onChange = () => {}) {
       undone.length = 0;
       onChange();
     },
-    undo: () => run(async () => {
-      const entry = done.pop();
-      if (!entry) return;
-      try { await entry.undo(); undone.push(entry); } catch (err) { done.push(entry); throw err; } finally { onChange(); }
-    }),
-    redo: () => run(async () => {
-      const entry = undone.pop();
-      if (!entry) return;
-      try { await entry.redo(); done.push(entry); } catch (err) { undone.push(entry); throw err; } finally { onChange(); }
-    }),
-    clear() { done.length = 0; undone.length = 0; onChange(); },
-    get canUndo() { return done.length > 0; },
-    get canRedo() { return undone.length > 0; },
+    undo: () =>
+      run(async () => {
+        const entry = done.pop();
+        if (!entry) return;
+        try {
+          await entry.undo();
+          undone.push(entry);
+        } catch (err) {
+          done.push(entry);
+          throw err;
+        } finally {
+          onChange();
+        }
+      }),
+    redo: () =>
+      run(async () => {
+        const entry = undone.pop();
+        if (!entry) return;
+        try {
+          await entry.redo();
+          done.push(entry);
+        } catch (err) {
+          undone.push(entry);
+          throw err;
+        } finally {
+          onChange();
+        }
+      }),
+    clear() {
+      done.length = 0;
+      undone.length = 0;
+      onChange();
+    },
+    get canUndo() {
+      return done.length > 0;
+    },
+    get canRedo() {
+      return undone.length > 0;
+    },
   };
 }

@@ -12,13 +12,19 @@ export function createHoverCard(card, { thumbnailUrl, describe, note = () => nul
       card.style.top = `${y + 12}px`;
       const name = el("div", { class: "caption", text: `segment ${segmentId}` });
       const extra = note(segmentId);
-      card.replaceChildren(thumbnailUrl ? el("img", { src: thumbnailUrl(segmentId), alt: "" }) : "", name,
-        extra ? el("div", { class: "caption hover-note", text: extra }) : "");
+      card.replaceChildren(
+        thumbnailUrl ? el("img", { src: thumbnailUrl(segmentId), alt: "" }) : "",
+        name,
+        extra ? el("div", { class: "caption hover-note", text: extra }) : "",
+      );
       card.hidden = false;
       const text = await describe(segmentId).catch(() => null);
       if (mine === token && text) name.textContent = text;
     },
-    hide() { token++; card.hidden = true; },
+    hide() {
+      token++;
+      card.hidden = true;
+    },
   };
 }
 
@@ -28,12 +34,16 @@ export function segmentDescriber() {
   const images = new Map();
   return async (segmentId) => {
     if (!cache.has(segmentId)) {
-      cache.set(segmentId, (async () => {
-        const segment = await api(`/api/segments/${segmentId}`);
-        if (!images.has(segment.image_id)) images.set(segment.image_id, api(`/api/images/${segment.image_id}`));
-        const image = await images.get(segment.image_id);
-        return `${image.filename} · ${segment.area} px · ${segment.source}`;
-      })());
+      cache.set(
+        segmentId,
+        (async () => {
+          const segment = await api(`/api/segments/${segmentId}`);
+          if (!images.has(segment.image_id))
+            images.set(segment.image_id, api(`/api/images/${segment.image_id}`));
+          const image = await images.get(segment.image_id);
+          return `${image.filename} · ${segment.area} px · ${segment.source}`;
+        })(),
+      );
     }
     return cache.get(segmentId);
   };

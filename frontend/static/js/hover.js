@@ -8,7 +8,7 @@
  * enabled() says whether previews are wanted now (no drag, embedding ready, ...).
  */
 export function installHover(canvas, { toImage, decode, show, enabled }) {
-  let wanted = null;   // latest cursor position not yet decoded
+  let wanted = null; // latest cursor position not yet decoded
   let busy = false;
   let frameRequested = false;
 
@@ -20,7 +20,7 @@ export function installHover(canvas, { toImage, decode, show, enabled }) {
     busy = true;
     try {
       const preview = await decode(at);
-      if (!wanted) show(preview);  // a newer position makes this one stale
+      if (!wanted) show(preview); // a newer position makes this one stale
     } finally {
       busy = false;
       if (wanted) schedule();

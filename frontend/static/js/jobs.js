@@ -8,7 +8,10 @@ const POLL_MS = 400;
 export const isFinished = (job) => FINISHED.has(job.state);
 
 export async function startJob(projectId, kind, params = {}) {
-  const { id } = await api(`/api/projects/${projectId}/jobs`, { method: "POST", json: { kind, params } });
+  const { id } = await api(`/api/projects/${projectId}/jobs`, {
+    method: "POST",
+    json: { kind, params },
+  });
   return api(`/api/jobs/${id}`);
 }
 
@@ -37,12 +40,22 @@ export function renderJob(job, { onCancel } = {}) {
     el("span", { class: `job-state state-${job.state}`, text: job.state }),
   ];
   if (!isFinished(job) && job.eta_seconds != null) {
-    parts.push(el("span", { class: "muted job-eta", text: `ETA ${formatSeconds(job.eta_seconds)}` }));
+    parts.push(
+      el("span", { class: "muted job-eta", text: `ETA ${formatSeconds(job.eta_seconds)}` }),
+    );
   }
-  if (job.failed_items) parts.push(el("span", { class: "error", text: `${job.failed_items} failed` }));
+  if (job.failed_items)
+    parts.push(el("span", { class: "error", text: `${job.failed_items} failed` }));
   if (job.error) parts.push(el("span", { class: "error", text: job.error }));
   if (!isFinished(job) && onCancel) {
-    parts.push(el("button", { type: "button", class: "ghost", text: "Cancel", onclick: () => onCancel(job) }));
+    parts.push(
+      el("button", {
+        type: "button",
+        class: "ghost",
+        text: "Cancel",
+        onclick: () => onCancel(job),
+      }),
+    );
   }
   return el("li", { "data-job-id": job.id, "data-state": job.state }, ...parts);
 }

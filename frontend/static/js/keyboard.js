@@ -16,8 +16,10 @@ export function comboOf(event) {
 }
 
 function typingIn(target) {
-  return target instanceof HTMLElement &&
-    (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName));
+  return (
+    target instanceof HTMLElement &&
+    (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName))
+  );
 }
 
 /**
@@ -40,8 +42,16 @@ function dispatch(event) {
 }
 
 function renderSheet(table) {
-  const rows = bindings.filter((b) => !b.hidden).map((b) =>
-    el("tr", {}, el("td", {}, ...b.combos.map((c) => el("kbd", { text: c }))), el("td", { text: b.label })));
+  const rows = bindings
+    .filter((b) => !b.hidden)
+    .map((b) =>
+      el(
+        "tr",
+        {},
+        el("td", {}, ...b.combos.map((c) => el("kbd", { text: c }))),
+        el("td", { text: b.label }),
+      ),
+    );
   table.replaceChildren(...rows);
 }
 

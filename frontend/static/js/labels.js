@@ -21,5 +21,7 @@ export function labelById(labels, id) {
 // The label a digit key picks: its explicit hotkey first, else its position (1-based).
 export function labelForDigit(labels, digit) {
   const byPosition = labels[digit - 1];
-  return labels.find((l) => l.hotkey === digit) ?? (byPosition && !byPosition.hotkey ? byPosition : null);
+  return (
+    labels.find((l) => l.hotkey === digit) ?? (byPosition && !byPosition.hotkey ? byPosition : null)
+  );
 }

@@ -14,12 +14,18 @@
  * `opened` resolves at the first hello: state read after it misses no batch.
  * document.body.dataset.live says "open" once the server has said hello, "reconnecting" after.
  */
-export function openProjectStream(projectId, { onLabels, onPresence, onSuggestions, onReset } = {}) {
+export function openProjectStream(
+  projectId,
+  { onLabels, onPresence, onSuggestions, onReset } = {},
+) {
   const source = new EventSource(`/api/projects/${projectId}/events`);
   let suggestions = null; // the last fingerprint seen, as JSON
   let markOpened;
-  const opened = new Promise((resolve) => { markOpened = resolve; });
-  const on = (name, handle) => source.addEventListener(name, (event) => handle(JSON.parse(event.data)));
+  const opened = new Promise((resolve) => {
+    markOpened = resolve;
+  });
+  const on = (name, handle) =>
+    source.addEventListener(name, (event) => handle(JSON.parse(event.data)));
   const noteSuggestions = (state) => {
     const seen = JSON.stringify(state);
     const changed = suggestions !== null && seen !== suggestions;
@@ -33,8 +39,13 @@ export function openProjectStream(projectId, { onLabels, onPresence, onSuggestio
   });
   on("labels", (batch) => onLabels?.(batch));
   on("presence", (snapshot) => onPresence?.(snapshot));
-  on("suggestions", (state) => { noteSuggestions(state); onSuggestions?.(state); });
+  on("suggestions", (state) => {
+    noteSuggestions(state);
+    onSuggestions?.(state);
+  });
   on("reset", () => onReset?.());
-  source.addEventListener("error", () => { document.body.dataset.live = "reconnecting"; });
+  source.addEventListener("error", () => {
+    document.body.dataset.live = "reconnecting";
+  });
   return { opened, close: () => source.close() };
 }

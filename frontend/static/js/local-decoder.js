@@ -9,8 +9,18 @@ function halfToFloat(bits) {
   if (typeof Float16Array === "function") return Float32Array.from(new Float16Array(bits.buffer));
   const out = new Float32Array(bits.length);
   for (let i = 0; i < bits.length; i++) {
-    const h = bits[i], e = (h >> 10) & 31, m = h & 1023, s = h & 32768 ? -1 : 1;
-    out[i] = e === 0 ? s * m * 2 ** -24 : e === 31 ? (m ? NaN : s * Infinity) : s * (1 + m / 1024) * 2 ** (e - 15);
+    const h = bits[i],
+      e = (h >> 10) & 31,
+      m = h & 1023,
+      s = h & 32768 ? -1 : 1;
+    out[i] =
+      e === 0
+        ? s * m * 2 ** -24
+        : e === 31
+          ? m
+            ? NaN
+            : s * Infinity
+          : s * (1 + m / 1024) * 2 ** (e - 15);
   }
   return out;
 }
@@ -44,10 +54,13 @@ export async function createLocalDecoder(modelId) {
   // full: refinement clicks (a mask input). ?split=0 keeps every click on the full graph
   // (bench/browser_decoder.py --no-split).
   const graph = async (part) => {
-    const response = await fetch(`/api/models/${encodeURIComponent(modelId)}/decoder.onnx?part=${part}`);
+    const response = await fetch(
+      `/api/models/${encodeURIComponent(modelId)}/decoder.onnx?part=${part}`,
+    );
     return response.ok ? new Uint8Array(await response.arrayBuffer()) : null;
   };
-  const open = (bytes) => bytes && ort.InferenceSession.create(bytes, { executionProviders: ["wasm"] });
+  const open = (bytes) =>
+    bytes && ort.InferenceSession.create(bytes, { executionProviders: ["wasm"] });
   let queue = Promise.resolve();
   /** Run task after everything queued before it: onnxruntime-web sessions are not
    * re-entrant, and its wasm initialises once, so sessions are also created in turn. */
@@ -57,7 +70,11 @@ export async function createLocalDecoder(modelId) {
     return result;
   }
   const wantSplit = new URLSearchParams(location.search).get("split") !== "0";
-  const [imageBytes, promptBytes, fullBytes] = [wantSplit && graph("image"), wantSplit && graph("prompt"), graph("full")];
+  const [imageBytes, promptBytes, fullBytes] = [
+    wantSplit && graph("image"),
+    wantSplit && graph("prompt"),
+    graph("full"),
+  ];
   const imageSession = await serially(async () => open(await imageBytes));
   const promptSession = await serially(async () => open(await promptBytes));
   const split = Boolean(imageSession && promptSession);
@@ -100,7 +117,8 @@ export async function createLocalDecoder(modelId) {
       const pending = imageSession.run({ image_embeddings: frame.features });
       pending.catch(() => projections.delete(imageId));
       projections.set(imageId, pending);
-      for (const old of projections.keys()) if (projections.size > PROJECTED) projections.delete(old);
+      for (const old of projections.keys())
+        if (projections.size > PROJECTED) projections.delete(old);
     }
     const pending = projections.get(imageId);
     projections.delete(imageId); // re-inserted: Map order is the recency order
@@ -109,7 +127,8 @@ export async function createLocalDecoder(modelId) {
   }
 
   function pointFeeds(frame, prompts) {
-    const points = [...prompts.points], labels = [...prompts.labels];
+    const points = [...prompts.points],
+      labels = [...prompts.labels];
     if (prompts.box) {
       const [x0, y0, x1, y1] = prompts.box;
       points.push([x0, y0], [x1, y1]);
@@ -118,7 +137,8 @@ export async function createLocalDecoder(modelId) {
       points.push([0, 0]);
       labels.push(-1); // SAM's 'not a point' padding when there is no box
     }
-    const [h, w] = frame.originalSize, [ih, iw] = frame.inputSize;
+    const [h, w] = frame.originalSize,
+      [ih, iw] = frame.inputSize;
     const coords = Float32Array.from(points.flatMap(([x, y]) => [x * (iw / w), y * (ih / h)]));
     const n = points.length;
     return {
@@ -130,7 +150,10 @@ export async function createLocalDecoder(modelId) {
 
   async function decodeOnce(imageId, frame, prompts, maskInput) {
     if (split && !maskInput) {
-      return promptSession.run({ ...pointFeeds(frame, prompts), ...(await projected(imageId, frame)) });
+      return promptSession.run({
+        ...pointFeeds(frame, prompts),
+        ...(await projected(imageId, frame)),
+      });
     }
     const session = await fullSession;
     if (!session) throw new Error("the decoder's full graph did not load: refine on the server");
@@ -144,11 +167,12 @@ export async function createLocalDecoder(modelId) {
   async function run(imageId, prompts, maskInput, multimask) {
     const frame = await embedding(imageId);
     const out = await decodeOnce(imageId, frame, prompts, maskInput);
-    const logits = out.low_res_masks.data, scores = out.iou_predictions.data;
+    const logits = out.low_res_masks.data,
+      scores = out.iou_predictions.data;
     const tokens = multimask ? [1, 2, 3] : [0];
     tokens.sort((a, b) => scores[b] - scores[a]);
     const masks = tokens.map((t) => ({
-      logits: logits.subarray(t * LOW * LOW, (t + 1) * LOW * LOW),  // a view: outputs are fresh per run
+      logits: logits.subarray(t * LOW * LOW, (t + 1) * LOW * LOW), // a view: outputs are fresh per run
       score: Math.min(1, Math.max(0, scores[t])),
     }));
     return { masks, frame };

@@ -24,7 +24,10 @@ export function createLocalPredictor(local) {
     },
     /** One prompt's best mask without touching the refinement chain (hover previews). */
     async preview(imageId, prompts) {
-      const { masks, frame } = await local.decode(imageId, prompts, { maskInput: null, multimask: true });
+      const { masks, frame } = await local.decode(imageId, prompts, {
+        maskInput: null,
+        multimask: true,
+      });
       return { ...masks[0], frame };
     },
     prefetch(imageIds) {

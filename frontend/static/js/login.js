@@ -24,15 +24,23 @@ async function init() {
   const status = await api("/api/auth/status");
   if (status.user && !setupToken && !inviteToken) location.replace(nextPath());
   if (setupToken) {
-    describe("Create the administrator", "First run: choose the admin account's name and password.", "Create admin");
+    describe(
+      "Create the administrator",
+      "First run: choose the admin account's name and password.",
+      "Create admin",
+    );
     document.getElementById("password").autocomplete = "new-password";
   } else if (inviteToken) {
     describe("Choose your password", "You were invited to lassolabel.", "Set password");
     username.closest("label").hidden = true;
     username.required = false;
   } else if (status.setup_required) {
-    describe("Sign in", "No administrator yet: open the link printed in the server console, " +
-      "or run `lassolabel users create-admin NAME`.", "Sign in");
+    describe(
+      "Sign in",
+      "No administrator yet: open the link printed in the server console, " +
+        "or run `lassolabel users create-admin NAME`.",
+      "Sign in",
+    );
   }
 }
 
@@ -53,4 +61,6 @@ form.addEventListener("submit", async (event) => {
   }
 });
 
-init().catch((err) => { errorBox.textContent = err.message; });
+init().catch((err) => {
+  errorBox.textContent = err.message;
+});

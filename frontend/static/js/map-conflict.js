@@ -3,7 +3,8 @@
 // app/history/undo.py). The page catches up with that state and lets the user decide again.
 import { ApiError } from "./api.js";
 
-export const isStale = (err) => err instanceof ApiError && err.status === 409 && err.code === "stale_version";
+export const isStale = (err) =>
+  err instanceof ApiError && err.status === 409 && err.code === "stale_version";
 
 /**
  * Apply the server's current labels and versions of what `err` says changed to `model`; the
@@ -14,15 +15,18 @@ export async function catchUp(model, err, fetchFresh) {
   const changed = err.detail?.changed ?? [];
   // The server lists at most 100 changed segments, and counts them all.
   const count = err.detail?.changed_count ?? changed.length;
-  const { unknownLabels } = count > changed.length
-    ? model.refreshFrom(await fetchFresh())
-    : model.applyChanges(changed.map((c) => [c.segment_id, c.label_id, c.version]));
+  const { unknownLabels } =
+    count > changed.length
+      ? model.refreshFrom(await fetchFresh())
+      : model.applyChanges(changed.map((c) => [c.segment_id, c.label_id, c.version]));
   return { count, unknownLabels };
 }
 
 /** What to tell the user after an assign (labelId) or clear (null) was refused. */
 export function conflictMessage(count, labelId) {
   const again = labelId === null ? "Clear" : "Assign";
-  return `${count} of the selected segments were changed by someone else since you loaded them: ` +
-    `they now show the new labels. ${again} again to overwrite.`;
+  return (
+    `${count} of the selected segments were changed by someone else since you loaded them: ` +
+    `they now show the new labels. ${again} again to overwrite.`
+  );
 }

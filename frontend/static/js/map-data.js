@@ -19,7 +19,9 @@ export function parseMap(buffer) {
     const [name, dtype] = column.split(":");
     const Type = ARRAY_TYPES[dtype];
     if (!Type) throw new Error(`The map has a column of an unknown type: ${column}`);
-    map[name.replace(/_(.)/g, (_, c) => c.toUpperCase())] = new Type(buffer.slice(offset, offset + Type.BYTES_PER_ELEMENT * n));
+    map[name.replace(/_(.)/g, (_, c) => c.toUpperCase())] = new Type(
+      buffer.slice(offset, offset + Type.BYTES_PER_ELEMENT * n),
+    );
     offset += Type.BYTES_PER_ELEMENT * n;
   }
   return map;

@@ -34,7 +34,8 @@ export function installMapLive(projectId, { onLabels, onSuggestions }) {
 
   function flush() {
     repaint = null;
-    const points = [...changed], labels = [...unknown];
+    const points = [...changed],
+      labels = [...unknown];
     changed.clear();
     unknown.clear();
     if (points.length || labels.length) onLabels(points, labels);
@@ -53,7 +54,10 @@ export function installMapLive(projectId, { onLabels, onSuggestions }) {
   return {
     /** Resolves once the stream is open, or after OPEN_WAIT_MS without it (a server without
      * events still shows its map). */
-    opened: Promise.race([stream.opened, new Promise((resolve) => setTimeout(resolve, OPEN_WAIT_MS))]),
+    opened: Promise.race([
+      stream.opened,
+      new Promise((resolve) => setTimeout(resolve, OPEN_WAIT_MS)),
+    ]),
     ready(loaded) {
       model = loaded;
       const backlog = waiting;

@@ -21,7 +21,9 @@ export function createMapModel(map) {
   }
 
   const model = {
-    map, labels, categories,
+    map,
+    labels,
+    categories,
     colors: [UNLABELLED_COLOR, ...labels.map((label) => label.color)],
     count: categories.length,
 
@@ -41,8 +43,12 @@ export function createMapModel(map) {
     /** Point indices passing the filters, or null when nothing is filtered. */
     filtered({ hiddenLabels, unlabelledOnly, source, areaMin, areaMax }) {
       const extra = map.extra ?? {};
-      const active = hiddenLabels.size || unlabelledOnly || (source && extra.source) ||
-        (areaMin !== null && extra.area) || (areaMax !== null && extra.area);
+      const active =
+        hiddenLabels.size ||
+        unlabelledOnly ||
+        (source && extra.source) ||
+        (areaMin !== null && extra.area) ||
+        (areaMax !== null && extra.area);
       if (!active) return null;
       const keep = [];
       for (let p = 0; p < categories.length; p++) {
@@ -74,7 +80,9 @@ export function createMapModel(map) {
      * expected_versions; null when it knows none. */
     expectedVersions(points) {
       const known = points.filter((p) => versions[p] > 0);
-      return known.length ? Object.fromEntries(known.map((p) => [map.segmentId[p], versions[p]])) : null;
+      return known.length
+        ? Object.fromEntries(known.map((p) => [map.segmentId[p], versions[p]]))
+        : null;
     },
 
     /** Apply label changes made anywhere, [[segment_id, label_id|null, version]] (a live batch),
@@ -86,7 +94,10 @@ export function createMapModel(map) {
       for (const [segmentId, labelId, version] of changes) {
         const p = model.pointOf(segmentId);
         if (p === undefined || !fresher(p, version)) continue;
-        if (labelId !== null && !indexOfLabel.has(labelId)) { unknownLabels.add(labelId); continue; }
+        if (labelId !== null && !indexOfLabel.has(labelId)) {
+          unknownLabels.add(labelId);
+          continue;
+        }
         model.setLabel([p], labelId);
         points.push(p);
       }
@@ -118,7 +129,11 @@ export function createMapModel(map) {
      * (after a conflict listing only part of what changed). Returns applyChanges' result. */
     refreshFrom(fresh) {
       const ids = fresh.header.labels.map((label) => label.id);
-      const changes = Array.from(fresh.segmentId, (id, i) => [id, fresh.label[i] < 0 ? null : ids[fresh.label[i]], fresh.version[i]]);
+      const changes = Array.from(fresh.segmentId, (id, i) => [
+        id,
+        fresh.label[i] < 0 ? null : ids[fresh.label[i]],
+        fresh.version[i],
+      ]);
       return model.applyChanges(changes);
     },
 
@@ -133,7 +148,9 @@ export function createMapModel(map) {
       });
     },
 
-    segmentIds(points) { return points.map((p) => map.segmentId[p]); },
+    segmentIds(points) {
+      return points.map((p) => map.segmentId[p]);
+    },
 
     /** The point of a segment id, or undefined when the segment is not on the map. */
     pointOf(segmentId) {

@@ -15,7 +15,15 @@ import { createScatter } from "./scatter.js";
 import { createSelectionPanel } from "./selection-panel.js";
 import { createSimilarPanel } from "./similar-gallery.js";
 
-const state = { selected: [], current: null, hidden: new Set(), filtered: null, tool: "lasso", hovered: -1, colorBy: "labels" };
+const state = {
+  selected: [],
+  current: null,
+  hidden: new Set(),
+  filtered: null,
+  tool: "lasso",
+  hovered: -1,
+  colorBy: "labels",
+};
 const message = $("#map-message");
 const errorBox = $("#assign-error");
 let model, scatter, panel, labelList, hover, similar;
@@ -42,8 +50,11 @@ function setSelection(points) {
 function readFilters() {
   const number = (id) => ($(id).value === "" ? null : Number($(id).value));
   return {
-    hiddenLabels: state.hidden, unlabelledOnly: $("#filter-unlabelled").checked,
-    source: $("#filter-source").value, areaMin: number("#filter-area-min"), areaMax: number("#filter-area-max"),
+    hiddenLabels: state.hidden,
+    unlabelledOnly: $("#filter-unlabelled").checked,
+    source: $("#filter-source").value,
+    areaMin: number("#filter-area-min"),
+    areaMax: number("#filter-area-max"),
   };
 }
 
@@ -61,7 +72,11 @@ function applyFilters() {
 function sendAssign(points, labelId) {
   return api(`/api/projects/${projectId}/assign`, {
     method: "POST",
-    json: { segment_ids: model.segmentIds(points), label_id: labelId, expected_versions: model.expectedVersions(points) },
+    json: {
+      segment_ids: model.segmentIds(points),
+      label_id: labelId,
+      expected_versions: model.expectedVersions(points),
+    },
   });
 }
 
@@ -69,7 +84,10 @@ function sendAssign(points, labelId) {
 // it, the previous labels are put back group by group.
 async function sendUndo() {
   const batchId = model.lastBatchId();
-  if (batchId !== null && await has("post", "/api/projects/{project_id}/history/{batch_id}/undo")) {
+  if (
+    batchId !== null &&
+    (await has("post", "/api/projects/{project_id}/history/{batch_id}/undo"))
+  ) {
     return api(`/api/projects/${projectId}/history/${batchId}/undo`, { method: "POST" });
   }
   for (const group of model.peekUndo()) await sendAssign(group.points, group.labelId);
@@ -87,7 +105,11 @@ async function catchUpWith(err) {
 function paint() {
   const layer = state.colorBy === "suggestions" ? suggestions : null;
   scatter.setColors(layer ? layer.colors : model.colors);
-  return scatter.recolor(layer ? layer.categories() : model.categories, state.selected, state.filtered);
+  return scatter.recolor(
+    layer ? layer.categories() : model.categories,
+    state.selected,
+    state.filtered,
+  );
 }
 
 async function loadSuggestions() {
@@ -115,7 +137,8 @@ function selectPoints(points) {
 
 /** More like the segment under the pointer, else the one selected alone. */
 function moreLikeThis(segmentId = null) {
-  const point = state.hovered >= 0 ? state.hovered : state.selected.length === 1 ? state.selected[0] : -1;
+  const point =
+    state.hovered >= 0 ? state.hovered : state.selected.length === 1 ? state.selected[0] : -1;
   const id = segmentId ?? (point >= 0 ? model.map.segmentId[point] : null);
   if (id === null) return;
   return guarded(errorBox, () => similar.open(id));
@@ -128,7 +151,8 @@ async function afterLabelChange() {
 }
 
 function noteUnknownLabels(labelIds) {
-  if (labelIds.length) say("Someone added a label since this map loaded: reload the page to show it.");
+  if (labelIds.length)
+    say("Someone added a label since this map loaded: reload the page to show it.");
 }
 
 /** Other sessions' label batches changed these points (already in the model). */
@@ -165,7 +189,8 @@ function assign(labelId) {
     const { count, batch_id: batchId = null, versions = null } = receipt;
     model.apply(points, labelId, batchId, versions);
     await afterLabelChange();
-    const name = labelId === null ? "no label" : `“${model.labels.find((l) => l.id === labelId).name}”`;
+    const name =
+      labelId === null ? "no label" : `“${model.labels.find((l) => l.id === labelId).name}”`;
     say(`${count} segments now have ${name}`);
   });
 }
@@ -191,7 +216,8 @@ function pick(label) {
 function setTool(tool) {
   state.tool = tool;
   scatter.setTool(tool);
-  for (const b of document.querySelectorAll("[data-tool]")) b.classList.toggle("active", b.dataset.tool === tool);
+  for (const b of document.querySelectorAll("[data-tool]"))
+    b.classList.toggle("active", b.dataset.tool === tool);
 }
 
 function removeFromSelection(segmentId) {
@@ -203,30 +229,70 @@ function installControls() {
   $("#clear-label").addEventListener("click", () => assign(null));
   $("#undo-assign").addEventListener("click", undoAssign);
   $("#reset-view").addEventListener("click", () => scatter.reset());
-  for (const b of document.querySelectorAll("[data-tool]")) b.addEventListener("click", () => setTool(b.dataset.tool));
-  for (const id of ["#filter-unlabelled", "#filter-source", "#filter-area-min", "#filter-area-max"]) {
+  for (const b of document.querySelectorAll("[data-tool]"))
+    b.addEventListener("click", () => setTool(b.dataset.tool));
+  for (const id of [
+    "#filter-unlabelled",
+    "#filter-source",
+    "#filter-area-min",
+    "#filter-area-max",
+  ]) {
     $(id).addEventListener("change", applyFilters);
   }
   $("#label-search").addEventListener("input", renderPanels);
   $("#color-mode").addEventListener("change", (event) => setColorBy(event.target.value));
-  $("#more-like-this").addEventListener("click", () => moreLikeThis(model.map.segmentId[state.selected[0]]));
-  bind("m", "More like this (the segment under the pointer, or the one selected)", () => moreLikeThis(), { when: () => similar !== undefined });
+  $("#more-like-this").addEventListener("click", () =>
+    moreLikeThis(model.map.segmentId[state.selected[0]]),
+  );
+  bind(
+    "m",
+    "More like this (the segment under the pointer, or the one selected)",
+    () => moreLikeThis(),
+    { when: () => similar !== undefined },
+  );
   const ready = () => model !== undefined;
-  bind(["a", "Enter"], "Assign the current label to the selection", () => state.current && assign(state.current.id), { when: ready });
+  bind(
+    ["a", "Enter"],
+    "Assign the current label to the selection",
+    () => state.current && assign(state.current.id),
+    { when: ready },
+  );
   bind("c", "Clear the label of the selection", () => assign(null), { when: ready });
   bind("ctrl+z", "Undo the last batch assign", undoAssign, { when: ready });
-  bind("Escape", "Deselect", () => { scatter.select([]); setSelection([]); }, { when: ready });
+  bind(
+    "Escape",
+    "Deselect",
+    () => {
+      scatter.select([]);
+      setSelection([]);
+    },
+    { when: ready },
+  );
   bind("l", "Lasso tool (shift adds, alt subtracts)", () => setTool("lasso"), { when: ready });
   bind("b", "Box select tool", () => setTool("box"), { when: ready });
   bind("p", "Pan and zoom tool (or hold Space)", () => setTool("pan"), { when: ready });
   bind("r", "Reset the view", () => scatter.reset(), { when: ready });
   bind("/", "Search labels", () => $("#label-search").focus());
   for (let k = 1; k <= 9; k++) {
-    bind(String(k), "Pick label 1-9", () => model.labels[k - 1] && pick(model.labels[k - 1]), { when: ready, hidden: k > 1 });
+    bind(String(k), "Pick label 1-9", () => model.labels[k - 1] && pick(model.labels[k - 1]), {
+      when: ready,
+      hidden: k > 1,
+    });
   }
   let before = null;
-  window.addEventListener("keydown", (e) => { if (e.key === " " && ready() && before === null && e.target === document.body) { before = state.tool; setTool("pan"); e.preventDefault(); } });
-  window.addEventListener("keyup", (e) => { if (e.key === " " && before !== null) { setTool(before); before = null; } });
+  window.addEventListener("keydown", (e) => {
+    if (e.key === " " && ready() && before === null && e.target === document.body) {
+      before = state.tool;
+      setTool("pan");
+      e.preventDefault();
+    }
+  });
+  window.addEventListener("keyup", (e) => {
+    if (e.key === " " && before !== null) {
+      setTool(before);
+      before = null;
+    }
+  });
 }
 
 function installFilterAvailability(map) {
@@ -235,14 +301,25 @@ function installFilterAvailability(map) {
     $(id).disabled = missing.includes(id.includes("source") ? "source" : "area");
   }
   $("#filter-note").hidden = !missing.length;
-  $("#filter-note").textContent = missing.length ? `This server's map does not carry ${missing.join(" or ")}; those filters are off.` : "";
+  $("#filter-note").textContent = missing.length
+    ? `This server's map does not carry ${missing.join(" or ")}; those filters are off.`
+    : "";
 }
 
 function installSimilar(thumbnailUrl) {
   similar = createSimilarPanel({
-    section: $("#similar-panel"), results: $("#similar-results"), k: $("#similar-k"), caption: $("#similar-caption"),
-    close: $("#similar-close"), thumbnailUrl: thumbnailUrl ?? (() => ""), pointOf: (id) => model.pointOf(id),
-    onSelect: selectPoints, onError: (err) => guarded(errorBox, () => { throw err; }),
+    section: $("#similar-panel"),
+    results: $("#similar-results"),
+    k: $("#similar-k"),
+    caption: $("#similar-caption"),
+    close: $("#similar-close"),
+    thumbnailUrl: thumbnailUrl ?? (() => ""),
+    pointOf: (id) => model.pointOf(id),
+    onSelect: selectPoints,
+    onError: (err) =>
+      guarded(errorBox, () => {
+        throw err;
+      }),
   });
   renderPanels();
   const asked = Number(new URLSearchParams(location.search).get("similar"));
@@ -253,7 +330,10 @@ async function start() {
   installKeyboard();
   installControls();
   refreshHeader().catch((err) => say(err.message));
-  const live = installMapLive(projectId, { onLabels: showLiveLabels, onSuggestions: refreshSuggestions });
+  const live = installMapLive(projectId, {
+    onLabels: showLiveLabels,
+    onSuggestions: refreshSuggestions,
+  });
   await live.opened;
   let map;
   try {
@@ -262,36 +342,67 @@ async function start() {
     return say(isMissingRoute(err) ? "This server has no map endpoint yet." : err.message);
   }
   model = createMapModel(map);
-  const [thumbs, details] = await Promise.all([has("get", "/api/segments/{segment_id}/thumbnail"), has("get", "/api/segments/{segment_id}")]);
+  const [thumbs, details] = await Promise.all([
+    has("get", "/api/segments/{segment_id}/thumbnail"),
+    has("get", "/api/segments/{segment_id}"),
+  ]);
   const thumbnailUrl = thumbs ? (id) => `/api/segments/${id}/thumbnail` : null;
   const canSimilar = await has("get", "/api/segments/{segment_id}/similar");
-  panel = createSelectionPanel({ model, thumbnailUrl, onRemove: removeFromSelection, onSimilar: canSimilar ? (id) => moreLikeThis(id) : null });
+  panel = createSelectionPanel({
+    model,
+    thumbnailUrl,
+    onRemove: removeFromSelection,
+    onSimilar: canSimilar ? (id) => moreLikeThis(id) : null,
+  });
   labelList = createMapLabels({
-    model, list: $("#map-labels"), search: $("#label-search"), onPick: pick,
-    onToggle: (id, visible) => { if (visible) state.hidden.delete(id); else state.hidden.add(id); applyFilters(); },
+    model,
+    list: $("#map-labels"),
+    search: $("#label-search"),
+    onPick: pick,
+    onToggle: (id, visible) => {
+      if (visible) state.hidden.delete(id);
+      else state.hidden.add(id);
+      applyFilters();
+    },
   });
   hover = createHoverCard($("#hover-card"), {
-    thumbnailUrl, describe: details ? segmentDescriber() : async () => null, note: (id) => suggestions?.note(id) ?? null,
+    thumbnailUrl,
+    describe: details ? segmentDescriber() : async () => null,
+    note: (id) => suggestions?.note(id) ?? null,
   });
   state.current = model.labels[0] ?? null;
   installFilterAvailability(map);
   renderPanels();
   live.ready(model);
   if (!map.header.count) {
-    return say(`No map yet: ${map.header.segments_total} segments, none placed. Run Segment, Embed and Project on the project page.`);
+    return say(
+      `No map yet: ${map.header.segments_total} segments, none placed. Run Segment, Embed and Project on the project page.`,
+    );
   }
   scatter = createScatter($("#map-canvas"), {
     onSelect: setSelection,
-    onHover: (i) => { state.hovered = i; return i < 0 ? hover.hide() : hover.show(map.segmentId[i], scatter.screenPosition(i)); },
+    onHover: (i) => {
+      state.hovered = i;
+      return i < 0 ? hover.hide() : hover.show(map.segmentId[i], scatter.screenPosition(i));
+    },
   });
   await scatter.draw(map.x, map.y, model.categories, model.colors, map.header.bounds);
   setTool("lasso");
   if (canSimilar) installSimilar(thumbnailUrl);
-  if (await has("get", "/api/projects/{project_id}/suggestions/map")) loadSuggestions().catch(() => {}); // hover notes
+  if (await has("get", "/api/projects/{project_id}/suggestions/map"))
+    loadSuggestions().catch(() => {}); // hover notes
   else $("#color-mode").disabled = true;
-  if (map.header.unplaced) say(`${map.header.unplaced} segments are not on the map yet (run Embed and Project).`);
+  if (map.header.unplaced)
+    say(`${map.header.unplaced} segments are not on the map yet (run Embed and Project).`);
   // A handle for automation and the e2e tests (programmatic lasso, reading the state).
-  window.lassolabelMap = { model, scatter, state, lasso: (v, o) => scatter.lasso(v, o), assign, moreLikeThis };
+  window.lassolabelMap = {
+    model,
+    scatter,
+    state,
+    lasso: (v, o) => scatter.lasso(v, o),
+    assign,
+    moreLikeThis,
+  };
   document.body.dataset.mapReady = "true";
 }
 

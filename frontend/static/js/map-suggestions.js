@@ -7,7 +7,11 @@ import { UNLABELLED_COLOR } from "./labels.js";
 // Opacity per confidence band [0, .25), [.25, .5), [.5, .75), [.75, 1]: sure ones stand out.
 const BAND_ALPHA = [0.3, 0.5, 0.75, 1];
 const LABELLED_ALPHA = 0.15;
-const withAlpha = (hex, alpha) => hex + Math.round(alpha * 255).toString(16).padStart(2, "0");
+const withAlpha = (hex, alpha) =>
+  hex +
+  Math.round(alpha * 255)
+    .toString(16)
+    .padStart(2, "0");
 
 export function fetchSuggestionColumns(projectId) {
   return api(`/api/projects/${projectId}/suggestions/map`);
@@ -46,7 +50,9 @@ export function createSuggestionLayer(model, columns) {
       for (let p = 0; p < model.count; p++) {
         const c = model.categories[p];
         if (c !== 0 || suggested[p] < 0) out[p] = c;
-        else out[p] = offset + suggested[p] * bands + Math.min(bands - 1, Math.floor(confidence[p] * bands));
+        else
+          out[p] =
+            offset + suggested[p] * bands + Math.min(bands - 1, Math.floor(confidence[p] * bands));
       }
       return out;
     },

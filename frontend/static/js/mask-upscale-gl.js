@@ -41,7 +41,8 @@ function compile(gl, type, source) {
   const shader = gl.createShader(type);
   gl.shaderSource(shader, source);
   gl.compileShader(shader);
-  if (!gl.getShaderParameter(shader, gl.COMPILE_STATUS)) throw new Error(gl.getShaderInfoLog(shader));
+  if (!gl.getShaderParameter(shader, gl.COMPILE_STATUS))
+    throw new Error(gl.getShaderInfoLog(shader));
   return shader;
 }
 
@@ -74,12 +75,16 @@ function renderer(gl) {
  */
 export function createGlPainter({ force = false } = {}) {
   const canvas = new OffscreenCanvas(1, 1);
-  const gl = canvas.getContext("webgl2", { premultipliedAlpha: false, preserveDrawingBuffer: true });
+  const gl = canvas.getContext("webgl2", {
+    premultipliedAlpha: false,
+    preserveDrawingBuffer: true,
+  });
   if (!gl || (!force && SOFTWARE_GL.test(renderer(gl)))) return null;
   const p = program(gl);
   const texture = gl.createTexture();
   gl.bindTexture(gl.TEXTURE_2D, texture);
-  for (const k of [gl.TEXTURE_MIN_FILTER, gl.TEXTURE_MAG_FILTER]) gl.texParameteri(gl.TEXTURE_2D, k, gl.NEAREST);
+  for (const k of [gl.TEXTURE_MIN_FILTER, gl.TEXTURE_MAG_FILTER])
+    gl.texParameteri(gl.TEXTURE_2D, k, gl.NEAREST);
   const uniform = (name) => gl.getUniformLocation(p, name);
 
   return {

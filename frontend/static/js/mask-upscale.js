@@ -8,21 +8,28 @@
 // SwiftShader, the CPU GL of GPU-less machines; this takes a few ms anywhere.)
 import { createGlPainter } from "./mask-upscale-gl.js";
 
-const LOW = 256, PADDED = 1024;
+const LOW = 256,
+  PADDED = 1024;
 
 /**
  * One axis: output pixel n of `size` (original px) -> 4 (low-res index, weight) taps.
  * input: the resized image's extent along this axis in the padded frame.
  */
 function axisTaps(size, input) {
-  const index = new Int32Array(size * 4), weight = new Float32Array(size * 4);
-  const padded = (p) => {  // padded px p -> [k, g]: low-res cell and its right neighbour's share
-    const q = Math.max((p + 0.5) * (LOW / PADDED) - 0.5, 0), k = Math.floor(q);
+  const index = new Int32Array(size * 4),
+    weight = new Float32Array(size * 4);
+  const padded = (p) => {
+    // padded px p -> [k, g]: low-res cell and its right neighbour's share
+    const q = Math.max((p + 0.5) * (LOW / PADDED) - 0.5, 0),
+      k = Math.floor(q);
     return [k, q - k];
   };
   for (let n = 0; n < size; n++) {
-    const p = Math.max((n + 0.5) * (input / size) - 0.5, 0), i = Math.floor(p), f = p - i;
-    const [ki, gi] = padded(i), [kj, gj] = padded(Math.min(i + 1, input - 1));
+    const p = Math.max((n + 0.5) * (input / size) - 0.5, 0),
+      i = Math.floor(p),
+      f = p - i;
+    const [ki, gi] = padded(i),
+      [kj, gj] = padded(Math.min(i + 1, input - 1));
     index.set([ki, Math.min(ki + 1, LOW - 1), kj, Math.min(kj + 1, LOW - 1)], 4 * n);
     weight.set([(1 - f) * (1 - gi), (1 - f) * gi, f * (1 - gj), f * gj], 4 * n);
   }
@@ -31,22 +38,36 @@ function axisTaps(size, input) {
 
 /** Float32Array(256*256) logits -> Uint8Array(h*w) with 1 = foreground, row 0 = image top. */
 function upscale(logits, columns, rows, h, w) {
-  const across = new Float32Array(LOW * w);  // every low-res row resampled to w columns
+  const across = new Float32Array(LOW * w); // every low-res row resampled to w columns
   const { index: ci, weight: cw } = columns;
   for (let r = 0; r < LOW; r++) {
-    const src = r * LOW, dst = r * w;
+    const src = r * LOW,
+      dst = r * w;
     for (let x = 0, t = 0; x < w; x++, t += 4) {
-      across[dst + x] = cw[t] * logits[src + ci[t]] + cw[t + 1] * logits[src + ci[t + 1]]
-        + cw[t + 2] * logits[src + ci[t + 2]] + cw[t + 3] * logits[src + ci[t + 3]];
+      across[dst + x] =
+        cw[t] * logits[src + ci[t]] +
+        cw[t + 1] * logits[src + ci[t + 1]] +
+        cw[t + 2] * logits[src + ci[t + 2]] +
+        cw[t + 3] * logits[src + ci[t + 3]];
     }
   }
   const out = new Uint8Array(h * w);
   const { index: ri, weight: rw } = rows;
   for (let y = 0, t = 0; y < h; y++, t += 4) {
-    const a = ri[t] * w, b = ri[t + 1] * w, c = ri[t + 2] * w, d = ri[t + 3] * w;
-    const wa = rw[t], wb = rw[t + 1], wc = rw[t + 2], wd = rw[t + 3], dst = y * w;
+    const a = ri[t] * w,
+      b = ri[t + 1] * w,
+      c = ri[t + 2] * w,
+      d = ri[t + 3] * w;
+    const wa = rw[t],
+      wb = rw[t + 1],
+      wc = rw[t + 2],
+      wd = rw[t + 3],
+      dst = y * w;
     for (let x = 0; x < w; x++) {
-      out[dst + x] = wa * across[a + x] + wb * across[b + x] + wc * across[c + x] + wd * across[d + x] > 0 ? 1 : 0;
+      out[dst + x] =
+        wa * across[a + x] + wb * across[b + x] + wc * across[c + x] + wd * across[d + x] > 0
+          ? 1
+          : 0;
     }
   }
   return out;
@@ -59,7 +80,7 @@ function upscale(logits, columns, rows, h, w) {
 export function createUpscaler() {
   const forced = new URLSearchParams(self.location?.search ?? "").get("upscale");
   const gpu = forced === "js" ? null : createGlPainter({ force: forced === "webgl" });
-  const taps = new Map();  // "h,w,ih,iw" -> {rows, columns}: computed once per image geometry
+  const taps = new Map(); // "h,w,ih,iw" -> {rows, columns}: computed once per image geometry
 
   function bits(logits, { originalSize: [h, w], inputSize: [ih, iw] }) {
     const key = `${h},${w},${ih},${iw}`;

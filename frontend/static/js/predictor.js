@@ -20,7 +20,9 @@ export function createPredictor() {
       const mine = (controller = new AbortController());
       try {
         const answer = await api(`/api/images/${imageId}/predict`, {
-          method: "POST", json: predictBody(prompts, maskInput, multimask), signal: mine.signal,
+          method: "POST",
+          json: predictBody(prompts, maskInput, multimask),
+          signal: mine.signal,
         });
         if (mine !== controller) return null;
         maskInput = answer.mask_input ?? null;
@@ -32,7 +34,8 @@ export function createPredictor() {
     },
     /** Ask the server to compute embeddings ahead of time (best effort, never blocks the UI). */
     prefetch(imageIds) {
-      for (const id of imageIds) api(`/api/images/${id}/prefetch`, { method: "POST" }).catch(() => {});
+      for (const id of imageIds)
+        api(`/api/images/${id}/prefetch`, { method: "POST" }).catch(() => {});
     },
   };
 }

@@ -37,9 +37,13 @@ export function startPresence(projectId, { imageId = () => null, onBeat = () => 
   setInterval(beat, BEAT_MS);
   // keepalive: the request outlives the page, so others see this user leave at once.
   window.addEventListener("pagehide", () => {
-    fetch(url, { method: "DELETE", keepalive: true, headers: csrfHeaders("DELETE") }).catch(() => {});
+    fetch(url, { method: "DELETE", keepalive: true, headers: csrfHeaders("DELETE") }).catch(
+      () => {},
+    );
   });
-  window.addEventListener("pageshow", (event) => { if (event.persisted) beat(); });
+  window.addEventListener("pageshow", (event) => {
+    if (event.persisted) beat();
+  });
   beat();
   return { beat };
 }
@@ -54,11 +58,19 @@ export function renderWhoIsHere(snapshot, me, describeImage = (id) => `image ${i
   const box = document.getElementById("presence");
   if (!box) return;
   const people = others(snapshot, me);
-  box.replaceChildren(...(people.length ? [el("span", { class: "muted", text: "Here:" })] : []),
-    ...people.map((user) => el("span", {
-      class: "presence-user", "data-username": user.username,
-      text: user.image_id === null ? user.username : `${user.username} · ${describeImage(user.image_id)}`,
-    })));
+  box.replaceChildren(
+    ...(people.length ? [el("span", { class: "muted", text: "Here:" })] : []),
+    ...people.map((user) =>
+      el("span", {
+        class: "presence-user",
+        "data-username": user.username,
+        text:
+          user.image_id === null
+            ? user.username
+            : `${user.username} · ${describeImage(user.image_id)}`,
+      }),
+    ),
+  );
   box.hidden = !people.length;
 }
 

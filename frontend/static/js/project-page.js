@@ -21,15 +21,35 @@ async function refreshStats() {
 async function refreshImages() {
   const { items, total } = await api(`/api/projects/${projectId}/images?limit=1000`);
   const figures = items.map((image) =>
-    el("a", { class: "thumb", href: `/projects/${projectId}/annotate?image=${image.id}`, "data-image-id": image.id },
-      el("img", { src: `/api/images/${image.id}/thumbnail?size=256`, alt: image.filename, loading: "lazy" }),
-      el("span", { class: "caption", text: `${image.filename} (${image.width}×${image.height})`, title: image.filename })));
-  if (total > items.length) figures.push(el("p", { class: "muted", text: `… and ${total - items.length} more` }));
+    el(
+      "a",
+      {
+        class: "thumb",
+        href: `/projects/${projectId}/annotate?image=${image.id}`,
+        "data-image-id": image.id,
+      },
+      el("img", {
+        src: `/api/images/${image.id}/thumbnail?size=256`,
+        alt: image.filename,
+        loading: "lazy",
+      }),
+      el("span", {
+        class: "caption",
+        text: `${image.filename} (${image.width}×${image.height})`,
+        title: image.filename,
+      }),
+    ),
+  );
+  if (total > items.length)
+    figures.push(el("p", { class: "muted", text: `… and ${total - items.length} more` }));
   $("#images").replaceChildren(...figures);
 }
 
 const labelsEditor = createLabelsEditor({
-  projectId, tbody: $("#labels"), form: $("#create-label"), errorBox: $("#label-error"),
+  projectId,
+  tbody: $("#labels"),
+  form: $("#create-label"),
+  errorBox: $("#label-error"),
   onChange: () => refreshLabels(),
 });
 
@@ -39,7 +59,10 @@ async function refreshLabels() {
 }
 
 function showJob(job) {
-  const node = renderJob(job, { onCancel: (j) => guarded($("#job-error"), () => api(`/api/jobs/${j.id}/cancel`, { method: "POST" })) });
+  const node = renderJob(job, {
+    onCancel: (j) =>
+      guarded($("#job-error"), () => api(`/api/jobs/${j.id}/cancel`, { method: "POST" })),
+  });
   const old = jobList.querySelector(`[data-job-id="${job.id}"]`);
   if (old) old.replaceWith(node);
   else jobList.prepend(node);
@@ -54,7 +77,12 @@ async function follow(job) {
 
 async function refreshJobs() {
   const { items } = await api(`/api/projects/${projectId}/jobs`);
-  for (const job of items.slice(0, 10).reverse()) follow(job).catch((err) => guarded($("#job-error"), () => { throw err; }));
+  for (const job of items.slice(0, 10).reverse())
+    follow(job).catch((err) =>
+      guarded($("#job-error"), () => {
+        throw err;
+      }),
+    );
 }
 
 // Only what the user set travels: each segmenter keeps its own defaults otherwise.
@@ -75,15 +103,20 @@ function jobParams(kind) {
 }
 
 for (const button of document.querySelectorAll("#job-buttons [data-job]")) {
-  button.addEventListener("click", () => guarded($("#job-error"), async () => {
-    const kind = button.dataset.job;
-    await follow(await startJob(projectId, kind, jobParams(kind)));
-  }));
+  button.addEventListener("click", () =>
+    guarded($("#job-error"), async () => {
+      const kind = button.dataset.job;
+      await follow(await startJob(projectId, kind, jobParams(kind)));
+    }),
+  );
 }
 
 const upload = installUpload({
-  projectId, dropzone: $("#dropzone"), input: $("#file-input"),
-  progressList: $("#upload-progress"), errorList: $("#upload-errors"),
+  projectId,
+  dropzone: $("#dropzone"),
+  input: $("#file-input"),
+  progressList: $("#upload-progress"),
+  errorList: $("#upload-errors"),
   onDone: () => Promise.all([refreshImages(), refreshStats()]),
 });
 
@@ -91,7 +124,8 @@ $("#folder-import").addEventListener("submit", (event) => {
   event.preventDefault();
   guarded($("#folder-error"), async () => {
     const result = await api(`/api/projects/${projectId}/images/import-folder`, {
-      method: "POST", json: { path: event.target.path.value },
+      method: "POST",
+      json: { path: event.target.path.value },
     });
     for (const e of result.report?.errors ?? []) upload.reportError(e.filename, e.error);
     if (result.job_id) await follow(await api(`/api/jobs/${result.job_id}`));
@@ -100,4 +134,6 @@ $("#folder-import").addEventListener("submit", (event) => {
 });
 
 installKeyboard();
-guarded($("#images-error"), () => Promise.all([refreshStats(), refreshLabels(), refreshImages(), refreshJobs()]));
+guarded($("#images-error"), () =>
+  Promise.all([refreshStats(), refreshLabels(), refreshImages(), refreshJobs()]),
+);

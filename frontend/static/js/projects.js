@@ -7,14 +7,20 @@ const tbody = document.getElementById("projects");
 const form = document.getElementById("create-project");
 
 function row(p) {
-  return el("tr", { "data-project-id": p.id },
+  return el(
+    "tr",
+    { "data-project-id": p.id },
     el("td", {}, el("a", { href: `/projects/${p.id}`, text: p.name })),
     el("td", { text: String(p.image_count) }),
     el("td", { text: String(p.segment_count) }),
     el("td", {}, meter(p.labelled_count, p.segment_count)),
-    el("td", {},
-      el("a", { href: `/projects/${p.id}/annotate`, text: "annotate" }), " · ",
-      el("a", { href: `/projects/${p.id}/map`, text: "map" })),
+    el(
+      "td",
+      {},
+      el("a", { href: `/projects/${p.id}/annotate`, text: "annotate" }),
+      " · ",
+      el("a", { href: `/projects/${p.id}/map`, text: "map" }),
+    ),
   );
 }
 

@@ -4,11 +4,18 @@
 export const EMPTY_PROMPTS = Object.freeze({ points: [], labels: [], box: null });
 
 export function addPoint(prompts, [x, y], positive) {
-  return { ...prompts, points: [...prompts.points, [x, y]], labels: [...prompts.labels, positive ? 1 : 0] };
+  return {
+    ...prompts,
+    points: [...prompts.points, [x, y]],
+    labels: [...prompts.labels, positive ? 1 : 0],
+  };
 }
 
 export function setBox(prompts, [x0, y0], [x1, y1]) {
-  return { ...prompts, box: [Math.min(x0, x1), Math.min(y0, y1), Math.max(x0, x1), Math.max(y0, y1)] };
+  return {
+    ...prompts,
+    box: [Math.min(x0, x1), Math.min(y0, y1), Math.max(x0, x1), Math.max(y0, y1)],
+  };
 }
 
 export const isEmpty = (prompts) => prompts.points.length === 0 && prompts.box === null;
@@ -28,13 +35,21 @@ export function predictBody(prompts, maskInput, multimask = true) {
  * Turn mouse gestures on `canvas` into prompts: click = positive point, right/alt-click =
  * negative, drag = box. `toImage(clientX, clientY)` converts; `onPrompt(kind, ...)` receives.
  */
-export function installPromptInput(canvas, { toImage, isPanning, onPoint, onBox, onDrag, onSelectAt }) {
+export function installPromptInput(
+  canvas,
+  { toImage, isPanning, onPoint, onBox, onDrag, onSelectAt },
+) {
   const DRAG_PX = 5;
   let down = null;
   canvas.addEventListener("contextmenu", (event) => event.preventDefault());
   canvas.addEventListener("mousedown", (event) => {
     if (isPanning() || (event.button !== 0 && event.button !== 2)) return;
-    down = { x: event.clientX, y: event.clientY, button: event.button, at: toImage(event.clientX, event.clientY) };
+    down = {
+      x: event.clientX,
+      y: event.clientY,
+      button: event.button,
+      at: toImage(event.clientX, event.clientY),
+    };
   });
   window.addEventListener("mousemove", (event) => {
     if (!down || down.button !== 0) return;

@@ -30,7 +30,14 @@ function renderList() {
   const nodes = queue.items.map((item, index) => {
     const key = queue.keyOf(item);
     keys.add(key);
-    if (!cards.has(key)) cards.set(key, suggestionCard(item, labels, () => { queue.moveTo(queue.items.indexOf(item)); render(); }));
+    if (!cards.has(key))
+      cards.set(
+        key,
+        suggestionCard(item, labels, () => {
+          queue.moveTo(queue.items.indexOf(item));
+          render();
+        }),
+      );
     const card = cards.get(key);
     card.setAttribute("aria-selected", String(index === queue.cursor));
     return card;
@@ -42,15 +49,20 @@ function renderList() {
 
 function renderCurrent() {
   const item = queue.current();
-  $("#review-current").replaceChildren(...(item ? [
-    el("img", { src: thumbnailUrl(item.segment_id, 256), alt: `segment ${item.segment_id}` }),
-    suggestionMeta(item, labels),
-  ] : [el("p", { class: "muted", text: "Nothing to review." })]));
+  $("#review-current").replaceChildren(
+    ...(item
+      ? [
+          el("img", { src: thumbnailUrl(item.segment_id, 256), alt: `segment ${item.segment_id}` }),
+          suggestionMeta(item, labels),
+        ]
+      : [el("p", { class: "muted", text: "Nothing to review." })]),
+  );
   $("#review-accept").disabled = $("#review-reject").disabled = !item;
   const similar = $("#review-similar");
   similar.hidden = !item;
   if (item) similar.href = `/projects/${projectId}/map?similar=${item.segment_id}`;
-  for (const row of $("#review-labels").children) row.classList.toggle("current", Number(row.dataset.labelId) === item?.label_id);
+  for (const row of $("#review-labels").children)
+    row.classList.toggle("current", Number(row.dataset.labelId) === item?.label_id);
 }
 
 function renderCorrections() {
@@ -58,9 +70,19 @@ function renderCorrections() {
   for (let digit = 1; digit <= 9; digit++) {
     const label = labelForDigit(labels, digit);
     if (!label) continue;
-    rows.push(el("li", { "data-label-id": label.id, title: `Assign “${label.name}” instead (${digit})`, onclick: () => correct(label) },
-      el("kbd", { text: String(digit) }), el("span", { class: "swatch", style: { background: label.color } }),
-      el("span", { class: "label-name", text: label.name })));
+    rows.push(
+      el(
+        "li",
+        {
+          "data-label-id": label.id,
+          title: `Assign “${label.name}” instead (${digit})`,
+          onclick: () => correct(label),
+        },
+        el("kbd", { text: String(digit) }),
+        el("span", { class: "swatch", style: { background: label.color } }),
+        el("span", { class: "label-name", text: label.name }),
+      ),
+    );
   }
   $("#review-labels").replaceChildren(...rows);
 }
@@ -86,7 +108,11 @@ function render() {
   $("#review-more").hidden = !queue.hasMore();
   renderList();
   renderCurrent();
-  renderEmpty().catch((err) => guarded(errorBox, () => { throw err; }));
+  renderEmpty().catch((err) =>
+    guarded(errorBox, () => {
+      throw err;
+    }),
+  );
 }
 
 async function reload() {
@@ -97,57 +123,96 @@ async function reload() {
 
 async function afterReview(segmentId, kind = null) {
   queue.drop(segmentId, kind);
-  if (queue.hasMore() && queue.items.length - queue.cursor < PREFETCH_MARGIN) await queue.loadMore();
+  if (queue.hasMore() && queue.items.length - queue.cursor < PREFETCH_MARGIN)
+    await queue.loadMore();
   render();
   threshold.refresh();
   await refreshHeader();
 }
 
-const accept = () => serial(async () => {
-  const item = queue.current();
-  if (!item) return;
-  await api(`/api/projects/${projectId}/suggestions/accept`, { method: "POST", json: { segment_ids: [item.segment_id], kind: item.kind } });
-  await afterReview(item.segment_id);
-});
+const accept = () =>
+  serial(async () => {
+    const item = queue.current();
+    if (!item) return;
+    await api(`/api/projects/${projectId}/suggestions/accept`, {
+      method: "POST",
+      json: { segment_ids: [item.segment_id], kind: item.kind },
+    });
+    await afterReview(item.segment_id);
+  });
 
-const reject = () => serial(async () => {
-  const item = queue.current();
-  if (!item) return;
-  await api(`/api/projects/${projectId}/suggestions/reject`, { method: "POST", json: { segment_ids: [item.segment_id], kind: item.kind } });
-  await afterReview(item.segment_id, item.kind);
-});
+const reject = () =>
+  serial(async () => {
+    const item = queue.current();
+    if (!item) return;
+    await api(`/api/projects/${projectId}/suggestions/reject`, {
+      method: "POST",
+      json: { segment_ids: [item.segment_id], kind: item.kind },
+    });
+    await afterReview(item.segment_id, item.kind);
+  });
 
 // A correction is an ordinary assign (versioned, audited); the suggestion then hides itself.
-const correct = (label) => serial(async () => {
-  const item = queue.current();
-  if (!item || !label) return;
-  await api(`/api/projects/${projectId}/assign`, { method: "POST", json: { segment_ids: [item.segment_id], label_id: label.id } });
-  await afterReview(item.segment_id);
-});
+const correct = (label) =>
+  serial(async () => {
+    const item = queue.current();
+    if (!item || !label) return;
+    await api(`/api/projects/${projectId}/assign`, {
+      method: "POST",
+      json: { segment_ids: [item.segment_id], label_id: label.id },
+    });
+    await afterReview(item.segment_id);
+  });
 
-const acceptAll = (value) => serial(async () => {
-  const json = { min_confidence: value, ...(queue.filters.kind ? { kind: queue.filters.kind } : {}) };
-  const { count } = await api(`/api/projects/${projectId}/suggestions/accept`, { method: "POST", json });
-  setStatus(`${count} suggestions accepted`);
-  await reload();
-  await refreshHeader();
-});
+const acceptAll = (value) =>
+  serial(async () => {
+    const json = {
+      min_confidence: value,
+      ...(queue.filters.kind ? { kind: queue.filters.kind } : {}),
+    };
+    const { count } = await api(`/api/projects/${projectId}/suggestions/accept`, {
+      method: "POST",
+      json,
+    });
+    setStatus(`${count} suggestions accepted`);
+    await reload();
+    await refreshHeader();
+  });
 
 const threshold = createThreshold({
-  range: $("#review-threshold"), number: $("#review-threshold-value"), button: $("#review-accept-all"),
-  count: (value) => queue.countAbove(value), onAccept: acceptAll,
+  range: $("#review-threshold"),
+  number: $("#review-threshold-value"),
+  button: $("#review-accept-all"),
+  count: (value) => queue.countAbove(value),
+  onAccept: acceptAll,
 });
 
 const propagate = createSuggestLauncher({
-  projectId, jobs: $("#review-jobs"), errorBox, onFinished: () => serial(reload),
+  projectId,
+  jobs: $("#review-jobs"),
+  errorBox,
+  onFinished: () => serial(reload),
   launchers: [
-    { button: $("#review-propagate"), kind: "propagate", params: () => ({ embed_missing: $("#review-embed-missing").checked }) },
-    { button: $("#review-exemplar"), kind: "exemplar", params: () => ({ label_id: Number($("#review-exemplar-label").value), max_per_image: Number($("#review-exemplar-count").value) }) },
+    {
+      button: $("#review-propagate"),
+      kind: "propagate",
+      params: () => ({ embed_missing: $("#review-embed-missing").checked }),
+    },
+    {
+      button: $("#review-exemplar"),
+      kind: "exemplar",
+      params: () => ({
+        label_id: Number($("#review-exemplar-label").value),
+        max_per_image: Number($("#review-exemplar-count").value),
+      }),
+    },
   ],
 });
 
 function renderExemplarLabels() {
-  const options = labels.map((label) => el("option", { value: String(label.id), text: label.name }));
+  const options = labels.map((label) =>
+    el("option", { value: String(label.id), text: label.name }),
+  );
   $("#review-exemplar-label").replaceChildren(...options);
   $("#review-exemplar").disabled = !labels.length;
 }
@@ -158,11 +223,17 @@ function columns() {
 
 function installControls() {
   const ready = () => queue.current() !== null;
-  const step = (n) => () => { queue.move(n); render(); };
+  const step = (n) => () => {
+    queue.move(n);
+    render();
+  };
   bind(["a", "Enter"], "Accept the suggested label", accept, { when: ready });
   bind(["r", "Backspace"], "Reject the suggestion", reject, { when: ready });
   for (let digit = 1; digit <= 9; digit++) {
-    bind(String(digit), "Assign label 1-9 instead", () => correct(labelForDigit(labels, digit)), { when: ready, hidden: digit > 1 });
+    bind(String(digit), "Assign label 1-9 instead", () => correct(labelForDigit(labels, digit)), {
+      when: ready,
+      hidden: digit > 1,
+    });
   }
   bind("ArrowRight", "Next suggestion", step(1), { when: ready });
   bind("ArrowLeft", "Previous suggestion", step(-1), { when: ready });
@@ -170,13 +241,23 @@ function installControls() {
   bind("ArrowUp", "Previous row", () => step(-columns())(), { when: ready });
   $("#review-accept").addEventListener("click", accept);
   $("#review-reject").addEventListener("click", reject);
-  $("#review-more").addEventListener("click", () => serial(async () => { await queue.loadMore(); render(); }));
-  for (const [id, name] of [["#review-order", "order"], ["#review-kind", "kind"]]) {
-    $(id).addEventListener("change", (event) => serial(async () => {
-      queue.filters[name] = event.target.value;
-      queue.moveTo(0);
-      await reload();
-    }));
+  $("#review-more").addEventListener("click", () =>
+    serial(async () => {
+      await queue.loadMore();
+      render();
+    }),
+  );
+  for (const [id, name] of [
+    ["#review-order", "order"],
+    ["#review-kind", "kind"],
+  ]) {
+    $(id).addEventListener("change", (event) =>
+      serial(async () => {
+        queue.filters[name] = event.target.value;
+        queue.moveTo(0);
+        await reload();
+      }),
+    );
   }
 }
 
@@ -188,7 +269,12 @@ function installLive() {
     clearTimeout(pending);
     pending = setTimeout(() => serial(reload), 250);
   };
-  openProjectStream(projectId, { onLabels: later, onSuggestions: later, onPresence: joinProject(projectId), onReset: later });
+  openProjectStream(projectId, {
+    onLabels: later,
+    onSuggestions: later,
+    onPresence: joinProject(projectId),
+    onReset: later,
+  });
 }
 
 async function start() {

@@ -20,9 +20,15 @@ export function createReviewQueue(projectId) {
 
   return {
     filters,
-    get items() { return items; },
-    get total() { return total; },
-    get cursor() { return cursor; },
+    get items() {
+      return items;
+    },
+    get total() {
+      return total;
+    },
+    get cursor() {
+      return cursor;
+    },
     current: () => items[cursor] ?? null,
     hasMore: () => items.length < total,
     keyOf,
@@ -44,8 +50,12 @@ export function createReviewQueue(projectId) {
       total = page.total;
     },
 
-    move(step) { cursor = clamp(cursor + step); },
-    moveTo(index) { cursor = clamp(index); },
+    move(step) {
+      cursor = clamp(cursor + step);
+    },
+    moveTo(index) {
+      cursor = clamp(index);
+    },
 
     /** Forget reviewed suggestions: all of the segment's (it has a label now) or one kind's. */
     drop(segmentId, kind = null) {

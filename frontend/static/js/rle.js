@@ -7,13 +7,16 @@ export function decodeCounts(text) {
   const counts = [];
   let p = 0;
   while (p < text.length) {
-    let x = 0, k = 0, more = true;
+    let x = 0,
+      k = 0,
+      more = true;
     while (more) {
       const c = text.charCodeAt(p) - 48;
       x |= (c & 0x1f) << (5 * k);
       more = (c & 0x20) !== 0;
-      p++; k++;
-      if (!more && (c & 0x10)) x |= -1 << (5 * k);
+      p++;
+      k++;
+      if (!more && c & 0x10) x |= -1 << (5 * k);
     }
     if (counts.length > 2) x += counts[counts.length - 2];
     counts.push(x);
@@ -34,7 +37,8 @@ export function decodeRle(rle) {
     }
     index = end;
   }
-  if (index !== height * width) throw new Error(`RLE covers ${index} pixels, expected ${height * width}`);
+  if (index !== height * width)
+    throw new Error(`RLE covers ${index} pixels, expected ${height * width}`);
   return { width, height, data };
 }
 
@@ -48,7 +52,10 @@ export function maskCanvas(mask, [r, g, b, a], { outline = false } = {}) {
     for (let x = 0; x < width; x++) {
       const i = y * width + x;
       if (!data[i] || (outline && !isEdge(data, x, y, width, height))) continue;
-      px[4 * i] = r; px[4 * i + 1] = g; px[4 * i + 2] = b; px[4 * i + 3] = a;
+      px[4 * i] = r;
+      px[4 * i + 1] = g;
+      px[4 * i + 2] = b;
+      px[4 * i + 3] = a;
     }
   }
   canvas.getContext("2d").putImageData(image, 0, 0);
@@ -56,14 +63,22 @@ export function maskCanvas(mask, [r, g, b, a], { outline = false } = {}) {
 }
 
 function isEdge(data, x, y, width, height) {
-  return x === 0 || y === 0 || x === width - 1 || y === height - 1 ||
-    !data[y * width + x - 1] || !data[y * width + x + 1] ||
-    !data[(y - 1) * width + x] || !data[(y + 1) * width + x];
+  return (
+    x === 0 ||
+    y === 0 ||
+    x === width - 1 ||
+    y === height - 1 ||
+    !data[y * width + x - 1] ||
+    !data[y * width + x + 1] ||
+    !data[(y - 1) * width + x] ||
+    !data[(y + 1) * width + x]
+  );
 }
 
 /** Whether canonical pixel (x, y) is inside the mask. */
 export function maskContains(mask, x, y) {
-  const col = Math.floor(x), row = Math.floor(y);
+  const col = Math.floor(x),
+    row = Math.floor(y);
   if (col < 0 || row < 0 || col >= mask.width || row >= mask.height) return false;
   return mask.data[row * mask.width + col] === 1;
 }
@@ -71,10 +86,15 @@ export function maskContains(mask, x, y) {
 /** {width, height, data} (row-major, 1 = foreground) -> RLE with counts as a list of runs. */
 export function encodeRle({ width, height, data }) {
   const counts = [];
-  let value = 0, run = 0;
+  let value = 0,
+    run = 0;
   for (let x = 0; x < width; x++) {
     for (let y = 0; y < height; y++) {
-      if (data[y * width + x] !== value) { counts.push(run); value ^= 1; run = 0; }
+      if (data[y * width + x] !== value) {
+        counts.push(run);
+        value ^= 1;
+        run = 0;
+      }
       run++;
     }
   }

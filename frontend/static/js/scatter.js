@@ -11,7 +11,8 @@ function rgba(hex) {
 
 function paddedBounds([x0, y0, x1, y1]) {
   // Equal aspect, so a cluster keeps its shape; a 5% margin so edge points stay visible.
-  const cx = (x0 + x1) / 2, cy = (y0 + y1) / 2;
+  const cx = (x0 + x1) / 2,
+    cy = (y0 + y1) / 2;
   const half = (Math.max(x1 - x0, y1 - y0, 1e-6) / 2) * 1.05;
   return [cx - half, cy - half, cx + half, cy + half];
 }
@@ -23,13 +24,20 @@ function paddedBounds([x0, y0, x1, y1]) {
 export function createScatter(canvas, { onSelect, onHover }) {
   const { width, height } = canvas.getBoundingClientRect();
   const plot = createScatterplot({
-    canvas, width, height,
-    pointSize: 3, pointSizeSelected: 2, pointOutlineWidth: 1,
-    lassoInitiator: false, lassoClearEvent: "lassoEnd", deselectOnEscape: false,
+    canvas,
+    width,
+    height,
+    pointSize: 3,
+    pointSizeSelected: 2,
+    pointOutlineWidth: 1,
+    lassoInitiator: false,
+    lassoClearEvent: "lassoEnd",
+    deselectOnEscape: false,
     mouseMode: "lasso",
     // Shift adds to the selection and alt subtracts, for lasso, box and click alike.
     actionKeyMap: { merge: "shift", remove: "alt", lasso: null, rotate: null },
-    colorBy: "valueA", backgroundColor: [0.05, 0.05, 0.06, 1],
+    colorBy: "valueA",
+    backgroundColor: [0.05, 0.05, 0.06, 1],
   });
   let points = null;
   let bounds = [-1, -1, 1, 1];
@@ -50,7 +58,8 @@ export function createScatter(canvas, { onSelect, onHover }) {
   };
 
   function normalised(xs, ys, categories) {
-    const x = new Float32Array(xs.length), y = new Float32Array(xs.length);
+    const x = new Float32Array(xs.length),
+      y = new Float32Array(xs.length);
     for (let i = 0; i < xs.length; i++) [x[i], y[i]] = toPointSpace(xs[i], ys[i]);
     return { x, y, valueA: categories };
   }
@@ -71,23 +80,41 @@ export function createScatter(canvas, { onSelect, onHover }) {
     async recolor(categories, selected, filtered) {
       points = { ...points, valueA: categories };
       await plot.draw(points, {
-        zDataType: "categorical", preventFilterReset: true, spatialIndex: plot.get("spatialIndex"),
-        select: selected, filter: filtered ?? undefined,
+        zDataType: "categorical",
+        preventFilterReset: true,
+        spatialIndex: plot.get("spatialIndex"),
+        select: selected,
+        filter: filtered ?? undefined,
       });
     },
-    select(indices) { indices.length ? plot.select(indices, { preventEvent: true }) : plot.deselect({ preventEvent: true }); },
-    filter(indices) { indices === null ? plot.unfilter({ preventEvent: true }) : plot.filter(indices, { preventEvent: true }); },
+    select(indices) {
+      indices.length
+        ? plot.select(indices, { preventEvent: true })
+        : plot.deselect({ preventEvent: true });
+    },
+    filter(indices) {
+      indices === null
+        ? plot.unfilter({ preventEvent: true })
+        : plot.filter(indices, { preventEvent: true });
+    },
     /** Lasso in map coordinates ([[x, y], ...]); fires onSelect like a mouse lasso. */
     lasso(vertices, { merge = false, remove = false } = {}) {
       // isGl: point space. The library's own data-space path (xScale/yScale) also applies the
       // inverse camera, which is wrong unless the canvas is square and the view untouched.
-      plot.lassoSelect(vertices.map(([x, y]) => toPointSpace(x, y)), { merge, remove, isGl: true });
+      plot.lassoSelect(
+        vertices.map(([x, y]) => toPointSpace(x, y)),
+        { merge, remove, isGl: true },
+      );
     },
     setTool(tool) {
       if (tool === "pan") plot.set({ mouseMode: "panZoom" });
       else plot.set({ mouseMode: "lasso", lassoType: tool === "box" ? "rectangle" : "freeform" });
     },
-    screenPosition(index) { return plot.getScreenPosition(index); },
-    reset() { plot.zoomToOrigin(); },
+    screenPosition(index) {
+      return plot.getScreenPosition(index);
+    },
+    reset() {
+      plot.zoomToOrigin();
+    },
   };
 }

@@ -32,9 +32,13 @@ export function createSegmentStore(getLabels) {
   }
 
   return {
-    get items() { return items; },
+    get items() {
+      return items;
+    },
     /** Whether the server sends the part -> whole links the granularity filter needs. */
-    get hasHierarchy() { return items.some((s) => "parent_id" in s); },
+    get hasHierarchy() {
+      return items.some((s) => "parent_id" in s);
+    },
     /** Load an image's segments; `available` false (no segments API on this server) loads none. */
     async load(id, available = true) {
       imageId = id;
@@ -45,7 +49,10 @@ export function createSegmentStore(getLabels) {
       items = data.segments ?? data.items ?? data;
     },
     async create(rle, labelId) {
-      const segment = await api(`/api/images/${imageId}/segments`, { method: "POST", json: { rle, label_id: labelId } });
+      const segment = await api(`/api/images/${imageId}/segments`, {
+        method: "POST",
+        json: { rle, label_id: labelId },
+      });
       // The live echo of this creation may have reloaded the list before this answer came.
       items = [...items.filter((s) => s.id !== segment.id), segment];
       return segment;
@@ -56,7 +63,10 @@ export function createSegmentStore(getLabels) {
       decoded.delete(segmentId);
     },
     async relabel(segmentId, labelId) {
-      const updated = await api(`/api/segments/${segmentId}`, { method: "PATCH", json: { label_id: labelId } });
+      const updated = await api(`/api/segments/${segmentId}`, {
+        method: "PATCH",
+        json: { label_id: labelId },
+      });
       items = items.map((s) => (s.id === segmentId ? { ...s, ...updated } : s));
       return updated;
     },
@@ -93,7 +103,8 @@ export function createSegmentStore(getLabels) {
     /** Reload this image's segments (someone else made one), keeping decoded masks. */
     async refresh() {
       if (imageId === null) return;
-      const id = imageId, data = await api(`/api/images/${id}/segments`);
+      const id = imageId,
+        data = await api(`/api/images/${id}/segments`);
       if (id === imageId) items = data.segments ?? data.items ?? data;
     },
     /** Outline canvases of the segments passing `visible(segment)`; the selected one in white. */

@@ -9,25 +9,46 @@ import { el } from "./dom.js";
  * createSimilarPanel({section, results, k, caption, close, thumbnailUrl, pointOf(segmentId) ->
  * point | undefined, onSelect(points), onError(err)}) -> {open(segmentId), sync(selectedIds: Set)}.
  */
-export function createSimilarPanel({ section, results, k, caption, close, thumbnailUrl, pointOf, onSelect, onError }) {
+export function createSimilarPanel({
+  section,
+  results,
+  k,
+  caption,
+  close,
+  thumbnailUrl,
+  pointOf,
+  onSelect,
+  onError,
+}) {
   let query = null;
   let shownK = null;
   let items = []; // [{segment_id, distance}], the query first
   let included = new Set();
 
   const onMap = (item) => pointOf(item.segment_id) !== undefined;
-  const selection = () => items.filter((i) => included.has(i.segment_id)).map((i) => pointOf(i.segment_id));
+  const selection = () =>
+    items.filter((i) => included.has(i.segment_id)).map((i) => pointOf(i.segment_id));
 
   function cell(item) {
     const inside = included.has(item.segment_id);
     const text = item.segment_id === query ? "this one" : item.distance.toFixed(3);
-    return el("div", {
-      class: `similar-cell${inside ? " included" : ""}${onMap(item) ? "" : " offmap"}`,
-      "data-segment-id": item.segment_id,
-      title: onMap(item) ? `segment ${item.segment_id}: click to ${inside ? "leave out of" : "add to"} the selection` : "not on the map yet (run Project)",
-      onclick: () => toggle(item),
-    }, el("img", { src: thumbnailUrl(item.segment_id), alt: `segment ${item.segment_id}`, loading: "lazy" }),
-    el("span", { class: "caption", text }));
+    return el(
+      "div",
+      {
+        class: `similar-cell${inside ? " included" : ""}${onMap(item) ? "" : " offmap"}`,
+        "data-segment-id": item.segment_id,
+        title: onMap(item)
+          ? `segment ${item.segment_id}: click to ${inside ? "leave out of" : "add to"} the selection`
+          : "not on the map yet (run Project)",
+        onclick: () => toggle(item),
+      },
+      el("img", {
+        src: thumbnailUrl(item.segment_id),
+        alt: `segment ${item.segment_id}`,
+        loading: "lazy",
+      }),
+      el("span", { class: "caption", text }),
+    );
   }
 
   function render() {
@@ -59,13 +80,19 @@ export function createSimilarPanel({ section, results, k, caption, close, thumbn
   k.addEventListener("change", () => {
     if (query !== null && Number(k.value) !== shownK) open(query).catch(onError);
   });
-  close.addEventListener("click", () => { section.hidden = true; query = null; items = []; });
+  close.addEventListener("click", () => {
+    section.hidden = true;
+    query = null;
+    items = [];
+  });
 
   return {
     open,
     sync(selectedIds) {
       if (query === null) return;
-      included = new Set(items.filter((i) => selectedIds.has(i.segment_id)).map((i) => i.segment_id));
+      included = new Set(
+        items.filter((i) => selectedIds.has(i.segment_id)).map((i) => i.segment_id),
+      );
       render();
     },
   };

@@ -29,9 +29,11 @@ export function createSuggestLauncher({ projectId, launchers, jobs, errorBox, on
   }
 
   for (const { button, kind, params } of launchers) {
-    button.addEventListener("click", () => guarded(errorBox, async () => {
-      await follow(await startJob(projectId, kind, params()));
-    }));
+    button.addEventListener("click", () =>
+      guarded(errorBox, async () => {
+        await follow(await startJob(projectId, kind, params()));
+      }),
+    );
   }
 
   return {
@@ -42,6 +44,8 @@ export function createSuggestLauncher({ projectId, launchers, jobs, errorBox, on
       if (running) await follow(running);
     },
     /** Draw attention to the first launcher (propagate) when there is nothing to review. */
-    highlight(on) { buttons[0].classList.toggle("ghost", !on); },
+    highlight(on) {
+      buttons[0].classList.toggle("ghost", !on);
+    },
   };
 }
