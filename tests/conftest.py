@@ -24,6 +24,17 @@ os.environ.setdefault("LASSOLABEL_WARM_NUMBA_AT_STARTUP", "false")
 os.environ["LASSOLABEL_AUTH"] = "none"
 os.environ["LASSOLABEL_ALLOWED_HOSTS"] = '["testserver"]'
 
+E2E_DIR = Path(__file__).parent / "e2e"
+
+
+# pytest reads `pytestmark` only from test modules, never from a conftest: the browser tests are
+# marked here, by directory, before `-m "not e2e"` deselects (hence tryfirst).
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if E2E_DIR in item.path.parents:
+            item.add_marker(pytest.mark.e2e)
+
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:

@@ -32,8 +32,6 @@ if not CHROMIUM.exists():
     pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)", allow_module_level=True)
 sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is missing")
 
-pytestmark = pytest.mark.e2e
-
 
 @pytest.fixture(scope="package")
 def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
