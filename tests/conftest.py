@@ -13,6 +13,7 @@ from PIL import Image as PILImage
 
 from app.config import Settings
 from app.main import create_app
+from tests.fixtures.settings import make_settings
 from tests.fixtures.tiny_sam import write_tiny_checkpoint
 
 # Every app a test starts (in-process or a server subprocess, which inherits the environment)
@@ -38,14 +39,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(
-        data_dir=tmp_path / "data",
-        seed_demo=False,
-        import_roots=[],
-        auth="none",
-        allowed_hosts=["testserver"],
-        _env_file=None,  # type: ignore[call-arg]
-    )
+    return make_settings(tmp_path / "data")
 
 
 @pytest.fixture
@@ -54,8 +48,9 @@ def client(settings: Settings) -> Iterator[TestClient]:
         yield test_client
 
 
-# A real app with the tiny SAM (segment-anything's classes, random weights, loaded through the
-# real checkpoint code): for tests of the pipeline, evaluation and anything that predicts.
+# The one tiny SAM (segment-anything's classes, random weights, loaded through the real
+# checkpoint code), written once per session: for the pipeline, inference, the browser tests
+# and anything that predicts.
 @pytest.fixture(scope="session")
 def tiny_sam_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_tiny_checkpoint(tmp_path_factory.mktemp("sam") / "tiny_sam.pth")
@@ -63,18 +58,14 @@ def tiny_sam_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Shared so the ONNX decoder is exported once per session (it is keyed by model id)."""
     return tmp_path_factory.mktemp("models")
 
 
 @pytest.fixture
 def sam_settings(tmp_path: Path, tiny_sam_checkpoint: Path, models_dir: Path) -> Settings:
-    return Settings(
-        data_dir=tmp_path / "data",
-        sam_checkpoint=tiny_sam_checkpoint,
-        model_dir=models_dir,
-        seed_demo=False,
-        auth="none",
-        _env_file=None,  # type: ignore[call-arg]
+    return make_settings(
+        tmp_path / "data", sam_checkpoint=tiny_sam_checkpoint, model_dir=models_dir
     )
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from app.config import Settings
 from app.main import create_app
 from tests.conftest import assert_error_shape, png_bytes
+from tests.fixtures.settings import make_settings
 
 
 @pytest.fixture
@@ -31,12 +31,8 @@ def layout(tmp_path: Path) -> dict[str, Path]:
 
 
 def make_client(tmp_path: Path, roots: list[Path], threshold: int = 20) -> TestClient:
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        seed_demo=False,
-        import_roots=roots,
-        folder_import_job_threshold=threshold,
-        _env_file=None,  # type: ignore[call-arg]
+    settings = make_settings(
+        tmp_path / "data", import_roots=roots, folder_import_job_threshold=threshold
     )
     return TestClient(create_app(settings))
 

@@ -7,10 +7,10 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image as PILImage
 
-from app.config import Settings
 from app.main import create_app
 from app.services.images import clean_filename
 from tests.conftest import assert_error_shape, png_bytes, upload
+from tests.fixtures.settings import make_settings
 from tests.hostile_corpus import CORPUS_MAX_BYTES, CORPUS_MAX_PIXELS, all_cases
 
 
@@ -99,12 +99,8 @@ def test_exif_rotated_upload_uses_canonical_frame(client: TestClient, project: d
 
 @pytest.fixture
 def hostile_client(tmp_path: Path):  # type: ignore[no-untyped-def]
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        seed_demo=False,
-        max_upload_bytes=CORPUS_MAX_BYTES,
-        max_image_pixels=CORPUS_MAX_PIXELS,
-        _env_file=None,  # type: ignore[call-arg]
+    settings = make_settings(
+        tmp_path / "data", max_upload_bytes=CORPUS_MAX_BYTES, max_image_pixels=CORPUS_MAX_PIXELS
     )
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         yield client

@@ -34,21 +34,14 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright pac
 
 
 @pytest.fixture(scope="package")
-def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from tests.fixtures.tiny_sam import write_tiny_checkpoint
-
-    return write_tiny_checkpoint(tmp_path_factory.mktemp("sam") / "tiny_sam.pth")
-
-
-@pytest.fixture(scope="package")
 def server(
-    tmp_path_factory: pytest.TempPathFactory, tiny_checkpoint: Path
+    tmp_path_factory: pytest.TempPathFactory, tiny_sam_checkpoint: Path
 ) -> Iterator[ServerProcess]:
     data_dir = tmp_path_factory.mktemp("e2e") / "data"
     env = {
         "LASSOLABEL_SEED_DEMO": "false",
         "LASSOLABEL_SEGMENTER": "sam",
-        "LASSOLABEL_SAM_CHECKPOINT": str(tiny_checkpoint),
+        "LASSOLABEL_SAM_CHECKPOINT": str(tiny_sam_checkpoint),
         "LASSOLABEL_TORCH_THREADS": "1",
     }
     with ServerProcess(data_dir, env=env) as process:

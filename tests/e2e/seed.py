@@ -17,13 +17,14 @@ from app.maps.store import MapStore
 from app.masks import encode_rle
 from app.models import Segment, SegmentSource, Suggestion
 from app.pipeline.vectors import VectorStores
+from tests.fixtures.settings import make_settings
 
 
 def seed_segments(
     data_dir: Path, *, project_id: int, image: dict, embedder: str, xy: np.ndarray
 ) -> list[int]:
     """One small square segment per row of xy (N x 2 map coordinates); returns their ids."""
-    settings = Settings(data_dir=data_dir, _env_file=None)  # type: ignore[call-arg]
+    settings = make_settings(data_dir)
     db = Database(settings.resolved_database_url)
     try:
         with db.write() as session:
@@ -97,4 +98,4 @@ def seed_vectors(
 
 
 def _settings(data_dir: Path) -> Settings:
-    return Settings(data_dir=data_dir, _env_file=None)  # type: ignore[call-arg]
+    return make_settings(data_dir)

@@ -1,4 +1,4 @@
-"""Fixtures for inference tests: one tiny SAM checkpoint and its loaded segmenter per session."""
+"""Fixtures for inference tests: the tiny SAM (tests/conftest.py) loaded once per session."""
 
 from __future__ import annotations
 
@@ -7,38 +7,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.config import Settings
 from app.inference.factory import load_sam_segmenter
 from app.inference.sam import SamSegmenter
-from tests.fixtures.tiny_sam import write_tiny_checkpoint
-
-
-@pytest.fixture(scope="session")
-def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_tiny_checkpoint(tmp_path_factory.mktemp("tiny") / "tiny_sam.pth")
-
-
-@pytest.fixture(scope="session")
-def shared_models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Shared so the ONNX decoder is exported once per session (it is keyed by model id)."""
-    return tmp_path_factory.mktemp("models")
-
-
-def sam_settings(data_dir: Path, checkpoint: Path | None, models_dir: Path) -> Settings:
-    return Settings(
-        data_dir=data_dir,
-        sam_checkpoint=checkpoint,
-        model_dir=models_dir,
-        seed_demo=False,
-        _env_file=None,  # type: ignore[call-arg]
-    )
+from tests.fixtures.settings import make_settings
 
 
 @pytest.fixture(scope="session")
 def tiny_segmenter(
-    tiny_checkpoint: Path, shared_models_dir: Path, tmp_path_factory
+    tiny_sam_checkpoint: Path, models_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> SamSegmenter:
-    settings = sam_settings(tmp_path_factory.mktemp("data"), tiny_checkpoint, shared_models_dir)
+    settings = make_settings(
+        tmp_path_factory.mktemp("data"), sam_checkpoint=tiny_sam_checkpoint, model_dir=models_dir
+    )
     return load_sam_segmenter(settings)
 
 

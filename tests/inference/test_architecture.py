@@ -28,8 +28,8 @@ def test_official_architectures_are_recognised_from_tensor_shapes(name):
     assert infer_architecture(state) == PRESETS[name]
 
 
-def test_tiny_checkpoint_architecture_is_inferred_and_loads(tiny_checkpoint):
-    state = read_state_dict(tiny_checkpoint)
+def test_tiny_checkpoint_architecture_is_inferred_and_loads(tiny_sam_checkpoint):
+    state = read_state_dict(tiny_sam_checkpoint)
     arch = infer_architecture(state)
     assert (arch.embed_dim, arch.depth, arch.num_heads, arch.global_attn_indexes) == (32, 2, 2, ())
     assert arch.window_size == 14 and arch.mlp_ratio == 2.0
@@ -37,14 +37,14 @@ def test_tiny_checkpoint_architecture_is_inferred_and_loads(tiny_checkpoint):
     assert torch.equal(sam.mask_decoder.iou_token.weight, state["mask_decoder.iou_token.weight"])
 
 
-def test_forced_model_type_that_does_not_fit_names_the_tensors(tiny_checkpoint):
-    state = read_state_dict(tiny_checkpoint)
+def test_forced_model_type_that_does_not_fit_names_the_tensors(tiny_sam_checkpoint):
+    state = read_state_dict(tiny_sam_checkpoint)
     with pytest.raises(CheckpointRejected, match=r"patch_embed\.proj\.weight has shape"):
         load_sam(state, infer_architecture(state, forced="vit_b"))
 
 
-def test_state_dict_with_a_wrong_and_a_missing_tensor_is_refused(tiny_checkpoint, tmp_path):
-    state = read_state_dict(tiny_checkpoint)
+def test_state_dict_with_a_wrong_and_a_missing_tensor_is_refused(tiny_sam_checkpoint, tmp_path):
+    state = read_state_dict(tiny_sam_checkpoint)
     state["mask_decoder.iou_token.weight"] = torch.zeros(2, 256)
     del state["prompt_encoder.no_mask_embed.weight"]
     with pytest.raises(CheckpointRejected) as info:
@@ -72,15 +72,15 @@ def test_checkpoint_carrying_code_is_refused_and_never_executed(tmp_path):
     assert not marker.exists()
 
 
-def test_damaged_file_is_refused(tmp_path, tiny_checkpoint):
+def test_damaged_file_is_refused(tmp_path, tiny_sam_checkpoint):
     path = tmp_path / "cut.pth"
-    path.write_bytes(tiny_checkpoint.read_bytes()[:5000])
+    path.write_bytes(tiny_sam_checkpoint.read_bytes()[:5000])
     with pytest.raises(CheckpointRejected, match="could not read"):
         read_state_dict(path)
 
 
-def test_nested_fine_tune_state_dict_is_unwrapped(tmp_path, tiny_checkpoint):
-    state = read_state_dict(tiny_checkpoint)
+def test_nested_fine_tune_state_dict_is_unwrapped(tmp_path, tiny_sam_checkpoint):
+    state = read_state_dict(tiny_sam_checkpoint)
     path = tmp_path / "nested.pth"
     torch.save({"model": {f"module.{k}": v for k, v in state.items()}, "epoch": 3}, path)
     assert read_state_dict(path).keys() == state.keys()

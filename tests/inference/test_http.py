@@ -19,6 +19,7 @@ from app.inference.base import Prompt
 from app.main import create_app
 from app.masks import decode_rle, encode_rle, rle_area, rle_bbox
 from tests.conftest import assert_error_shape, upload
+from tests.fixtures.settings import make_settings
 from tests.fixtures.tiny_sam import write_tiny_checkpoint
 from tests.inference.conftest import photo
 
@@ -27,15 +28,8 @@ CLICK = {"points": [[160, 120]], "point_labels": [1]}
 
 
 def app_settings(data_dir: Path, checkpoint: Path | None, models_dir: Path) -> Settings:
-    return Settings(
-        data_dir=data_dir,
-        sam_checkpoint=checkpoint,
-        model_dir=models_dir,
-        seed_demo=False,
-        auth="none",
-        allowed_hosts=["testserver"],
-        prefetch_ahead=0,
-        _env_file=None,  # type: ignore[call-arg]
+    return make_settings(
+        data_dir, sam_checkpoint=checkpoint, model_dir=models_dir, prefetch_ahead=0
     )
 
 
@@ -62,8 +56,8 @@ def worker(client: TestClient):
 
 
 @pytest.fixture
-def settings(tmp_path, tiny_checkpoint, shared_models_dir) -> Settings:
-    return app_settings(tmp_path / "data", tiny_checkpoint, shared_models_dir)
+def settings(tmp_path, tiny_sam_checkpoint, models_dir) -> Settings:
+    return app_settings(tmp_path / "data", tiny_sam_checkpoint, models_dir)
 
 
 @pytest.fixture
@@ -163,8 +157,8 @@ def test_disk_cache_survives_restart_and_corrupt_file_is_recomputed(settings, ti
         assert worker(third).stats.encoded == 1 and worker(third).cache.stats.corrupt == 1
 
 
-def test_model_change_never_serves_stale_embeddings(tmp_path, tiny_checkpoint, shared_models_dir):
-    settings = app_settings(tmp_path / "data", tiny_checkpoint, shared_models_dir)
+def test_model_change_never_serves_stale_embeddings(tmp_path, tiny_sam_checkpoint, models_dir):
+    settings = app_settings(tmp_path / "data", tiny_sam_checkpoint, models_dir)
     with running(settings) as first:  # loaded from the checkpoint file like a real model
         image_id = add_images(first)[0]["id"]
         assert predict(first, image_id, **CLICK).status_code == 200
@@ -176,8 +170,8 @@ def test_model_change_never_serves_stale_embeddings(tmp_path, tiny_checkpoint, s
         assert worker(second).cache.stats.disk_hits == 0
 
 
-def test_no_model_answers_503_saying_how_to_configure(tmp_path, shared_models_dir):
-    settings = app_settings(tmp_path / "data", None, shared_models_dir)
+def test_no_model_answers_503_saying_how_to_configure(tmp_path, models_dir):
+    settings = app_settings(tmp_path / "data", None, models_dir)
     with running(settings.model_copy(update={"segmenter": "sam"})) as client:
         image_id = add_images(client)[0]["id"]
         error = assert_error_shape(predict(client, image_id, **CLICK), 503)
@@ -188,15 +182,17 @@ def test_no_model_answers_503_saying_how_to_configure(tmp_path, shared_models_di
         assert client.get(f"/api/images/{image_id}/segments").status_code == 200
 
 
-def test_without_checkpoint_the_offline_segmenter_answers(tmp_path, shared_models_dir):
-    with running(app_settings(tmp_path / "data", None, shared_models_dir)) as client:
+def test_without_checkpoint_the_offline_segmenter_answers(tmp_path, models_dir):
+    with running(app_settings(tmp_path / "data", None, models_dir)) as client:
         image_id = add_images(client)[0]["id"]
         answer = predict(client, image_id, **CLICK)
         assert answer.status_code == 200, answer.text
         masks = answer.json()["masks"]
         assert len(masks) == 3 and all(0 <= m["score"] <= 1 for m in masks)
         segmenter = client.get("/api/health").json()["segmenter"]
-        assert segmenter["name"] == "classic" and "configure a SAM checkpoint" in segmenter["notice"]
+        assert (
+            segmenter["name"] == "classic" and "configure a SAM checkpoint" in segmenter["notice"]
+        )
 
 
 class _Payload:
@@ -208,13 +204,13 @@ class _Payload:
 
 
 def test_tampered_checkpoint_is_refused_and_never_executed(
-    tmp_path, shared_models_dir, tiny_checkpoint
+    tmp_path, models_dir, tiny_sam_checkpoint
 ):
     evil = tmp_path / "evil.pth"
-    state = torch.load(tiny_checkpoint, weights_only=True)
+    state = torch.load(tiny_sam_checkpoint, weights_only=True)
     state["mask_decoder.iou_token.weight"] = _Payload(tmp_path / "pwned")
     torch.save(state, evil)
-    with running(app_settings(tmp_path / "data", evil, shared_models_dir)) as client:
+    with running(app_settings(tmp_path / "data", evil, models_dir)) as client:
         image_id = add_images(client)[0]["id"]
         error = assert_error_shape(predict(client, image_id, **CLICK), 503)
         assert "not a plain weights file" in error["message"]

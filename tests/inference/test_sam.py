@@ -142,17 +142,17 @@ def test_auto_reuses_the_state_and_yields_between_batches(tiny_segmenter, prepar
         tiny_segmenter.auto(state, image, {"crop_n_layers": 2})
 
 
-def test_model_id_names_architecture_and_checkpoint_hash(tiny_segmenter, tiny_checkpoint):
+def test_model_id_names_architecture_and_checkpoint_hash(tiny_segmenter, tiny_sam_checkpoint):
     from app.inference.checkpoints import sha256_file
 
-    assert tiny_segmenter.model_id == f"sam-custom_e32_d2-{sha256_file(tiny_checkpoint)[:16]}"
+    assert tiny_segmenter.model_id == f"sam-custom_e32_d2-{sha256_file(tiny_sam_checkpoint)[:16]}"
 
 
-def test_sdpa_encoder_attention_matches_segment_anything(tiny_checkpoint):
+def test_sdpa_encoder_attention_matches_segment_anything(tiny_sam_checkpoint):
     from app.inference.acceleration import use_sdpa
     from app.inference.architecture import infer_architecture, load_sam, read_state_dict
 
-    state = read_state_dict(tiny_checkpoint)
+    state = read_state_dict(tiny_sam_checkpoint)
     plain = load_sam(state, infer_architecture(state))
     fused = load_sam(state, infer_architecture(state))
     use_sdpa(fused.image_encoder)

@@ -16,6 +16,7 @@ from app.db import Database
 from app.main import create_app
 from app.migrate import upgrade
 from app.models import Role, Segment, SegmentSource, TokenKind
+from tests.fixtures.settings import make_settings
 from tests.server_process import ServerProcess
 
 SERVER_ENV = {
@@ -79,14 +80,7 @@ def add_segments(
 
 @pytest.fixture
 def team_settings(tmp_path: Path) -> Settings:
-    return Settings(
-        data_dir=tmp_path / "data",
-        seed_demo=False,
-        auth="required",
-        allowed_hosts=["testserver"],
-        segmenter="classic",
-        _env_file=None,  # type: ignore[call-arg]
-    )
+    return make_settings(tmp_path / "data", auth="required", segmenter="classic")
 
 
 @pytest.fixture

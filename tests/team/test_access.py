@@ -15,6 +15,7 @@ from app.config import Settings
 from app.main import create_app
 from app.models import AuthToken, Role, User
 from tests.conftest import assert_error_shape
+from tests.fixtures.settings import make_settings
 from tests.team.conftest import bearer, make_user
 
 PASSWORD = "correct horse battery"
@@ -157,7 +158,7 @@ def test_unknown_host_and_foreign_origin_are_refused(team_client: TestClient) ->
 
 
 def test_single_user_mode_only_on_loopback(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path, auth="none", host="0.0.0.0", _env_file=None)  # type: ignore[call-arg]
+    settings = make_settings(tmp_path, host="0.0.0.0")
     with pytest.raises(UnsafeBinding, match="loopback"):
         create_app(settings)
     refused = subprocess.run(

@@ -17,11 +17,11 @@ import pytest
 from fastapi.routing import APIRoute, iter_route_contexts
 
 from app.auth.permissions import PERMISSIONS, Access
-from app.config import Settings
 from app.db import Database
 from app.main import create_app
 from app.models import Job, JobState, Role
 from tests.conftest import png_bytes
+from tests.fixtures.settings import make_settings
 from tests.server_process import ServerProcess
 from tests.team.conftest import SERVER_ENV, add_segments, api_token, bearer, database, make_user
 
@@ -32,7 +32,7 @@ SAFE = {"GET", "HEAD"}
 
 def app_routes() -> list[tuple[str, str, bool]]:
     """(method, path template, is an event stream) for every HTTP route of the app."""
-    app = create_app(Settings(auth="none", _env_file=None))  # type: ignore[call-arg]
+    app = create_app(make_settings(None))
     found = []
     for context in iter_route_contexts(app.routes):
         route = context.original_route
@@ -53,7 +53,7 @@ def test_every_route_is_in_the_permission_table() -> None:
 
 
 def test_openapi_routes_are_all_covered() -> None:
-    app = create_app(Settings(auth="none", _env_file=None))  # type: ignore[call-arg]
+    app = create_app(make_settings(None))
     listed = {(m, p) for m, p, _ in ROUTES}
     for path, operations in app.openapi()["paths"].items():
         for method in operations:

@@ -12,6 +12,7 @@ from app.config import Settings
 from app.jobs.runner import JobContext
 from app.main import create_app
 from app.models import JobItem, LabelClass
+from tests.fixtures.settings import make_settings
 
 ITEMS = [f"item-{i}" for i in range(10)]
 
@@ -46,7 +47,7 @@ class SlowLabeller:
 
 
 def _settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", seed_demo=False, _env_file=None)  # type: ignore[call-arg]
+    return make_settings(tmp_path / "data")
 
 
 def _wait(client: TestClient, job_id: int, states: set[str]) -> dict:
