@@ -52,7 +52,7 @@ class Settings(BaseSettings):
     # Segmenter / SAM
     segmenter: Literal["auto", "sam", "classic"] = "auto"
     sam_checkpoint: Path | None = None
-    sam_model_type: Literal["vit_b", "vit_l", "vit_h"] | None = None
+    sam_model_type: Literal["vit_b", "vit_l", "vit_h", "vit_t"] | None = None
     sam_download: bool = False
     model_dir: Path | None = None
     device: str = "auto"

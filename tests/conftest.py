@@ -12,7 +12,10 @@ from fastapi.testclient import TestClient
 from PIL import Image as PILImage
 
 from app.config import Settings
+from app.inference.factory import load_sam_segmenter
+from app.inference.sam import SamSegmenter
 from app.main import create_app
+from tests.fixtures.mobile_sam import mobile_sam_checkpoint
 from tests.fixtures.settings import make_settings
 from tests.fixtures.tiny_sam import write_tiny_checkpoint
 
@@ -73,6 +76,29 @@ def sam_settings(tmp_path: Path, tiny_sam_checkpoint: Path, models_dir: Path) ->
 def sam_client(sam_settings: Settings) -> Iterator[TestClient]:
     with TestClient(create_app(sam_settings)) as client:
         yield client
+
+
+# The real MobileSAM (vit_t) loaded once per session through the real loading code: for the
+# tests that prove SAM features on real content (the tiny random SAM serves the rest).
+@pytest.fixture(scope="session")
+def mobile_sam_path() -> Path:
+    return mobile_sam_checkpoint()
+
+
+@pytest.fixture(scope="session")
+def mobile_sam_settings(
+    mobile_sam_path: Path, models_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Settings:
+    return make_settings(
+        tmp_path_factory.mktemp("mobile_sam_data"),
+        sam_checkpoint=mobile_sam_path,
+        model_dir=models_dir,
+    )
+
+
+@pytest.fixture(scope="session")
+def mobile_sam(mobile_sam_settings: Settings) -> SamSegmenter:
+    return load_sam_segmenter(mobile_sam_settings)
 
 
 @pytest.fixture

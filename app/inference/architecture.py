@@ -1,5 +1,6 @@
-"""SAM architectures: the three official presets, inference from a state dict's tensor shapes,
-building a `segment_anything` model and loading a checkpoint into it safely.
+"""SAM architectures: the official presets (ViT vit_b/l/h, MobileSAM's TinyViT vit_t), inference
+from a state dict's tensor shapes, building a `segment_anything` model and loading a checkpoint
+into it safely. Only the image encoder differs; prompt encoder and mask decoder are SAM's own.
 
 Checkpoints are read with ``torch.load(weights_only=True)``: a file that needs to run code to
 load is refused, never executed. A state dict that does not fit is refused naming the tensors.
@@ -22,9 +23,11 @@ from segment_anything.modeling import (
 )
 
 from app.inference.base import ModelUnavailable
+from app.inference.tiny_vit import TinyVitArchitecture
 
 StateDict = dict[str, torch.Tensor]
 _ENC = "image_encoder."
+_TINY_VIT_KEY = f"{_ENC}layers.0.blocks.0.conv1.c.weight"
 
 
 class CheckpointRejected(ModelUnavailable):
@@ -46,31 +49,42 @@ class SamArchitecture:
     mlp_ratio: float = 4.0
     prompt_embed_dim: int = 256
 
+    @property
+    def embedding_size(self) -> int:
+        """Side of the square feature map the encoder returns."""
+        return self.img_size // self.patch_size
 
-PRESETS: dict[str, SamArchitecture] = {
+    def build_encoder(self) -> ImageEncoderViT:
+        return ImageEncoderViT(
+            img_size=self.img_size,
+            patch_size=self.patch_size,
+            embed_dim=self.embed_dim,
+            depth=self.depth,
+            num_heads=self.num_heads,
+            mlp_ratio=self.mlp_ratio,
+            out_chans=self.prompt_embed_dim,
+            qkv_bias=True,
+            norm_layer=partial(torch.nn.LayerNorm, eps=1e-6),
+            use_rel_pos=True,
+            window_size=self.window_size,
+            global_attn_indexes=self.global_attn_indexes,
+        )
+
+
+Architecture = SamArchitecture | TinyVitArchitecture
+
+PRESETS: dict[str, Architecture] = {
     "vit_b": SamArchitecture("vit_b", 768, 12, 12, (2, 5, 8, 11)),
     "vit_l": SamArchitecture("vit_l", 1024, 24, 16, (5, 11, 17, 23)),
     "vit_h": SamArchitecture("vit_h", 1280, 32, 16, (7, 15, 23, 31)),
+    "vit_t": TinyVitArchitecture("vit_t"),  # MobileSAM
 }
 
 
-def build_sam(arch: SamArchitecture) -> Sam:
+def build_sam(arch: Architecture) -> Sam:
     """An untrained `Sam` of the given architecture, in eval mode (as segment-anything builds it)."""
-    grid = arch.img_size // arch.patch_size
-    encoder = ImageEncoderViT(
-        img_size=arch.img_size,
-        patch_size=arch.patch_size,
-        embed_dim=arch.embed_dim,
-        depth=arch.depth,
-        num_heads=arch.num_heads,
-        mlp_ratio=arch.mlp_ratio,
-        out_chans=arch.prompt_embed_dim,
-        qkv_bias=True,
-        norm_layer=partial(torch.nn.LayerNorm, eps=1e-6),
-        use_rel_pos=True,
-        window_size=arch.window_size,
-        global_attn_indexes=arch.global_attn_indexes,
-    )
+    grid = arch.embedding_size
+    encoder = arch.build_encoder()
     prompt_encoder = PromptEncoder(
         embed_dim=arch.prompt_embed_dim,
         image_embedding_size=(grid, grid),
@@ -112,15 +126,17 @@ def read_state_dict(path: Path) -> StateDict:
     return _unwrap(loaded, path)
 
 
-def infer_architecture(state: StateDict, forced: str | None = None) -> SamArchitecture:
+def infer_architecture(state: StateDict, forced: str | None = None) -> Architecture:
     """The architecture a SAM state dict was trained with, read from tensor shapes.
 
-    forced ("vit_b" | "vit_l" | "vit_h") skips inference (LASSOLABEL_SAM_MODEL_TYPE).
+    forced ("vit_b" | "vit_l" | "vit_h" | "vit_t") skips inference (LASSOLABEL_SAM_MODEL_TYPE).
     """
     if forced is not None:
         return PRESETS[forced]
     try:
-        inferred = _shapes_to_architecture(state)
+        inferred = (
+            _shapes_to_tiny_vit(state) if _TINY_VIT_KEY in state else _shapes_to_architecture(state)
+        )
     except (KeyError, IndexError, ZeroDivisionError) as exc:
         raise CheckpointRejected(
             f"not a SAM checkpoint: missing or odd tensor {exc}; set LASSOLABEL_SAM_MODEL_TYPE "
@@ -132,7 +148,7 @@ def infer_architecture(state: StateDict, forced: str | None = None) -> SamArchit
     return inferred
 
 
-def load_sam(state: StateDict, arch: SamArchitecture) -> Sam:
+def load_sam(state: StateDict, arch: Architecture) -> Sam:
     """A `Sam` with exactly the given weights; CheckpointRejected names what does not fit."""
     sam = build_sam(arch)
     problems = _mismatches(sam.state_dict(), state)
@@ -181,6 +197,36 @@ def _shapes_to_architecture(state: StateDict) -> SamArchitecture:
         window_size=(windowed[0] + 1) // 2 if windowed else 0,
         mlp_ratio=mlp_dim / embed_dim,
         prompt_embed_dim=int(state[f"{_ENC}neck.0.weight"].shape[0]),
+    )
+
+
+def _shapes_to_tiny_vit(state: StateDict) -> TinyVitArchitecture:
+    stages = sorted({int(k.split(".")[2]) for k in state if k.startswith(f"{_ENC}layers.")})
+    dims: list[int] = []
+    depths: list[int] = []
+    heads: list[int] = []
+    windows: list[int] = []
+    for i in stages:
+        prefix = f"{_ENC}layers.{i}.blocks."
+        depths.append(len({k[len(prefix) :].split(".")[0] for k in state if k.startswith(prefix)}))
+        if i == 0:  # the convolutional stage
+            dims.append(int(state[_TINY_VIT_KEY].shape[1]))
+            continue
+        biases = state[f"{prefix}0.attn.attention_biases"]
+        dims.append(int(state[f"{prefix}0.attn.norm.weight"].shape[0]))
+        heads.append(int(biases.shape[0]))
+        windows.append(round(int(biases.shape[1]) ** 0.5))
+    first_conv = state[_TINY_VIT_KEY]
+    return TinyVitArchitecture(
+        name=f"custom_tinyvit_{'_'.join(map(str, dims))}",
+        embed_dims=tuple(dims),
+        depths=tuple(depths),
+        num_heads=tuple(heads),
+        window_sizes=tuple(windows),
+        mlp_ratio=state[f"{_ENC}layers.1.blocks.0.mlp.fc1.weight"].shape[0] / dims[1],
+        mbconv_expand_ratio=first_conv.shape[0] / first_conv.shape[1],
+        prompt_embed_dim=int(state[f"{_ENC}neck.0.weight"].shape[0]),
+        num_classes=int(state[f"{_ENC}head.weight"].shape[0]),
     )
 
 

@@ -29,7 +29,8 @@ class OfficialCheckpoint:
 
 
 _BASE_URL = "https://dl.fbaipublicfiles.com/segment_anything"
-# sha256 of the files published by Meta (facebookresearch/segment-anything README links).
+# sha256 of the files published by Meta (facebookresearch/segment-anything README links) and
+# of MobileSAM's weights/mobile_sam.pt (Apache-2.0).
 OFFICIAL_CHECKPOINTS: dict[str, OfficialCheckpoint] = {
     c.arch: c
     for c in (
@@ -47,6 +48,11 @@ OFFICIAL_CHECKPOINTS: dict[str, OfficialCheckpoint] = {
             "vit_h",
             f"{_BASE_URL}/sam_vit_h_4b8939.pth",
             "a7bf3b02f3ebf1267aba913ff637d9a2d5c33d3173bb679e46d9f338c26f262e",
+        ),
+        OfficialCheckpoint(
+            "vit_t",
+            "https://github.com/ChaoningZhang/MobileSAM/raw/master/weights/mobile_sam.pt",
+            "6dbb90523a35330fedd7f1d3dfc66f995213d81b29a5ca8108dbcdd4e37d6c2f",
         ),
     )
 }

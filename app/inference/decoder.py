@@ -198,8 +198,10 @@ def export_decoder(sam: Sam, path: Path, part: str = "full") -> Path:
 
 def _export(graph: _Graph, sam: Sam, tmp: Path) -> None:
     points = {"point_coords": {1: "num_points"}, "point_labels": {1: "num_points"}}
+    # eval(): export restores the wrapper's mode afterwards, and a fresh module is in training
+    # mode, which would leave SAM's BatchNorm (TinyViT, vit_t) on batch statistics.
     torch.onnx.export(
-        graph.module(sam).cpu(),
+        graph.module(sam).cpu().eval(),
         graph.example(sam),
         str(tmp),
         input_names=graph.inputs,

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import cast
 
 import torch
+from segment_anything.modeling import ImageEncoderViT
 
 from app.config import Settings
 from app.inference.acceleration import safe_autocast, use_sdpa
@@ -68,7 +69,8 @@ def load_sam_segmenter(settings: Settings, checkpoint: Path | None = None) -> Sa
     decoder = make_decoder(sam, onnx_path, torch.get_num_threads())
     segmenter = SamSegmenter(sam, model_id, decoder)
     if sam.device.type == "cuda":
-        use_sdpa(sam.image_encoder)
+        if isinstance(sam.image_encoder, ImageEncoderViT):  # TinyViT (vit_t) stays eager
+            use_sdpa(sam.image_encoder)
         segmenter.autocast_dtype = safe_autocast(segmenter)
     log.info("loaded %s on %s (decoder: %s)", model_id, sam.device, decoder.name)
     return segmenter

@@ -21,7 +21,7 @@ from app.inference.checkpoints import (
 )
 
 
-@pytest.mark.parametrize("name", ["vit_b", "vit_l", "vit_h"])
+@pytest.mark.parametrize("name", ["vit_b", "vit_l", "vit_h", "vit_t"])
 def test_official_architectures_are_recognised_from_tensor_shapes(name):
     with torch.device("meta"):
         state = build_sam(PRESETS[name]).state_dict()
@@ -88,7 +88,8 @@ def test_nested_fine_tune_state_dict_is_unwrapped(tmp_path, tiny_sam_checkpoint)
 
 def test_official_hashes_are_pinned_and_checked(tmp_path):
     for arch, checkpoint in OFFICIAL_CHECKPOINTS.items():
-        assert len(checkpoint.sha256) == 64 and arch in checkpoint.filename
+        assert len(checkpoint.sha256) == 64 and checkpoint.url.startswith("https://")
+        assert checkpoint.arch == arch
     fake = tmp_path / "sam_vit_b_01ec64.pth"
     fake.write_bytes(b"not the real file")
     with pytest.raises(ChecksumMismatch, match="expected ec2df627"):
