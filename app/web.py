@@ -58,6 +58,10 @@ def mount_frontend(app: FastAPI) -> None:
     def projects_page(request: Request) -> HTMLResponse:
         return page(request, "projects.html")
 
+    @app.get("/admin", response_class=HTMLResponse, include_in_schema=False)
+    def admin_page(request: Request) -> HTMLResponse:
+        return page(request, "admin.html")
+
     @app.get("/projects/{project_id}", response_class=HTMLResponse, include_in_schema=False)
     def project_page(request: Request, project_id: IdPath) -> HTMLResponse:
         return page(request, "project.html", project_id=project_id)

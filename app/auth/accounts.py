@@ -74,6 +74,14 @@ def update_user(
     return user
 
 
+def reset_to_invite(session: Session, user_id: int) -> User:
+    """Forget the password and sign the user out everywhere: only a new invite lets them in."""
+    user = get_user(session, user_id)
+    user.password_hash = None
+    revoke_all(session, user.id)
+    return user
+
+
 def list_members(session: Session, project_id: int) -> list[tuple[ProjectMember, User]]:
     query = (
         select(ProjectMember, User)

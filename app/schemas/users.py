@@ -39,3 +39,8 @@ class MemberRead(BaseModel):
 
 class MemberList(BaseModel):
     items: list[MemberRead]
+
+
+class MyRole(BaseModel):
+    username: str
+    role: Role

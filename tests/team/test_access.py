@@ -190,3 +190,39 @@ def test_role_is_narrowed_by_membership(team_client: TestClient) -> None:
         url, json={"segment_ids": [1], "label_id": None}, headers=bearer(token)
     )
     assert_error_shape(denied, 403)
+
+
+def test_reset_by_invite_ends_the_old_password_and_sessions(team_client: TestClient) -> None:
+    csrf = {"X-CSRF-Token": setup_admin(team_client)["csrf_token"]}
+    user = team_client.post(
+        "/api/users", json={"username": "bo", "password": PASSWORD}, headers=csrf
+    ).json()
+    reset = team_client.post(f"/api/users/{user['id']}/invite", headers=csrf)
+    assert reset.status_code == 200, reset.text
+    token = reset.json()["invite_url"].split("invite=")[1]
+    team_client.cookies.clear()
+    old = team_client.post("/api/auth/login", json={"username": "bo", "password": PASSWORD})
+    assert_error_shape(old, 401)
+    accepted = team_client.post(
+        "/api/auth/invite", json={"token": token, "password": "new-password-2"}
+    )
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["user"]["username"] == "bo"
+    assert_error_shape(team_client.post("/api/users/1/invite", headers=csrf), 403)
+
+
+def test_my_role_in_a_project_is_the_narrowed_one(team_client: TestClient) -> None:
+    csrf = {"X-CSRF-Token": setup_admin(team_client)["csrf_token"]}
+    project = team_client.post("/api/projects", json={"name": "p"}, headers=csrf).json()
+    assert team_client.get(f"/api/projects/{project['id']}/me").json() == {
+        "username": "root",
+        "role": "admin",
+    }
+    db = team_client.app.state.context.db  # type: ignore[attr-defined]
+    uid = make_user(db, "ann", Role.annotator, PASSWORD)
+    team_client.put(
+        f"/api/projects/{project['id']}/members/{uid}", json={"role": "viewer"}, headers=csrf
+    )
+    team_client.cookies.clear()
+    team_client.post("/api/auth/login", json={"username": "ann", "password": PASSWORD})
+    assert team_client.get(f"/api/projects/{project['id']}/me").json()["role"] == "viewer"

@@ -5,16 +5,19 @@ from __future__ import annotations
 from datetime import timedelta
 
 from fastapi import APIRouter, Response
+from sqlalchemy.orm import Session
 
 from app.auth import accounts
+from app.auth.scope import role_in_project
 from app.auth.tokens import issue_token
-from app.deps import ContextDep, IdPath, ProjectDep
+from app.deps import ContextDep, IdPath, PrincipalDep, ProjectDep
 from app.models import TokenKind
 from app.schemas.auth import UserRead
 from app.schemas.users import (
     MemberList,
     MemberRead,
     MemberSet,
+    MyRole,
     UserCreate,
     UserCreated,
     UserList,
@@ -37,11 +40,21 @@ def create_user(ctx: ContextDep, body: UserCreate) -> UserCreated:
         user = accounts.create_user(
             session, username=body.username, role=body.role, password=body.password
         )
-        invite_url = None
-        if body.password is None:
-            ttl = timedelta(days=ctx.settings.invite_days)
-            token = issue_token(session, user_id=user.id, kind=TokenKind.invite, ttl=ttl)
-            invite_url = f"/login?invite={token}"
+        invite_url = _invite(ctx, session, user.id) if body.password is None else None
+        return UserCreated(**UserRead.model_validate(user).model_dump(), invite_url=invite_url)
+
+
+def _invite(ctx: ContextDep, session: Session, user_id: int) -> str:
+    ttl = timedelta(days=ctx.settings.invite_days)
+    return f"/login?invite={issue_token(session, user_id=user_id, kind=TokenKind.invite, ttl=ttl)}"
+
+
+@router.post("/api/users/{user_id}/invite", response_model=UserCreated)
+def reset_by_invite(ctx: ContextDep, user_id: IdPath) -> UserCreated:
+    """Reset an account: its password stops working, its sessions end, a new invite link."""
+    with ctx.db.write() as session:
+        user = accounts.reset_to_invite(session, user_id)
+        invite_url = _invite(ctx, session, user.id)
         return UserCreated(**UserRead.model_validate(user).model_dump(), invite_url=invite_url)
 
 
@@ -62,6 +75,15 @@ def list_members(ctx: ContextDep, project: ProjectDep) -> MemberList:
     return MemberList(
         items=[MemberRead(user_id=u.id, username=u.username, role=m.role) for m, u in rows]
     )
+
+
+@router.get("/api/projects/{project_id}/me", response_model=MyRole)
+def my_role(ctx: ContextDep, project: ProjectDep, principal: PrincipalDep) -> MyRole:
+    """Your effective role in this project (what the pages enable for you)."""
+    with ctx.db.read() as session:
+        return MyRole(
+            username=principal.username, role=role_in_project(session, principal, project.id)
+        )
 
 
 @router.put("/api/projects/{project_id}/members/{user_id}", response_model=MemberRead)

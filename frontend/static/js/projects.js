@@ -2,6 +2,7 @@
 import { api } from "./api.js";
 import { el, guarded, meter } from "./dom.js";
 import { installKeyboard } from "./keyboard.js";
+import { authStatus, deniedReason } from "./access.js";
 
 const tbody = document.getElementById("projects");
 const form = document.getElementById("create-project");
@@ -25,8 +26,14 @@ function row(p) {
 }
 
 async function refresh() {
-  const { items } = await api("/api/projects");
+  const [{ items }, { user }] = await Promise.all([api("/api/projects"), authStatus()]);
   tbody.replaceChildren(...items.map(row));
+  const isAdmin = user?.role === "admin";
+  // A member of no project sees why the list is empty, not an empty table.
+  document.getElementById("no-projects").hidden = items.length > 0 || isAdmin;
+  form.hidden = !isAdmin;
+  document.getElementById("create-denied").hidden = isAdmin;
+  document.getElementById("create-denied").textContent = `Creating a project ${deniedReason(user?.role, "admin", "")}.`;
 }
 
 form.addEventListener("submit", (event) => {

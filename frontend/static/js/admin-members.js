@@ -1,0 +1,54 @@
+// Project members: pick a project, list its members and their roles, add, change, remove.
+import { api } from "./api.js";
+import { $, el, guarded } from "./dom.js";
+import { roleSelect } from "./admin-users.js";
+
+export function installMembers() {
+  const box = $("#members-error");
+  const projectSelect = $("#member-project");
+  const form = $("#add-member");
+  let users = [];
+  let members = [];
+  const base = () => `/api/projects/${projectSelect.value}/members`;
+  const act = (fn) => guarded(box, async () => { await fn(); await refresh(); });
+  const put = (userId, role) => api(`${base()}/${userId}`, { method: "PUT", json: { role } });
+
+  function row(member) {
+    return el("tr", { "data-member": member.username },
+      el("td", { text: member.username }),
+      el("td", {}, roleSelect(member.role, (e) => act(() => put(member.user_id, e.target.value)), `Project role of ${member.username}`)),
+      el("td", {}, el("button", {
+        type: "button", class: "ghost", text: "Remove",
+        onclick: () => act(() => api(`${base()}/${member.user_id}`, { method: "DELETE" })),
+      })));
+  }
+
+  function renderCandidates() {
+    const inside = new Set(members.map((m) => m.user_id));
+    const candidates = users.filter((u) => !inside.has(u.id) && u.role !== "admin");
+    form.user_id.replaceChildren(...candidates.map((u) => el("option", { value: u.id, text: u.username })));
+    form.querySelector("button").disabled = candidates.length === 0;
+    form.querySelector("button").title = candidates.length ? "" : "every non-admin user is already a member (admins see every project)";
+  }
+
+  async function refresh() {
+    if (!projectSelect.value) return;
+    members = (await api(base())).items;
+    $("#members").replaceChildren(...members.map(row));
+    renderCandidates();
+  }
+
+  projectSelect.addEventListener("change", () => guarded(box, refresh));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    act(() => put(form.user_id.value, form.role.value));
+  });
+
+  const ready = guarded(box, async () => {
+    const { items } = await api("/api/projects");
+    projectSelect.replaceChildren(...items.map((p) => el("option", { value: p.id, text: p.name })));
+    form.hidden = items.length === 0;
+    await refresh();
+  });
+  return { ready, refreshUsers: (list) => { users = list; renderCandidates(); } };
+}
