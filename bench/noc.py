@@ -16,26 +16,16 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app.config import Settings  # noqa: E402
+from app.evaluation.datasets import load_nuclei  # noqa: E402
 from app.evaluation.effort import measure_effort  # noqa: E402
 from app.evaluation.predictors import SegmenterPredictor  # noqa: E402
 from app.evaluation.report import table  # noqa: E402
 from app.inference.base import ModelUnavailable, Segmenter  # noqa: E402
 from app.inference.classic import ClassicSegmenter  # noqa: E402
-
-
-def load_nuclei(root: Path) -> list[tuple[str, np.ndarray, np.ndarray]]:
-    """(id, HxWx3 uint8 image, HxW int instance map) per image of the dataset."""
-    items = []
-    for path in sorted((root / "images").glob("*.png")):
-        image = np.asarray(Image.open(path).convert("RGB"))
-        instances = np.asarray(Image.open(root / "instances" / path.name)).astype(np.int32)
-        items.append((path.stem, image, instances))
-    return items
 
 
 def objects(dataset):

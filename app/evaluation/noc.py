@@ -11,7 +11,7 @@ Masks are HxW bool in canonical pixels; clicks are (X, Y) pixel centres.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -21,6 +21,8 @@ from app.evaluation.predictors import Predictor
 
 THRESHOLDS = (0.85, 0.90)
 MAX_CLICKS = 20
+# An extra click that lowers IoU by more than this is a setback the annotator notices.
+WORSE_MARGIN = 0.05
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,17 @@ def next_click(gt: np.ndarray, pred: np.ndarray | None) -> Click | None:
     return Click(xs, ys, False)
 
 
+@dataclass
+class ClickTrace:
+    """One object's simulated session: IoU after each click, the IoUs of every candidate the
+    first click offered (the chosen one first), and the time spent encoding and decoding."""
+
+    ious: list[float] = field(default_factory=list)
+    first_candidates: list[float] = field(default_factory=list)
+    encode_ms: float = 0.0
+    decode_ms: list[float] = field(default_factory=list)
+
+
 def click_ious(
     predictor: Predictor,
     gt: np.ndarray,
@@ -66,8 +79,18 @@ def click_ious(
 ) -> list[float]:
     """IoU with `gt` after each simulated click, until IoU >= stop_iou (as RITM's protocol
     does), nothing is left to fix, or max_clicks."""
+    return click_trace(predictor, gt, max_clicks, stop_iou).ious
+
+
+def click_trace(
+    predictor: Predictor,
+    gt: np.ndarray,
+    max_clicks: int = MAX_CLICKS,
+    stop_iou: float = max(THRESHOLDS),
+) -> ClickTrace:
+    """click_ious with the first click's candidates and the timings kept."""
     clicks: list[Click] = []
-    pred, handle, ious = None, None, []
+    pred, handle, trace = None, None, ClickTrace()
     for _ in range(max_clicks):
         click = next_click(gt, pred)
         if click is None:
@@ -77,10 +100,14 @@ def click_ious(
         labels = np.array([int(c.positive) for c in clicks], np.int32)
         answer = predictor(points, labels, mask_input=handle, multimask=len(clicks) == 1)
         pred, handle = answer.mask, answer.handle
-        ious.append(float(mask_iou(gt, pred)))
-        if ious[-1] >= stop_iou:
+        trace.ious.append(float(mask_iou(gt, pred)))
+        if len(clicks) == 1:
+            trace.first_candidates = [float(mask_iou(gt, m)) for m in answer.candidates]
+        trace.encode_ms += answer.encode_ms
+        trace.decode_ms.append(answer.decode_ms)
+        if trace.ious[-1] >= stop_iou:
             break
-    return ious
+    return trace
 
 
 def clicks_to_reach(ious: list[float], threshold: float, max_clicks: int = MAX_CLICKS) -> int:
@@ -103,6 +130,8 @@ class NocSummary:
     failures: dict[float, int]  # threshold -> objects never reaching it
     first_click_miou: float
     box_miou: float | None
+    worse_share: float = float("nan")  # extra clicks that lowered IoU
+    much_worse_share: float = float("nan")  # ... by more than WORSE_MARGIN
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -111,6 +140,8 @@ class NocSummary:
             **{f"failures@{round(t * 100)}": v for t, v in self.failures.items()},
             "first_click_miou": self.first_click_miou,
             "box_miou": self.box_miou,
+            "worse_share": self.worse_share,
+            "much_worse_share": self.much_worse_share,
         }
 
 
@@ -124,10 +155,15 @@ def summarize(
         noc[t] = float(np.mean(counts)) if counts else float("nan")
         failures[t] = sum(not any(i >= t for i in ious) for ious in traces)
     first = [ious[0] if ious else 1.0 for ious in traces]
+    steps = [b - a for ious in traces for a, b in zip(ious, ious[1:], strict=False)]
     return NocSummary(
         objects=len(traces),
         noc=noc,
         failures=failures,
         first_click_miou=float(np.mean(first)) if first else float("nan"),
         box_miou=float(np.mean(box_ious)) if box_ious else None,
+        worse_share=float(np.mean([s < 0 for s in steps])) if steps else float("nan"),
+        much_worse_share=float(np.mean([s < -WORSE_MARGIN for s in steps]))
+        if steps
+        else float("nan"),
     )

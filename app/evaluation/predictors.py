@@ -19,9 +19,12 @@ from app.masks import decode_rle
 
 @dataclass(frozen=True)
 class Prediction:
-    mask: np.ndarray  # HxW bool
+    mask: np.ndarray  # HxW bool: the answer's chosen (first) mask
     score: float
     handle: Any  # what to send back as mask_input to refine this mask
+    candidates: tuple[np.ndarray, ...] = ()  # every returned HxW bool mask, chosen first
+    encode_ms: float = 0.0  # time the answer spent encoding the image (0 when cached)
+    decode_ms: float = 0.0
 
 
 class Predictor(Protocol):
@@ -51,8 +54,11 @@ class SegmenterPredictor:
             mask_input=mask_input,
             multimask=multimask,
         )
-        best = max(self.segmenter.predict(self.state, prompt), key=lambda m: m.score)
-        return Prediction(best.mask, best.score, best.low_res_logits[None])
+        masks = self.segmenter.predict(self.state, prompt)
+        chosen = masks[0]
+        return Prediction(
+            chosen.mask, chosen.score, chosen.low_res_logits[None], tuple(m.mask for m in masks)
+        )
 
 
 class HttpPredictor:
@@ -75,5 +81,12 @@ class HttpPredictor:
         if response.status_code != 200:
             raise RuntimeError(f"predict failed ({response.status_code}): {response.text[:300]}")
         answer = response.json()
-        best = max(answer["masks"], key=lambda m: m["score"])
-        return Prediction(decode_rle(best["rle"]), float(best["score"]), answer.get("mask_input"))
+        masks = [decode_rle(m["rle"]) for m in answer["masks"]]
+        return Prediction(
+            masks[0],
+            float(answer["masks"][0]["score"]),
+            answer["mask_input"],
+            tuple(masks),
+            encode_ms=answer["timing_ms"]["encode"],
+            decode_ms=answer["timing_ms"]["decode"],
+        )
