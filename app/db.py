@@ -1,17 +1,21 @@
-"""The database: one engine, reads in plain transactions, writes through one serialised path.
+"""The database: one engine, reads in plain transactions, writes through one write path.
 
 SQLite rules (Datasette-style): WAL so readers never block on the writer, busy_timeout so a
 second process waits instead of failing, foreign keys on, and every write transaction starts
 with BEGIN IMMEDIATE (taking the write lock up front, so SQLITE_BUSY cannot surface in the
 middle of a transaction where it cannot be retried). Inside this process a lock serialises
 writers, so the busy timeout only matters against other processes (the CLI).
+
+PostgreSQL (`postgresql+psycopg://`) takes concurrent writers from several processes: there
+is no process lock, and the write path's checks take row locks (`SELECT ... FOR UPDATE`,
+which SQLite's compiler leaves out) so two writers racing on the same rows serialise.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -40,30 +44,41 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
 def create_db_engine(url: str, **engine_options: Any) -> Engine:
     """An engine for `url`; SQLite files get WAL, busy_timeout, foreign keys, BEGIN IMMEDIATE."""
-    is_sqlite = make_url(url).get_backend_name() == "sqlite"
-    connect_args = (
-        {"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000} if is_sqlite else {}
-    )
-    engine = create_engine(
-        url, connect_args=connect_args, pool_pre_ping=not is_sqlite, **engine_options
-    )
-    if is_sqlite:
+    sqlite = is_sqlite(url)
+    if sqlite:
+        engine_options.setdefault(
+            "connect_args", {"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000}
+        )
+    engine = create_engine(url, pool_pre_ping=not sqlite, **engine_options)
+    if sqlite:
         _configure_sqlite(engine)
     return engine
 
 
 class Database:
-    """Owns the engine. `read()` for queries, `write()` for the one serialised write path."""
+    """Owns the engine. `read()` for queries, `write()` for the write path."""
 
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = create_db_engine(url)
+        self.dialect = self.engine.dialect.name
         write_engine = self.engine.execution_options(**{_WRITE_OPTION: True})
         self._read_sessions = sessionmaker(bind=self.engine, expire_on_commit=False)
         self._write_sessions = sessionmaker(bind=write_engine, expire_on_commit=False)
-        self._write_lock = threading.Lock()
+        self._write_lock: AbstractContextManager[Any] = (
+            threading.Lock() if self.dialect == "sqlite" else nullcontext()
+        )
+
+    @property
+    def shared(self) -> bool:
+        """True when several server processes may share this database (not SQLite)."""
+        return self.dialect != "sqlite"
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -73,7 +88,8 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """A session in one BEGIN IMMEDIATE transaction: committed on success, else rolled back."""
+        """A session in one write transaction (BEGIN IMMEDIATE on SQLite): committed on
+        success, else rolled back."""
         with self._write_lock, self._write_sessions.begin() as session:
             yield session
 

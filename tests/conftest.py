@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from app.main import create_app
 from tests.fixtures.mobile_sam import mobile_sam_checkpoint
 from tests.fixtures.settings import make_settings
 from tests.fixtures.tiny_sam import write_tiny_checkpoint
+from tests.postgres import PostgresCluster
 
 # Every app a test starts (in-process or a server subprocess, which inherits the environment)
 # would otherwise spend a minute of CPU compiling UMAP's kernels in the background.
@@ -40,9 +43,38 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.e2e)
 
 
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresCluster]:
+    """One PostgreSQL server for the session, started only when a test asks for it. Its
+    directory is not under pytest's (mode 0700): as root the server runs as its own user."""
+    parent = Path(tempfile.mkdtemp(prefix="lassolabel-pg-"))
+    cluster = PostgresCluster(parent / "pgdata")
+    yield cluster
+    cluster.stop()
+    shutil.rmtree(parent, ignore_errors=True)
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return make_settings(tmp_path / "data")
+def backend() -> str:
+    """The database a test runs on; test packages where it matters parametrize it (below)."""
+    return "sqlite"
+
+
+@pytest.fixture
+def database_url(backend: str, request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """None (the data directory's SQLite file) or a fresh migrated PostgreSQL database."""
+    if backend == "sqlite":
+        yield None
+        return
+    cluster: PostgresCluster = request.getfixturevalue("postgres")
+    url = cluster.create_database()
+    yield url
+    cluster.drop_database(url)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str | None) -> Settings:
+    return make_settings(tmp_path / "data", database_url=database_url)
 
 
 @pytest.fixture

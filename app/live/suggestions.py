@@ -41,7 +41,8 @@ class _Cached(NamedTuple):
 
 
 def suggestion_state(db: Database, project_id: int) -> SuggestionState:
-    query = select(func.count(), func.max(Suggestion.id), func.total(Suggestion.confidence)).where(
+    confidence = func.coalesce(func.sum(Suggestion.confidence), 0.0)
+    query = select(func.count(), func.max(Suggestion.id), confidence).where(
         Suggestion.project_id == project_id
     )
     with db.read() as session:

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, Invalid, NotFound
 from app.history.audit import record_assign_batch
+from app.idset import id_in
 from app.models import Segment
 from app.services.labels import get_label
 
@@ -24,10 +24,7 @@ class Assignment:
 
 
 def _in_ids(ids: Sequence[int]) -> ColumnElement[bool]:
-    """`segments.id IN ids` with the ids bound as one JSON array (SQLite's json_each): one
-    statement for any count, without compiling 100k bound parameters."""
-    listed = func.json_each(json.dumps(list(ids))).table_valued("value")
-    return Segment.id.in_(select(listed.c.value))
+    return id_in(Segment.id, ids)
 
 
 def assign_labels(
@@ -93,9 +90,14 @@ def write_labels(
 def current_versions(
     session: Session, project_id: int, ids: Sequence[int]
 ) -> dict[int, tuple[int, int | None]]:
-    """Segment id -> (version, label id) for the ids that exist in the project."""
-    query = select(Segment.id, Segment.version, Segment.label_class_id).where(
-        Segment.project_id == project_id, _in_ids(ids)
+    """Segment id -> (version, label id) for the ids that exist in the project, row-locked
+    until the transaction ends (in id order, so two batches never deadlock) where the
+    database has row locks: a racing writer then sees the versions this one writes."""
+    query = (
+        select(Segment.id, Segment.version, Segment.label_class_id)
+        .where(Segment.project_id == project_id, _in_ids(ids))
+        .order_by(Segment.id)
+        .with_for_update()
     )
     # Core execution (no ORM row loading): this runs over every id of a 100k-segment batch.
     rows = session.connection().execute(query).all()

@@ -21,11 +21,16 @@ from tests.fixtures.settings import make_settings
 
 
 def seed_segments(
-    data_dir: Path, *, project_id: int, image: dict, embedder: str, xy: np.ndarray
+    data_dir: Path,
+    *,
+    project_id: int,
+    image: dict,
+    embedder: str,
+    xy: np.ndarray,
+    database_url: str | None = None,
 ) -> list[int]:
     """One small square segment per row of xy (N x 2 map coordinates); returns their ids."""
-    settings = make_settings(data_dir)
-    db = Database(settings.resolved_database_url)
+    db = Database(_settings(data_dir, database_url).resolved_database_url)
     try:
         with db.write() as session:
             rows = [
@@ -97,5 +102,5 @@ def seed_vectors(
     )
 
 
-def _settings(data_dir: Path) -> Settings:
-    return make_settings(data_dir)
+def _settings(data_dir: Path, database_url: str | None = None) -> Settings:
+    return make_settings(data_dir, database_url=database_url)

@@ -1,4 +1,5 @@
-"""Team fixtures: accounts made directly in the database, a real server with auth required."""
+"""Team fixtures: accounts made directly in the database, a real server with auth required.
+Team tests run on both databases (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from app.main import create_app
 from app.migrate import upgrade
 from app.models import Role, Segment, SegmentSource, TokenKind
 from tests.fixtures.settings import make_settings
+from tests.postgres import PostgresCluster, both_backends  # noqa: F401  (`backend` fixture)
 from tests.server_process import ServerProcess
 
 SERVER_ENV = {
@@ -28,12 +30,30 @@ SERVER_ENV = {
 }
 
 
-def database(data_dir: Path) -> Database:
-    """The server's database file, migrated, for setting up rows directly."""
+def database(data_dir: Path, url: str | None = None) -> Database:
+    """The server's database (`url`, else the data directory's SQLite file), migrated, for
+    setting up rows directly."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    url = f"sqlite:///{data_dir / 'lassolabel.db'}"
+    url = url or f"sqlite:///{data_dir / 'lassolabel.db'}"
     upgrade(url)
     return Database(url)
+
+
+def server_env(database_url: str | None) -> dict[str, str]:
+    """SERVER_ENV for a server on `database_url` (None: the data directory's SQLite file)."""
+    return {**SERVER_ENV, **({"LASSOLABEL_DATABASE_URL": database_url} if database_url else {})}
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def module_database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """A module-wide database on each backend (for module-scoped servers)."""
+    if request.param == "sqlite":
+        yield None
+        return
+    cluster: PostgresCluster = request.getfixturevalue("postgres")
+    url = cluster.create_database()
+    yield url
+    cluster.drop_database(url)
 
 
 def make_user(db: Database, username: str, role: Role, password: str | None = None) -> int:
@@ -79,8 +99,10 @@ def add_segments(
 
 
 @pytest.fixture
-def team_settings(tmp_path: Path) -> Settings:
-    return make_settings(tmp_path / "data", auth="required", segmenter="classic")
+def team_settings(tmp_path: Path, database_url: str | None) -> Settings:
+    return make_settings(
+        tmp_path / "data", database_url=database_url, auth="required", segmenter="classic"
+    )
 
 
 @pytest.fixture
@@ -90,16 +112,18 @@ def team_client(team_settings: Settings) -> Iterator[TestClient]:
 
 
 @pytest.fixture
-def admin_token(tmp_path: Path) -> str:
-    db = database(tmp_path / "data")
+def admin_token(tmp_path: Path, database_url: str | None) -> str:
+    db = database(tmp_path / "data", database_url)
     token = api_token(db, make_user(db, "admin", Role.admin, "admin-password"))
     db.dispose()
     return token
 
 
 @pytest.fixture
-def team_server(tmp_path: Path, admin_token: str) -> Iterator[ServerProcess]:
-    with ServerProcess(tmp_path / "data", env=SERVER_ENV) as server:
+def team_server(
+    tmp_path: Path, admin_token: str, database_url: str | None
+) -> Iterator[ServerProcess]:
+    with ServerProcess(tmp_path / "data", env=server_env(database_url)) as server:
         yield server
 
 

@@ -17,7 +17,7 @@ from app.models import Role
 from tests.conftest import png_bytes
 from tests.server_process import ServerProcess
 from tests.team import consistency
-from tests.team.conftest import SERVER_ENV, add_segments, api_token, bearer, database, make_user
+from tests.team.conftest import add_segments, api_token, bearer, database, make_user, server_env
 
 pytestmark = pytest.mark.slow
 
@@ -25,12 +25,12 @@ CLIENTS, ASSIGNS, SEGMENTS = 8, 250, 20_000
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def lab(tmp_path_factory: pytest.TempPathFactory, module_database_url: str | None):  # type: ignore[no-untyped-def]
     data_dir: Path = tmp_path_factory.mktemp("concurrency") / "data"
-    db = database(data_dir)
+    db = database(data_dir, module_database_url)
     token = api_token(db, make_user(db, "admin", Role.admin))
     with (
-        ServerProcess(data_dir, env=SERVER_ENV) as server,
+        ServerProcess(data_dir, env=server_env(module_database_url)) as server,
         httpx.Client(base_url=server.url, headers=bearer(token), timeout=60) as http,
     ):
 
@@ -44,7 +44,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-de
             ]
             return {"pid": pid, "labels": labels, "ids": add_segments(db, pid, image["id"], count)}
 
-        yield {"server": server, "http": http, "token": token, "db_path": data_dir / "lassolabel.db",
+        yield {"server": server, "http": http, "token": token, "db_url": db.url,
                "load": project("load", SEGMENTS), "race": project("race", 2_000)}  # fmt: skip
     db.dispose()
 
@@ -84,7 +84,7 @@ def test_eight_processes_of_overlapping_batches(lab: dict, tmp_path: Path) -> No
     acked = [
         (batch_id, batch, label) for status, batch_id, batch, label in outcomes if status == 200
     ]
-    counts = consistency.check(lab["db_path"], load["pid"], acked)
+    counts = consistency.check(lab["db_url"], load["pid"], acked)
     assert counts["batches"] == len(acked)  # a refused batch leaves no trace
     stale = sum(status == 409 for status, *_ in outcomes)
     print(f"\n{len(outcomes)} assigns in {elapsed:.1f}s ({len(outcomes) / elapsed:.0f}/s), "
@@ -122,7 +122,7 @@ def test_two_writer_races_exactly_one_wins(lab: dict) -> None:
             for r in range(200)
         ]
     assert all(sorted(pair) == [200, 409] for pair in results), results
-    consistency.check(lab["db_path"], race["pid"], [])
+    consistency.check(lab["db_url"], race["pid"], [])
 
 
 def test_a_label_change_reaches_another_client_live(lab: dict) -> None:

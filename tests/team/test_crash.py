@@ -18,7 +18,7 @@ from app.models import Role
 from tests.conftest import png_bytes
 from tests.server_process import free_port
 from tests.team import consistency
-from tests.team.conftest import SERVER_ENV, add_segments, api_token, bearer, database, make_user
+from tests.team.conftest import add_segments, api_token, bearer, database, make_user, server_env
 from tests.team.forkserver import ForkServer
 
 pytestmark = pytest.mark.slow
@@ -55,11 +55,13 @@ def hammer(url: str, token: str, pid: int, ids: list[int], labels: list[int | No
             acked.append((response.json()["batch_id"], batch, label))
 
 
-def test_sigkill_under_load_loses_no_acknowledged_batch(tmp_path: Path) -> None:
+def test_sigkill_under_load_loses_no_acknowledged_batch(
+    tmp_path: Path, database_url: str | None
+) -> None:
     data_dir = tmp_path / "data"
-    db = database(data_dir)
+    db = database(data_dir, database_url)
     token = api_token(db, make_user(db, "admin", Role.admin))
-    env = {**os.environ, **SERVER_ENV, "LASSOLABEL_DATA_DIR": str(data_dir)}
+    env = {**os.environ, **server_env(database_url), "LASSOLABEL_DATA_DIR": str(data_dir)}
     rng = random.Random(7)
     acked: list = []
     with ForkServer(env, tmp_path) as forks:
@@ -91,7 +93,7 @@ def test_sigkill_under_load_loses_no_acknowledged_batch(tmp_path: Path) -> None:
             stop.set()
             for writer in writers:
                 writer.join(30)
-            counts = consistency.check(data_dir / "lassolabel.db", project, list(acked))
+            counts = consistency.check(db.url, project, list(acked))
             port = free_port()
             url = f"http://127.0.0.1:{port}"
             pid = forks.serve(port)

@@ -53,7 +53,7 @@ def events(http: httpx.Client, pid: int, last_event_id: int | None = None) -> It
         yield EventStream(response.iter_lines())
 
 
-def _seed_project(http: httpx.Client, data_dir: Path) -> int:
+def _seed_project(http: httpx.Client, data_dir: Path, database_url: str | None) -> int:
     """Two clusters of 10 segments with vectors, 2 of each labelled: 16 to suggest."""
     project = http.post("/api/projects", json={"name": "live"}).json()
     pid = project["id"]
@@ -62,7 +62,8 @@ def _seed_project(http: httpx.Client, data_dir: Path) -> int:
     image = http.get(f"/api/images/{image_id}").json()
     vectors, cluster = clustered_vectors([10, 10], spread=0.1)
     xy = np.stack([cluster * 5.0, np.arange(len(cluster))], 1).astype(np.float32)
-    ids = seed_segments(data_dir, project_id=pid, image=image, embedder=project["embedder"], xy=xy)
+    ids = seed_segments(data_dir, project_id=pid, image=image, embedder=project["embedder"],
+                        xy=xy, database_url=database_url)  # fmt: skip
     seed_vectors(data_dir, project_id=pid, embedder=project["embedder"], ids=ids, vectors=vectors)
     for c, name in enumerate(["cat", "dog"]):
         label = http.post(f"/api/projects/{pid}/labels", json={"name": name}).json()["id"]
@@ -71,9 +72,11 @@ def _seed_project(http: httpx.Client, data_dir: Path) -> int:
     return pid
 
 
-def _suggest_from_outside(data_dir: Path, pid: int, segment_id: int, label_id: int) -> None:
+def _suggest_from_outside(
+    data_dir: Path, database_url: str | None, pid: int, segment_id: int, label_id: int
+) -> None:
     """Write a suggestion the way a CLI job would: another process, no hub to bump."""
-    db = database(data_dir)
+    db = database(data_dir, database_url)
     try:
         with db.write() as session:
             session.add(
@@ -90,10 +93,10 @@ def _suggest_from_outside(data_dir: Path, pid: int, segment_id: int, label_id: i
 
 
 def test_suggestion_changes_reach_an_open_stream(
-    team_server: ServerProcess, admin_http: httpx.Client
+    team_server: ServerProcess, admin_http: httpx.Client, database_url: str | None
 ) -> None:
     http, data_dir = admin_http, team_server.data_dir
-    pid = _seed_project(http, data_dir)
+    pid = _seed_project(http, data_dir, database_url)
     with events(http, pid) as stream:
         hello = stream.next("hello")
         assert hello["suggestions"] == {"count": 0, "latest": 0}
@@ -110,7 +113,7 @@ def test_suggestion_changes_reach_an_open_stream(
                   json={"segment_ids": [first["segment_id"]]})  # fmt: skip
         assert stream.next("suggestions") == {"count": 15, "latest": proposed["latest"]}
 
-        _suggest_from_outside(data_dir, pid, first["segment_id"], first["label_id"])
+        _suggest_from_outside(data_dir, database_url, pid, first["segment_id"], first["label_id"])
         outside = stream.next("suggestions")
         assert outside["count"] == 16 and outside["latest"] > proposed["latest"]
 

@@ -5,6 +5,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -13,6 +14,7 @@ from app.jobs.runner import JobContext
 from app.main import create_app
 from app.models import JobItem, LabelClass
 from tests.fixtures.settings import make_settings
+from tests.postgres import both_backends  # noqa: F401  (jobs run on both databases)
 
 ITEMS = [f"item-{i}" for i in range(10)]
 
@@ -46,8 +48,9 @@ class SlowLabeller:
             time.sleep(0.02)
 
 
-def _settings(tmp_path: Path) -> Settings:
-    return make_settings(tmp_path / "data")
+@pytest.fixture
+def job_settings(tmp_path: Path, database_url: str | None) -> Settings:
+    return make_settings(tmp_path / "data", database_url=database_url)
 
 
 def _wait(client: TestClient, job_id: int, states: set[str]) -> dict:
@@ -58,9 +61,9 @@ def _wait(client: TestClient, job_id: int, states: set[str]) -> dict:
     return job
 
 
-def test_job_runs_records_failures_and_writes_each_item_once(tmp_path: Path) -> None:
+def test_job_runs_records_failures_and_writes_each_item_once(job_settings: Settings) -> None:
     handler = SlowLabeller()
-    with TestClient(create_app(_settings(tmp_path), job_handlers={"slow": handler})) as client:
+    with TestClient(create_app(job_settings, job_handlers={"slow": handler})) as client:
         pid = client.post("/api/projects", json={"name": "p"}).json()["id"]
         job_id = client.post(f"/api/projects/{pid}/jobs", json={"kind": "slow"}).json()["id"]
         job = _wait(client, job_id, {"succeeded", "failed"})
@@ -76,9 +79,9 @@ def test_job_runs_records_failures_and_writes_each_item_once(tmp_path: Path) -> 
         assert names == set(ITEMS) - {"item-3"}
 
 
-def test_cancel_stops_writes(tmp_path: Path) -> None:
+def test_cancel_stops_writes(job_settings: Settings) -> None:
     handler = SlowLabeller()
-    with TestClient(create_app(_settings(tmp_path), job_handlers={"slow": handler})) as client:
+    with TestClient(create_app(job_settings, job_handlers={"slow": handler})) as client:
         pid = client.post("/api/projects", json={"name": "p"}).json()["id"]
         job_id = client.post(f"/api/projects/{pid}/jobs", json={"kind": "slow"}).json()["id"]
         while client.get(f"/api/jobs/{job_id}").json()["done"] < 2:
@@ -98,8 +101,8 @@ def test_cancel_stops_writes(tmp_path: Path) -> None:
         )
 
 
-def test_interrupted_job_resumes_after_restart(tmp_path: Path) -> None:
-    settings = _settings(tmp_path)
+def test_interrupted_job_resumes_after_restart(job_settings: Settings) -> None:
+    settings = job_settings
     first = SlowLabeller()
     with TestClient(create_app(settings, job_handlers={"slow": first})) as client:
         pid = client.post("/api/projects", json={"name": "p"}).json()["id"]

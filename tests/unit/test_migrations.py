@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
@@ -9,19 +11,35 @@ from sqlalchemy import inspect
 from app.db import Database, create_db_engine
 from app.migrate import upgrade
 from app.models import Base, Image, LabelClass, Project, Suggestion
+from tests.postgres import PostgresCluster, both_backends  # noqa: F401  (`backend` fixture)
 from tests.team.conftest import add_segments
 
+REVISIONS = sorted(
+    p.stem.split("_")[0]
+    for p in (Path(__file__).parents[2] / "migrations" / "versions").glob("0*.py")
+)
 
-def test_upgrade_from_empty_creates_every_table(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+
+@pytest.fixture
+def url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """An empty database: a SQLite file, or a new PostgreSQL database with no tables."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'db.sqlite'}"
+        return
+    cluster: PostgresCluster = request.getfixturevalue("postgres")
+    created = cluster.create_database(migrated=False)
+    yield created
+    cluster.drop_database(created)
+
+
+def test_upgrade_from_empty_creates_every_table(url: str) -> None:
     upgrade(url)
     engine = create_db_engine(url)
     assert set(Base.metadata.tables) <= set(inspect(engine).get_table_names())
     engine.dispose()
 
 
-def test_models_and_migrations_agree(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+def test_models_and_migrations_agree(url: str) -> None:
     upgrade(url)
     engine = create_db_engine(url)
     with engine.connect() as connection:
@@ -31,16 +49,23 @@ def test_models_and_migrations_agree(tmp_path: Path) -> None:
     assert diff == [], f"models differ from migrations; run alembic revision --autogenerate: {diff}"
 
 
-def test_upgrade_is_idempotent(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+def test_upgrade_is_idempotent(url: str) -> None:
     upgrade(url)
     upgrade(url)
 
 
-def test_upgrade_keeps_rows_of_tables_it_rebuilds(tmp_path: Path) -> None:
+@pytest.mark.parametrize("revision", REVISIONS[:-1])
+def test_upgrade_from_every_earlier_revision(url: str, revision: str) -> None:
+    upgrade(url, revision)
+    upgrade(url)
+    engine = create_db_engine(url)
+    assert set(Base.metadata.tables) <= set(inspect(engine).get_table_names())
+    engine.dispose()
+
+
+def test_upgrade_keeps_rows_of_tables_it_rebuilds(url: str) -> None:
     """Batch mode rebuilds a table (copy, drop, rename): with foreign keys enforced, the drop
     would cascade into every table that references it. Labels and suggestions must survive."""
-    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
     upgrade(url, "0004")
     db = Database(url)
     with db.write() as session:
@@ -84,5 +109,6 @@ def test_upgrade_keeps_rows_of_tables_it_rebuilds(tmp_path: Path) -> None:
             "SELECT label_class_id, parent_id FROM segments ORDER BY id"
         )
         assert labels.all() == [(1, None), (None, 1)]
-        assert connection.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+        if connection.dialect.name == "sqlite":
+            assert connection.exec_driver_sql("PRAGMA foreign_key_check").all() == []
     engine.dispose()
