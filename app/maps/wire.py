@@ -3,10 +3,12 @@
 Layout (all little-endian):
   uint32  header_length (bytes of the JSON header, padded with spaces to a multiple of 4)
   bytes   JSON header: {"count": N, "columns": [...], "labels": [...], "bounds": [...]}
-  then one array of N values per entry of header["columns"] ("name:dtype", 4 bytes a value):
-  float32 x[N], float32 y[N], uint32 segment_id[N], int32 label[N], uint32 version[N]
+  then one array of N values per entry of header["columns"] ("name:dtype"):
+  float32 x[N], float32 y[N], uint32 segment_id[N], int32 label[N], uint32 version[N],
+  uint32 area[N], uint8 source[N]
 `label` indexes header["labels"] (-1 = unlabelled); `version` is the segment's version (send it
-back as an assign's expected_versions). 20 bytes a point: 1M points = 20 MB.
+back as an assign's expected_versions); `area` is in pixels; `source` indexes
+header["sources"]. 25 bytes a point: 1M points = 25 MB.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from typing import Any
 import numpy as np
 
 COLUMNS = ["x:float32", "y:float32", "segment_id:uint32", "label:int32", "version:uint32"]
+# Optional trailing columns (the filters' data): name -> little-endian dtype.
+EXTRA_DTYPES = {"area": "<u4", "source": "u1"}
 
 
 def encode_map(
@@ -26,11 +30,16 @@ def encode_map(
     label_index: np.ndarray,
     versions: np.ndarray,
     header: dict[str, Any],
+    extra: dict[str, np.ndarray] | None = None,
 ) -> bytes:
-    """xy (N, 2) float32, segment_ids (N,), label_index (N,) int (-1 unlabelled), versions (N,)."""
+    """xy (N, 2) float32, segment_ids (N,), label_index (N,) int (-1 unlabelled), versions (N,);
+    `extra`: named (N,) columns of EXTRA_DTYPES (area, source), appended in that order."""
     count = len(segment_ids)
+    given = extra or {}
+    extras = {name: given[name] for name in EXTRA_DTYPES if name in given}
+    names = COLUMNS + [f"{name}:{np.dtype(EXTRA_DTYPES[name]).name}" for name in extras]
     bounds = [float(v) for v in (*xy.min(0), *xy.max(0))] if count else [0.0, 0.0, 1.0, 1.0]
-    meta = json.dumps({**header, "count": count, "columns": COLUMNS, "bounds": bounds}).encode()
+    meta = json.dumps({**header, "count": count, "columns": names, "bounds": bounds}).encode()
     meta += b" " * (-len(meta) % 4)
     columns = (
         np.ascontiguousarray(xy[:, 0], "<f4"),
@@ -38,8 +47,10 @@ def encode_map(
         np.ascontiguousarray(segment_ids, "<u4"),
         np.ascontiguousarray(label_index, "<i4"),
         np.ascontiguousarray(versions, "<u4"),
+        *(np.ascontiguousarray(values, EXTRA_DTYPES[name]) for name, values in extras.items()),
     )
-    return struct.pack("<I", len(meta)) + meta + b"".join(c.tobytes() for c in columns)
+    body = b"".join(c.tobytes() for c in columns)
+    return struct.pack("<I", len(meta)) + meta + body + b"\0" * (-len(body) % 4)
 
 
 def decode_map(data: bytes) -> tuple[dict[str, Any], dict[str, np.ndarray]]:

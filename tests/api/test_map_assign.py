@@ -41,6 +41,8 @@ def test_binary_and_json_map(client: TestClient, mapped: dict) -> None:
     np.testing.assert_array_equal(np.stack([arrays["x"], arrays["y"]], 1), mapped["xy"][:5])
     assert arrays["label"].tolist() == [1, 1, -1, -1, -1]
     assert arrays["version"].tolist() == [2, 2, 1, 1, 1]  # each assign bumps the version
+    assert arrays["area"].tolist() == [1] * 5  # what the filters read
+    assert [header["sources"][i] for i in arrays["source"]] == ["auto"] * 5
     assert len(response.content) == 4 + len(response.content[4:]) and len(response.content) % 4 == 0
 
     as_json = client.get(f"/api/projects/{pid}/map?format=json").json()

@@ -107,6 +107,70 @@ def test_map_filters_and_empty_state(page, api: httpx.Client, seeded: dict, proj
         "window.lassolabelMap.lasso([[-0.2, -0.2], [1.2, -0.2], [1.2, 1.2], [-0.2, 1.2]])"
     )
     page.wait_for_selector("#selection-count:text('390 selected')")
+    page.uncheck("#filter-unlabelled")
+
+    # Source and area come with the map: the seeded squares alternate manual/auto, 16 px each.
+    assert page.locator("#filter-source option").all_text_contents() == ["any", "auto", "manual"]
+    page.select_option("#filter-source", "manual")
+    page.evaluate(
+        "window.lassolabelMap.lasso([[-0.2, -0.2], [1.2, -0.2], [1.2, 1.2], [-0.2, 1.2]])"
+    )
+    page.wait_for_selector("#selection-count:text('200 selected')")
+    page.select_option("#filter-source", "")
+    page.fill("#filter-area-min", "17")
+    page.dispatch_event("#filter-area-min", "change")
+    page.wait_for_selector("#selection-count:text('0 selected')")
+    page.fill("#filter-area-min", "16")
+    page.fill("#filter-area-max", "16")
+    page.dispatch_event("#filter-area-max", "change")
+    page.evaluate(
+        "window.lassolabelMap.lasso([[-0.2, -0.2], [1.2, -0.2], [1.2, 1.2], [-0.2, 1.2]])"
+    )
+    page.wait_for_selector("#selection-count:text('400 selected')")
+
+
+def test_escape_on_a_project_with_no_map_yet(page, api: httpx.Client) -> None:  # type: ignore[no-untyped-def]
+    """No points placed: no scatter; Escape (deselect) must not throw."""
+    empty = api.post("/api/projects", json={"name": "no map yet"}).json()
+    page.goto(f"/projects/{empty['id']}/map")
+    page.wait_for_selector("#map-message:text('No map yet')")
+    page.keyboard.press("Escape")
+    page.keyboard.press("a")
+    page.wait_for_timeout(200)  # an uncaught error would reach the console guard
+
+
+def test_concurrent_redraws_wait_their_turn(page, seeded: dict) -> None:  # type: ignore[no-untyped-def]
+    """Two recolours at once (an assign's and a live batch's): both draw, no library warning."""
+    page.goto(f"/projects/{seeded['project']['id']}/map")
+    page.wait_for_selector("body[data-map-ready=true]")
+    drawn = page.evaluate(
+        """async () => {
+          const { scatter, model } = window.lassolabelMap;
+          await Promise.all([1, 2, 3].map(() => scatter.recolor(model.categories, [], null)));
+          return true;
+        }"""
+    )
+    assert drawn
+    assert page.locator("#assign-error").is_hidden()
+
+
+def test_selection_gallery_is_visible_without_scrolling_at_1440x900(  # type: ignore[no-untyped-def]
+    page, api: httpx.Client, seeded: dict
+) -> None:
+    project_id = seeded["project"]["id"]
+    for name in ("dog", "bird", "car", "tree", "road", "sky", "person"):
+        api.post(f"/api/projects/{project_id}/labels", json={"name": name})
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto(f"/projects/{project_id}/map")
+    page.wait_for_selector("body[data-map-ready=true]")
+    page.evaluate(
+        "window.lassolabelMap.lasso([[-0.2, -0.2], [1.2, -0.2], [1.2, 1.2], [-0.2, 1.2]])"
+    )
+    page.wait_for_selector("#gallery .cell")
+    box = page.locator("#gallery").bounding_box()
+    assert box["y"] + 150 < 900, box  # at least two rows of thumbnails on screen
+    assert page.evaluate("document.querySelector('.side').scrollTop") == 0
+    screenshot(page, "map-1440x900")
 
 
 def test_stale_assign_shows_the_other_writers_labels_then_overwrites(  # type: ignore[no-untyped-def]

@@ -55,3 +55,18 @@ def test_decode_reads_the_columns_the_header_lists() -> None:
     _, arrays = decode_map(older)
     assert sorted(arrays) == ["label", "segment_id", "x", "y"]
     assert arrays["segment_id"].tolist() == [0, 1, 2]
+
+
+def test_area_and_source_columns_travel_after_the_fixed_ones() -> None:
+    area, source = np.array([10, 70000, 3]), np.array([0, 2, 1])
+    data = encode_map(
+        np.ones((3, 2), np.float32),
+        np.arange(3),
+        np.zeros(3),
+        np.ones(3),
+        {},
+        {"source": source, "area": area},
+    )
+    header, arrays = decode_map(data)
+    assert header["columns"][-2:] == ["area:uint32", "source:uint8"]
+    assert arrays["area"].tolist() == [10, 70000, 3] and arrays["source"].tolist() == [0, 2, 1]

@@ -24,7 +24,7 @@ def get_map(
     ctx: ContextDep, project: ProjectDep, format: Literal["binary", "json"] = "binary"
 ) -> Response | MapJson:
     """Every placed segment's map position, label and version. Binary by default
-    (app/maps/wire.py: 20 bytes a point); `?format=json` for small projects and scripts."""
+    (app/maps/wire.py: 25 bytes a point); `?format=json` for small projects and scripts."""
     with ctx.db.read() as session:
         data = build_map(session, project, ctx.maps)
     if format == "json":
@@ -42,7 +42,10 @@ def get_map(
             )
         ]
         return MapJson(header=data.header, points=points)
-    body = encode_map(data.xy, data.segment_ids, data.label_index, data.versions, data.header)
+    extra = {"area": data.area, "source": data.source}
+    body = encode_map(
+        data.xy, data.segment_ids, data.label_index, data.versions, data.header, extra
+    )
     return Response(
         body, media_type="application/octet-stream", headers={"Cache-Control": "no-store"}
     )

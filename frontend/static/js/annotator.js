@@ -6,7 +6,6 @@ import { renderCandidates, renderLabels, renderSegments } from "./annotator-side
 import { $, el, guarded, showError } from "./dom.js";
 import { createFilmstrip } from "./filmstrip.js";
 import { createHistory } from "./history.js";
-import { has } from "./capabilities.js";
 import { bind, installKeyboard } from "./keyboard.js";
 import { hexToRgb, labelForDigit, loadLabels } from "./labels.js";
 import { projectId, refreshHeader } from "./project-header.js";
@@ -109,11 +108,6 @@ function chooseCandidate(i) {
 }
 
 async function ask() {
-  if (!state.sam)
-    return showError(
-      errorBox,
-      new Error("This server has no /predict endpoint: interactive segmentation is unavailable."),
-    );
   const fresh = state.preparing;
   if (fresh) say("Computing the image embedding…", true);
   try {
@@ -253,11 +247,10 @@ async function openImage(index) {
   $("#image-name").textContent = `${image.filename} (${index + 1} / ${state.images.length})`;
   history.replaceState(null, "", `?image=${image.id}`);
   filmstrip.render(state.images, index);
-  if (state.sam)
-    predictor.prefetch(state.images.slice(index, index + 1 + PREFETCH_AHEAD).map((i) => i.id));
+  predictor.prefetch(state.images.slice(index, index + 1 + PREFETCH_AHEAD).map((i) => i.id));
   const element = new Image();
   element.src = `/api/images/${image.id}/file`;
-  await Promise.all([element.decode(), store.load(image.id, state.sam)]);
+  await Promise.all([element.decode(), store.load(image.id)]);
   if (state.index !== index) return;
   state.image = element;
   $("#granularity").disabled = !store.hasHierarchy;
@@ -405,9 +398,8 @@ async function start() {
   state.labels = labels;
   state.current = labels[0] ?? null;
   state.images = page.items;
-  state.sam = await has("post", "/api/images/{image_id}/predict");
   const segmenter = await showSegmenterNotice();
-  if (state.sam && segmenter?.available) {
+  if (segmenter?.available) {
     await useLocalDecoder(segmenter.model_id).catch((err) => {
       console.warn("local decoder unavailable:", err);
       document.body.dataset.decoder = "server";

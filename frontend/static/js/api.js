@@ -55,10 +55,3 @@ export async function api(path, options = {}) {
   const response = await request(path, options);
   return response.status === 204 ? null : response.json();
 }
-
-// True when the error means "this endpoint is not on this server" (a backend not deployed):
-// Starlette's own 404 says "Not Found", while a missing object names what was not found.
-export function isMissingRoute(err) {
-  if (!(err instanceof ApiError)) return false;
-  return err.status === 405 || (err.status === 404 && err.message === "Not Found");
-}

@@ -1,13 +1,12 @@
-// Per-label progress for the project page, read from the map (segments placed on it).
-import { isMissingRoute } from "./api.js";
-import { countLabels, fetchMap } from "./map-data.js";
+// Per-label progress for the project page: every segment of the project, on the map or not.
+import { api } from "./api.js";
 
-/** {total, unlabelled, byLabel} or null when the server has no map endpoint. */
+/** {total, unlabelled, byLabel: Map(label id -> segments)}. */
 export async function labelCounts(projectId) {
-  try {
-    return countLabels(await fetchMap(projectId));
-  } catch (err) {
-    if (isMissingRoute(err)) return null;
-    throw err;
-  }
+  const stats = await api(`/api/projects/${projectId}/stats`);
+  return {
+    total: stats.segments_total,
+    unlabelled: stats.unlabelled,
+    byLabel: new Map(stats.per_label.map((l) => [l.label_id, l.count])),
+  };
 }

@@ -1,9 +1,14 @@
 // The project map (app/maps/wire.py): a JSON header, then one little-endian column per entry
 // of header.columns ("name:dtype"): x, y (float32), segment_id (uint32), label (int32, -1 =
-// unlabelled), version (uint32; absent from older servers).
+// unlabelled), version (uint32), area (uint32 pixels), source (uint8, indexes header.sources).
 import { request } from "./api.js";
 
-const ARRAY_TYPES = { float32: Float32Array, int32: Int32Array, uint32: Uint32Array };
+const ARRAY_TYPES = {
+  float32: Float32Array,
+  int32: Int32Array,
+  uint32: Uint32Array,
+  uint8: Uint8Array,
+};
 
 /** Parse the binary map. Returns {header, x, y, segmentId, label, version?}: one typed array of
  * length N per column the header lists, named in camelCase. */
@@ -30,16 +35,4 @@ export function parseMap(buffer) {
 export async function fetchMap(projectId) {
   const response = await request(`/api/projects/${projectId}/map`);
   return parseMap(await response.arrayBuffer());
-}
-
-/** Segments per label id among the map's points: {total, unlabelled, byLabel: Map(id -> n)}. */
-export function countLabels(map) {
-  const perIndex = new Array(map.header.labels.length).fill(0);
-  let unlabelled = 0;
-  for (const index of map.label) {
-    if (index < 0) unlabelled++;
-    else perIndex[index]++;
-  }
-  const byLabel = new Map(map.header.labels.map((label, i) => [label.id, perIndex[i]]));
-  return { total: map.label.length, unlabelled, byLabel };
 }

@@ -40,24 +40,20 @@ export function createMapModel(map) {
       return counts;
     },
 
-    /** Point indices passing the filters, or null when nothing is filtered. */
+    /** Point indices passing the filters, or null when nothing is filtered. `source` is a
+     * source name ("" for any); areas are in pixels (null for no bound). */
     filtered({ hiddenLabels, unlabelledOnly, source, areaMin, areaMax }) {
-      const extra = map.extra ?? {};
-      const active =
-        hiddenLabels.size ||
-        unlabelledOnly ||
-        (source && extra.source) ||
-        (areaMin !== null && extra.area) ||
-        (areaMax !== null && extra.area);
+      const active = hiddenLabels.size || unlabelledOnly || source || areaMin !== null || areaMax !== null;
       if (!active) return null;
+      const sourceIndex = source ? map.header.sources.indexOf(source) : -1;
       const keep = [];
       for (let p = 0; p < categories.length; p++) {
         const c = categories[p];
         if (unlabelledOnly && c !== 0) continue;
         if (c !== 0 && hiddenLabels.has(labels[c - 1].id)) continue;
-        if (source && extra.source && extra.source[p] !== source) continue;
-        if (areaMin !== null && extra.area && extra.area[p] < areaMin) continue;
-        if (areaMax !== null && extra.area && extra.area[p] > areaMax) continue;
+        if (source && map.source[p] !== sourceIndex) continue;
+        if (areaMin !== null && map.area[p] < areaMin) continue;
+        if (areaMax !== null && map.area[p] > areaMax) continue;
         keep.push(p);
       }
       return keep;
@@ -112,18 +108,6 @@ export function createMapModel(map) {
     canUndo: () => history.length > 0,
 
     lastBatchId: () => history[history.length - 1]?.batchId ?? null,
-
-    /** The last batch as [{labelId, points}] groups that restore it; nothing changes yet. */
-    peekUndo() {
-      const { points, previous } = history[history.length - 1];
-      const groups = new Map();
-      points.forEach((p, i) => {
-        const id = previous[i] === 0 ? null : labels[previous[i] - 1].id;
-        if (!groups.has(id)) groups.set(id, []);
-        groups.get(id).push(p);
-      });
-      return [...groups].map(([labelId, pts]) => ({ labelId, points: pts }));
-    },
 
     /** Apply a freshly downloaded map's labels and versions to the points this map shows
      * (after a conflict listing only part of what changed). Returns applyChanges' result. */

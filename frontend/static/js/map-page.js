@@ -1,7 +1,6 @@
 // Map page: every segment as a point, lasso/box/click selection, batch labelling with undo.
-import { api, isMissingRoute } from "./api.js";
-import { has } from "./capabilities.js";
-import { $, guarded } from "./dom.js";
+import { api } from "./api.js";
+import { $, el, guarded } from "./dom.js";
 import { createHoverCard, segmentDescriber } from "./hover-card.js";
 import { bind, installKeyboard } from "./keyboard.js";
 import { catchUp, conflictMessage, isStale } from "./map-conflict.js";
@@ -80,17 +79,10 @@ function sendAssign(points, labelId) {
   });
 }
 
-// The server's audit undo is atomic and refuses to overwrite later edits by others; without
-// it, the previous labels are put back group by group.
-async function sendUndo() {
+// The server's audit undo is atomic and refuses to overwrite later edits by others.
+function sendUndo() {
   const batchId = model.lastBatchId();
-  if (
-    batchId !== null &&
-    (await has("post", "/api/projects/{project_id}/history/{batch_id}/undo"))
-  ) {
-    return api(`/api/projects/${projectId}/history/${batchId}/undo`, { method: "POST" });
-  }
-  for (const group of model.peekUndo()) await sendAssign(group.points, group.labelId);
+  return api(`/api/projects/${projectId}/history/${batchId}/undo`, { method: "POST" });
 }
 
 /** After a 409 stale_version: show the server's current state of what changed. -> count */
@@ -263,7 +255,7 @@ function installControls() {
     "Escape",
     "Deselect",
     () => {
-      scatter.select([]);
+      scatter?.select([]); // a project with no points placed has no scatter
       setSelection([]);
     },
     { when: ready },
@@ -295,15 +287,14 @@ function installControls() {
   });
 }
 
-function installFilterAvailability(map) {
-  const missing = ["source", "area"].filter((name) => !map.extra?.[name]);
-  for (const id of ["#filter-source", "#filter-area-min", "#filter-area-max"]) {
-    $(id).disabled = missing.includes(id.includes("source") ? "source" : "area");
-  }
-  $("#filter-note").hidden = !missing.length;
-  $("#filter-note").textContent = missing.length
-    ? `This server's map does not carry ${missing.join(" or ")}; those filters are off.`
-    : "";
+/** The Source filter offers the sources this map's points have. */
+function installSourceFilter(map) {
+  const present = new Set(map.source);
+  const options = map.header.sources.filter((_, i) => present.has(i));
+  $("#filter-source").replaceChildren(
+    el("option", { value: "", text: "any" }),
+    ...options.map((name) => el("option", { value: name, text: name })),
+  );
 }
 
 function installSimilar(thumbnailUrl) {
@@ -313,7 +304,7 @@ function installSimilar(thumbnailUrl) {
     k: $("#similar-k"),
     caption: $("#similar-caption"),
     close: $("#similar-close"),
-    thumbnailUrl: thumbnailUrl ?? (() => ""),
+    thumbnailUrl,
     pointOf: (id) => model.pointOf(id),
     onSelect: selectPoints,
     onError: (err) =>
@@ -335,24 +326,14 @@ async function start() {
     onSuggestions: refreshSuggestions,
   });
   await live.opened;
-  let map;
-  try {
-    map = await fetchMap(projectId);
-  } catch (err) {
-    return say(isMissingRoute(err) ? "This server has no map endpoint yet." : err.message);
-  }
+  const map = await fetchMap(projectId);
   model = createMapModel(map);
-  const [thumbs, details] = await Promise.all([
-    has("get", "/api/segments/{segment_id}/thumbnail"),
-    has("get", "/api/segments/{segment_id}"),
-  ]);
-  const thumbnailUrl = thumbs ? (id) => `/api/segments/${id}/thumbnail` : null;
-  const canSimilar = await has("get", "/api/segments/{segment_id}/similar");
+  const thumbnailUrl = (id) => `/api/segments/${id}/thumbnail`;
   panel = createSelectionPanel({
     model,
     thumbnailUrl,
     onRemove: removeFromSelection,
-    onSimilar: canSimilar ? (id) => moreLikeThis(id) : null,
+    onSimilar: (id) => moreLikeThis(id),
   });
   labelList = createMapLabels({
     model,
@@ -367,11 +348,11 @@ async function start() {
   });
   hover = createHoverCard($("#hover-card"), {
     thumbnailUrl,
-    describe: details ? segmentDescriber() : async () => null,
+    describe: segmentDescriber(),
     note: (id) => suggestions?.note(id) ?? null,
   });
   state.current = model.labels[0] ?? null;
-  installFilterAvailability(map);
+  installSourceFilter(map);
   renderPanels();
   live.ready(model);
   if (!map.header.count) {
@@ -388,10 +369,8 @@ async function start() {
   });
   await scatter.draw(map.x, map.y, model.categories, model.colors, map.header.bounds);
   setTool("lasso");
-  if (canSimilar) installSimilar(thumbnailUrl);
-  if (await has("get", "/api/projects/{project_id}/suggestions/map"))
-    loadSuggestions().catch(() => {}); // hover notes
-  else $("#color-mode").disabled = true;
+  installSimilar(thumbnailUrl);
+  loadSuggestions().catch((err) => say(err.message)); // hover notes
   if (map.header.unplaced)
     say(`${map.header.unplaced} segments are not on the map yet (run Embed and Project).`);
   // A handle for automation and the e2e tests (programmatic lasso, reading the state).

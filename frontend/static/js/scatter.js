@@ -64,27 +64,34 @@ export function createScatter(canvas, { onSelect, onHover }) {
     return { x, y, valueA: categories };
   }
 
+  // regl-scatterplot rejects a draw while the previous one runs ("Ignoring draw call..."):
+  // draws wait their turn, so a live recolour during an assign's recolour is never lost.
+  let drawing = Promise.resolve();
+  const inTurn = (fn) => (drawing = drawing.then(fn, fn));
+
   return {
     plot,
     /** xs, ys: Float32Array map coordinates; categories: Int32Array indexes into colors. */
-    async draw(xs, ys, categories, colors, mapBounds) {
+    draw(xs, ys, categories, colors, mapBounds) {
       bounds = paddedBounds(mapBounds);
       this.setColors(colors);
       points = normalised(xs, ys, categories);
-      await plot.draw(points, { zDataType: "categorical" });
+      return inTurn(() => plot.draw(points, { zDataType: "categorical" }));
     },
     setColors(colors) {
       plot.set({ pointColor: colors.map(rgba) });
     },
     /** Recolour without moving points; keeps selection, filter and the spatial index. */
-    async recolor(categories, selected, filtered) {
-      points = { ...points, valueA: categories };
-      await plot.draw(points, {
-        zDataType: "categorical",
-        preventFilterReset: true,
-        spatialIndex: plot.get("spatialIndex"),
-        select: selected,
-        filter: filtered ?? undefined,
+    recolor(categories, selected, filtered) {
+      return inTurn(() => {
+        points = { ...points, valueA: categories };
+        return plot.draw(points, {
+          zDataType: "categorical",
+          preventFilterReset: true,
+          spatialIndex: plot.get("spatialIndex"),
+          select: selected,
+          filter: filtered ?? undefined,
+        });
       });
     },
     select(indices) {

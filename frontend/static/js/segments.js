@@ -39,14 +39,12 @@ export function createSegmentStore(getLabels) {
     get hasHierarchy() {
       return items.some((s) => "parent_id" in s);
     },
-    /** Load an image's segments; `available` false (no segments API on this server) loads none. */
-    async load(id, available = true) {
+    /** Load an image's segments. */
+    async load(id) {
       imageId = id;
       decoded.clear();
       items = [];
-      if (!available) return;
-      const data = await api(`/api/images/${id}/segments`);
-      items = data.segments ?? data.items ?? data;
+      items = (await api(`/api/images/${id}/segments`)).segments;
     },
     async create(rle, labelId) {
       const segment = await api(`/api/images/${imageId}/segments`, {
