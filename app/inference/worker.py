@@ -91,13 +91,37 @@ class InferenceWorker:
         self._ready = threading.Event()
         self._stopping = False
         self._running: list[Task] = []
-        self._thread = threading.Thread(target=self._run, name="inference-worker", daemon=True)
+        self._thread = self._new_thread()
+        self.why = ""  # why this segmenter answers (build_worker sets it; /api/health shows it)
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
         """Start the thread and wait until the model is loaded (or known to be unavailable)."""
         self._thread.start()
         self._ready.wait()
+
+    def switch(self, segmenter: Segmenter, rebuild: Callable[[], Segmenter]) -> None:
+        """Serve with segmenter from now on (after the running task); rebuild makes it again
+        after a crash. Embeddings are keyed by model id, so none of the old model's is used."""
+        if self._stopping:
+            return
+        if self.available:
+            swap = self.submit_call(lambda _old: self._install(segmenter, rebuild), Priority.DECODE)
+            swap.result()
+            return
+        self._thread.join()  # no model: the thread ended after start; serve on a fresh one
+        self._install(segmenter, rebuild)
+        self._unavailable = None
+        self._thread = self._new_thread()
+        self._thread.start()
+
+    def _install(self, segmenter: Segmenter, rebuild: Callable[[], Segmenter]) -> None:
+        self._factory = rebuild
+        self._segmenter = segmenter
+        self._install_yield_hook()
+
+    def _new_thread(self) -> threading.Thread:
+        return threading.Thread(target=self._run, name="inference-worker", daemon=True)
 
     def stop(self) -> None:
         """Finish the running task, fail the queued ones, flush disk writes, end the thread."""
@@ -135,7 +159,7 @@ class InferenceWorker:
     def describe(self) -> dict[str, Any]:
         """For /api/health: which segmenter serves, or why none does."""
         if not self.available:
-            return {"available": False, "reason": self.unavailable_reason}
+            return {"available": False, "reason": self.unavailable_reason, "why": self.why}
         decoder = getattr(getattr(self._segmenter, "decoder", None), "name", None)
         return {
             "available": True,
@@ -144,6 +168,7 @@ class InferenceWorker:
             "decoder": decoder,
             "encoded": self.stats.encoded,
             "notice": getattr(self._segmenter, "notice", None),
+            "why": self.why,
         }
 
     # -- public API ------------------------------------------------------------------------

@@ -22,6 +22,9 @@ def _version(package: str) -> str:
 def health(ctx: ContextDep) -> Health:
     worker = ctx.extras.get("inference")
     segmenter = worker.describe() if worker is not None and hasattr(worker, "describe") else {}
+    fetcher = ctx.extras.get("model_fetch")
+    if fetcher is not None:
+        segmenter["fetch"] = fetcher.describe()
     return Health(
         status="ok",
         version=_version("lassolabel"),
