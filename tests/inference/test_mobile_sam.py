@@ -1,4 +1,5 @@
-"""MobileSAM (vit_t): the official checkpoint through the real loading code."""
+"""MobileSAM (vit_t): the official checkpoint through the real loading code, and every prompt
+kind on a real photograph (one encode per module; the tiny random SAM serves the other tests)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,12 @@ import pytest
 from skimage import data
 
 from app.inference.architecture import PRESETS, infer_architecture, load_sam, read_state_dict
+from app.inference.base import PreparedImage, Prompt
 from app.inference.checkpoints import verify_official
+from app.inference.decoder import DECODER_GRAPH, graph_path
 from app.inference.sam import SamSegmenter
+from app.inference.split_decoder import IMAGE_OUTPUTS
+from tests.fixtures.coins import Coins, coins, iou
 
 
 def test_official_checkpoint_is_recognised_and_loads_with_every_key(mobile_sam_path: Path):
@@ -36,3 +41,114 @@ def test_encoder_output_on_a_real_photo_is_pinned(mobile_sam: SamSegmenter):
         [0.0883847, 0.0668995, 0.0970837, 0.0475974],
     ]
     np.testing.assert_allclose(features[0, :2, 10, 20:24], expected, atol=1e-3)
+
+
+# -- every prompt kind on a real photograph, against each coin's known region ---------------
+
+
+@pytest.fixture(scope="module")
+def coins_state(mobile_sam: SamSegmenter) -> PreparedImage:
+    return mobile_sam.prepare([coins().image])[0]
+
+
+def click(x: int, y: int, *more: tuple[int, int, int], multimask: bool = True) -> Prompt:
+    points = [(x, y), *((px, py) for px, py, _ in more)]
+    labels = [1, *(label for _, _, label in more)]
+    return Prompt(
+        points=np.array(points, np.float32), point_labels=np.array(labels), multimask=multimask
+    )
+
+
+def test_one_click_on_a_coin_gives_that_coin_best_first(mobile_sam, coins_state):
+    truth = coins()
+    for coin in truth.ids[::4]:
+        masks = mobile_sam.predict(coins_state, click(*truth.centre(coin)))
+        assert len(masks) == 3 and [m.mask.shape for m in masks] == [(303, 384)] * 3
+        assert [m.score for m in masks] == sorted((m.score for m in masks), reverse=True)
+        assert all(0 <= m.score <= 1 for m in masks)
+        assert iou(masks[0].mask, truth.region(coin)) >= 0.9, coin
+
+
+def test_three_candidates_are_distinct_nested_readings(mobile_sam, coins_state):
+    truth = coins()
+    coin = truth.ids[0]
+    masks = mobile_sam.predict(coins_state, click(*truth.centre(coin)))
+    areas = sorted(int(m.mask.sum()) for m in masks)
+    assert len(set(areas)) == 3  # a part, the coin, a larger whole: not three copies
+    assert max(iou(m.mask, truth.region(coin)) for m in masks) >= 0.9
+
+
+def test_box_around_a_coin_gives_that_coin(mobile_sam, coins_state):
+    truth = coins()
+    for coin in truth.ids[1::5]:
+        box = np.array(truth.box(coin), np.float32)
+        mask = mobile_sam.predict(coins_state, Prompt(box=box, multimask=False))[0]
+        assert iou(mask.mask, truth.region(coin)) >= 0.9, coin
+
+
+def test_box_over_two_coins_with_an_excluding_point_keeps_the_other(mobile_sam, coins_state):
+    truth = coins()
+    left, right = _neighbours(truth)
+    (x0, y0, _, _), (_, _, x1, y1) = truth.box(left), truth.box(right)
+    lx, ly = truth.centre(left)
+    box = np.array([x0, min(y0, truth.box(right)[1]), x1, max(y1, truth.box(left)[3])], np.float32)
+    prompt = Prompt(points=np.array([[lx, ly]], np.float32), point_labels=np.array([0]), box=box)
+    mask = mobile_sam.predict(coins_state, prompt)[0].mask
+    assert iou(mask, truth.region(right)) >= 0.8
+    assert np.count_nonzero(mask & truth.region(left)) < 0.05 * truth.region(left).sum()
+
+
+def test_refinement_with_the_previous_logits_adds_the_missed_coin(mobile_sam, coins_state):
+    """A click, then its low-res logits fed back with a second positive click on a neighbour:
+    the refined mask covers both coins (and the first answer only one)."""
+    truth = coins()
+    left, right = _neighbours(truth)
+    first = mobile_sam.predict(coins_state, click(*truth.centre(left)))[0]
+    assert first.low_res_logits.shape == (256, 256)
+    both = truth.region(left) | truth.region(right)
+    assert iou(first.mask, both) < 0.6
+    refine = Prompt(
+        points=np.array([truth.centre(left), truth.centre(right)], np.float32),
+        point_labels=np.array([1, 1]),
+        mask_input=first.low_res_logits[None],
+        multimask=False,
+    )
+    refined = mobile_sam.predict(coins_state, refine)[0]
+    assert iou(refined.mask, both) >= 0.8
+
+
+def test_page_decoder_graphs_give_the_servers_masks(mobile_sam, coins_state, models_dir):
+    """The image + prompt graphs the page runs (split at the image, exported for vit_t like for
+    vit_b) on MobileSAM's real embedding give the server's low-res logits for a click."""
+    import onnxruntime as ort
+
+    truth = coins()
+    prompt = click(*truth.centre(truth.ids[2]))
+    server = mobile_sam.predict(coins_state, prompt)
+    full = models_dir / "onnx" / f"{mobile_sam.model_id}.{DECODER_GRAPH}.onnx"
+    image, page = (
+        ort.InferenceSession(str(graph_path(full, part))) for part in ("image", "prompt")
+    )
+    features, coords, labels, _, _ = mobile_sam._decoder_inputs(coins_state, prompt)
+    projected = image.run(IMAGE_OUTPUTS, {"image_embeddings": features})
+    feed = {"image_embeddings": features, "point_coords": coords, "point_labels": labels}
+    low_res, scores = page.run(None, feed | dict(zip(IMAGE_OUTPUTS, projected, strict=True)))
+    matched = []
+    for mask in server:  # the server's three candidates are page tokens 1..3 by its score
+        gaps = [float(np.abs(low_res[t] - mask.low_res_logits).max()) for t in (1, 2, 3)]
+        token = int(np.argmin(gaps)) + 1
+        assert gaps[token - 1] < 1e-3
+        assert np.array_equal(mobile_sam._upscale(low_res[[token]], coins_state)[0], mask.mask)
+        matched.append(token)
+    assert sorted(matched) == [1, 2, 3]
+
+
+def _neighbours(truth: Coins) -> tuple[int, int]:
+    """Two coins side by side in one row, left first (the first such pair)."""
+    for a in truth.ids:
+        ax0, ay0, ax1, ay1 = truth.box(a)
+        for b in truth.ids:
+            bx0, by0, _, by1 = truth.box(b)
+            if 0 < bx0 - ax1 < 25 and abs(by0 - ay0) < 10 and abs(by1 - ay1) < 10:
+                return a, b
+    raise AssertionError("no two neighbouring coins")
