@@ -76,6 +76,10 @@ def mount_frontend(app: FastAPI) -> None:
     def map_page(request: Request, project_id: IdPath) -> HTMLResponse:
         return page(request, "map.html", project_id=project_id)
 
+    @app.get("/projects/{project_id}/history", response_class=HTMLResponse, include_in_schema=False)
+    def history_page(request: Request, project_id: IdPath) -> HTMLResponse:
+        return page(request, "history.html", project_id=project_id)
+
     @app.get("/projects/{project_id}/review", response_class=HTMLResponse, include_in_schema=False)
     def review_page(request: Request, project_id: IdPath) -> HTMLResponse:
         return page(request, "review.html", project_id=project_id)

@@ -66,6 +66,7 @@ PERMISSIONS: dict[tuple[str, str], Access] = {
     ("GET", "/projects/{project_id}/annotate"): Access.page,
     ("GET", "/projects/{project_id}/map"): Access.page,
     ("GET", "/projects/{project_id}/review"): Access.page,
+    ("GET", "/projects/{project_id}/history"): Access.page,
     # projects and label classes
     ("GET", "/api/projects"): Access.read,
     ("POST", "/api/projects"): Access.admin,

@@ -20,6 +20,8 @@ class ImageRead(ReadModel):
     status: ImageStatus
     error: str | None
     created_at: datetime
+    segment_count: int = 0
+    labelled_count: int = 0
 
 
 class ImageList(BaseModel):

@@ -35,6 +35,15 @@ class JobRead(ReadModel):
 
     @computed_field  # type: ignore[prop-decorator]
     @property
+    def duration_seconds(self) -> float | None:
+        """How long it ran: start to finish, or to now while running (None before it starts)."""
+        if not self.started_at:
+            return None
+        end = self.finished_at or datetime.now(UTC)
+        return max(0.0, (end - self.started_at).total_seconds())
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
     def eta_seconds(self) -> float | None:
         """Remaining seconds at the average pace so far (None until something is done)."""
         if self.state.finished or not self.started_at or self.done <= 0 or self.total <= 0:

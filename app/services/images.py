@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import imaging
@@ -40,20 +40,6 @@ def get_image(session: Session, image_id: int) -> Image:
     if image is None:
         raise NotFound(f"image {image_id} not found")
     return image
-
-
-def list_images(
-    session: Session, project_id: int, *, offset: int, limit: int
-) -> tuple[list[Image], int]:
-    total = session.scalar(select(func.count()).where(Image.project_id == project_id)) or 0
-    query = (
-        select(Image)
-        .where(Image.project_id == project_id)
-        .order_by(Image.id)
-        .offset(offset)
-        .limit(limit)
-    )
-    return list(session.scalars(query)), total
 
 
 def neighbour_ids(session: Session, image: Image, count: int) -> list[int]:

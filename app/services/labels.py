@@ -49,11 +49,16 @@ def _release_hotkey(session: Session, project_id: int, hotkey: int, exclude_id: 
             label.hotkey = None
 
 
+def _distinct_color(labels: list[LabelClass]) -> str:
+    """The first palette colour no label uses yet (cycling once all are taken)."""
+    used = {label.color.lower() for label in labels}
+    return next((c for c in PALETTE if c.lower() not in used), PALETTE[len(labels) % len(PALETTE)])
+
+
 def create_label(
     session: Session, project_id: int, *, name: str, color: str | None, hotkey: int | None
 ) -> LabelClass:
     _check_unique(session, project_id, name, None)
-    count = len(list_labels(session, project_id))
     if hotkey is None:
         hotkey = _free_hotkey(session, project_id)
     else:
@@ -61,7 +66,7 @@ def create_label(
     label = LabelClass(
         project_id=project_id,
         name=name,
-        color=(color or PALETTE[count % len(PALETTE)]).lower(),
+        color=(color or _distinct_color(list_labels(session, project_id))).lower(),
         hotkey=hotkey,
     )
     session.add(label)

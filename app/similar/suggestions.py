@@ -14,8 +14,9 @@ import numpy as np
 from sqlalchemy import delete, exists, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from app.history.audit import Change, record_batch
 from app.models import Segment, SegmentSource, Suggestion
-from app.services.assign import assign_labels
+from app.services.assign import current_versions, write_labels
 from app.similar.exemplar_store import is_proposal
 
 Order = Literal["confident", "uncertain"]
@@ -154,26 +155,40 @@ def accept_suggestions(
     ).all()
     chosen = {row.segment_id: row.label_id for row in rows}  # the most confident wins
     unlabelled = sorted(chosen)
-    by_label: dict[int, list[int]] = defaultdict(list)
-    for segment_id in unlabelled:
-        by_label[chosen[segment_id]].append(segment_id)
-    batches = [
-        assign_labels(
-            session=session,
-            project_id=project_id,
-            segment_ids=ids,
-            label_id=label_id,
-            user_id=user_id,
-            username=username,
-        ).batch_id
-        for label_id, ids in sorted(by_label.items())
-    ]
+    batches = [_accept(session, project_id, chosen, user_id, username)] if unlabelled else []
     for chunk in _chunks(unlabelled):
         session.execute(
             update(Segment).where(Segment.id.in_(chunk)).values(source=SegmentSource.propagated)
         )
     session.execute(delete(Suggestion).where(*where))
     return Accepted(count=len(unlabelled), batch_ids=batches)
+
+
+def _accept(
+    session: Session,
+    project_id: int,
+    chosen: dict[int, int],
+    user_id: int | None,
+    username: str,
+) -> int:
+    """Label every segment of `chosen` (segment id -> label id) as ONE audit batch of kind
+    "accept", so a whole "accept all >= t" is undone in one step. Returns the batch id."""
+    versions = current_versions(session, project_id, sorted(chosen))
+    changes = [Change(sid, None, chosen[sid], versions[sid][0] + 1) for sid in sorted(chosen)]
+    batch_id = record_batch(
+        session,
+        project_id=project_id,
+        user_id=user_id,
+        username=username,
+        kind="accept",
+        changes=changes,
+    )
+    by_label: dict[int, list[int]] = defaultdict(list)
+    for segment_id, label_id in chosen.items():
+        by_label[label_id].append(segment_id)
+    for label_id, ids in sorted(by_label.items()):
+        write_labels(session, ids, label_id, user_id)
+    return batch_id
 
 
 def reject_suggestions(

@@ -131,3 +131,33 @@ def test_hostile_corpus_through_the_api(hostile_client: TestClient) -> None:
                 assert served.status_code == 200
                 assert PILImage.open(io.BytesIO(served.content)).mode == "RGB"
         assert hostile_client.get("/api/health").status_code == 200
+
+
+def test_image_list_counts_and_filters(client: TestClient, project: dict) -> None:
+    from tests.team.conftest import add_segments
+
+    pid = project["id"]
+    files = [
+        (f"{name}.png", png_bytes(color=(40 * i, 30, 30)))
+        for i, name in enumerate(["cat_1", "Cat_2", "dog"])
+    ]
+    cat1, cat2, dog = (i["id"] for i in upload(client, pid, files)["imported"])
+    label = client.post(f"/api/projects/{pid}/labels", json={"name": "x"}).json()["id"]
+    db = client.app.state.context.db  # type: ignore[attr-defined]
+    add_segments(db, pid, cat1, 2, label_class_id=label)
+    add_segments(db, pid, cat2, 3)
+    add_segments(db, pid, cat2, 1, label_class_id=label)
+
+    def listed(**params: str) -> list[tuple[str, int, int]]:
+        items = client.get(f"/api/projects/{pid}/images", params=params).json()["items"]
+        return [(i["filename"], i["segment_count"], i["labelled_count"]) for i in items]
+
+    assert listed() == [("cat_1.png", 2, 2), ("Cat_2.png", 4, 1), ("dog.png", 0, 0)]
+    assert [f for f, *_ in listed(name="CAT")] == ["cat_1.png", "Cat_2.png"]
+    assert [f for f, *_ in listed(name="_")] == ["cat_1.png", "Cat_2.png"]  # no LIKE wildcard
+    assert [f for f, *_ in listed(progress="labelled")] == ["cat_1.png"]
+    assert [f for f, *_ in listed(progress="unlabelled")] == ["Cat_2.png", "dog.png"]
+    page = client.get(f"/api/projects/{pid}/images", params={"progress": "unlabelled"}).json()
+    assert page["total"] == 2 and dog in [i["id"] for i in page["items"]]
+    bad = client.get(f"/api/projects/{pid}/images", params={"progress": "maybe"})
+    assert_error_shape(bad, 422)

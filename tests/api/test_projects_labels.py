@@ -91,3 +91,13 @@ def test_label_name_is_stored_as_plain_text(client: TestClient, project: dict) -
     name = "<img src=x onerror=alert(1)>"
     created = client.post(f"/api/projects/{project['id']}/labels", json={"name": name})
     assert created.status_code == 201 and created.json()["name"] == name
+
+
+def test_new_label_without_a_colour_gets_one_nobody_uses(client: TestClient, project: dict) -> None:
+    base = f"/api/projects/{project['id']}/labels"
+    first = client.post(base, json={"name": "a"}).json()["color"]
+    taken = client.post(base, json={"name": "b", "color": "#F28E2B"}).json()["color"]
+    third = client.post(base, json={"name": "c"}).json()["color"]
+    assert len({first, taken, third}) == 3
+    client.delete(f"{base}/{client.get(base).json()['items'][0]['id']}")
+    assert client.post(base, json={"name": "d"}).json()["color"] == first  # free again

@@ -165,6 +165,11 @@ def test_export_without_images(client, labelled):
     assert not [n for n in archive.namelist() if n.startswith("images/")]
 
 
+def test_export_says_its_length_for_download_progress(client, labelled):
+    response = client.get(f"/api/projects/{labelled.project_id}/export", params={"format": "csv"})
+    assert int(response.headers["content-length"]) == len(response.content) > 0
+
+
 @pytest.mark.parametrize("params", [{"format": "pascal"}, {}, {"format": "coco", "tolerance": -1}])
 def test_export_rejects_bad_parameters(client, project, params):
     response = client.get(f"/api/projects/{project['id']}/export", params=params)

@@ -62,7 +62,10 @@ def test_accept_above_a_threshold_then_a_list(client: TestClient, labelled: dict
     )
     assert response.status_code == 200, response.text
     assert response.json()["count"] == len(above)
-    assert len(response.json()["batch_ids"]) >= 1
+    (batch_id,) = response.json()["batch_ids"]  # one batch, whatever the labels: one undo
+    accepted = client.get(f"/api/projects/{pid}/history/{batch_id}").json()
+    assert accepted["kind"] == "accept" and accepted["segment_count"] == len(above)
+    assert len({c["new_label_id"] for c in accepted["changes"]}) > 1
     left = suggestions(client, pid, limit=100)["items"]
     assert {s["segment_id"] for s in left}.isdisjoint(above) and len(left) == len(items) - len(
         above
@@ -79,6 +82,10 @@ def test_accept_above_a_threshold_then_a_list(client: TestClient, labelled: dict
     assert suggestions(client, pid, limit=100)["total"] == len(left) - 1
     history = client.get(f"/api/projects/{pid}/history").json()
     assert history  # accepted labels are audited like any assign
+    undo = client.post(f"/api/projects/{pid}/history/{batch_id}/undo")
+    assert undo.json()["count"] == len(above)
+    with ctx.db.read() as session:
+        assert all(session.get(Segment, s).label_class_id is None for s in above)
 
 
 def test_labelled_meanwhile_is_hidden_and_not_overwritten(

@@ -73,6 +73,9 @@ def test_job_runs_records_failures_and_writes_each_item_once(job_settings: Setti
             10,
             1,
         )
+        # How long it took is recorded, from start to finish (not a clock reading: >= 0).
+        assert job["duration_seconds"] is not None and job["duration_seconds"] >= 0
+        assert job["finished_at"] >= job["started_at"]
         names = {
             label["name"] for label in client.get(f"/api/projects/{pid}/labels").json()["items"]
         }

@@ -52,10 +52,15 @@ def export(
         db=ctx.db, files=ctx.files, project_id=project.id, fmt=format, options=options
     )
     name = f"lassolabel-project-{project.id}-{format}.zip"
+    size = spool.seek(0, 2)  # the length lets the browser show download progress
+    spool.seek(0)
     return StreamingResponse(
         _chunks(spool),
         media_type="application/zip",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Content-Length": str(size),
+        },
     )
 
 

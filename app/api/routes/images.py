@@ -8,6 +8,7 @@ from fastapi.responses import FileResponse, Response
 
 from app.deps import ContextDep, ImageDep, ProjectDep
 from app.imaging import DEFAULT_THUMBNAIL_SIZE, THUMBNAIL_MAX_SIZE, THUMBNAIL_MIN_SIZE
+from app.models import Image
 from app.schemas.images import (
     FolderImportRequest,
     FolderImportResult,
@@ -17,6 +18,7 @@ from app.schemas.images import (
 )
 from app.services import folders
 from app.services import images as service
+from app.services.image_status import ImageCounts, Progress, find_images, image_counts
 
 router = APIRouter(tags=["images"])
 
@@ -72,17 +74,31 @@ def import_folder(
     return FolderImportResult(report=report, file_count=count)
 
 
+def _with_counts(image: Image, counts: ImageCounts) -> ImageRead:
+    read = ImageRead.model_validate(image)
+    return read.model_copy(
+        update={"segment_count": counts.segments, "labelled_count": counts.labelled}
+    )
+
+
 @router.get("/api/projects/{project_id}/images", response_model=ImageList)
 def list_images(
     ctx: ContextDep,
     project: ProjectDep,
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    name: Annotated[str | None, Query(max_length=200)] = None,
+    progress: Progress | None = None,
 ) -> ImageList:
+    """Images in import order with their segment and labelled counts; `name` filters by a
+    part of the filename, `progress` by labelled (every segment) / unlabelled (any open)."""
     with ctx.db.read() as session:
-        items, total = service.list_images(session, project.id, offset=offset, limit=limit)
+        items, total = find_images(
+            session, project.id, offset=offset, limit=limit, name=name, progress=progress
+        )
+        counts = image_counts(session, [i.id for i in items])
         return ImageList(
-            items=[ImageRead.model_validate(i) for i in items],
+            items=[_with_counts(i, counts.get(i.id, ImageCounts())) for i in items],
             total=total,
             offset=offset,
             limit=limit,

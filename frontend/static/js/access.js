@@ -33,7 +33,8 @@ export function gate(nodes, role, needed) {
   for (const node of nodes) {
     if (!node) continue;
     const controls = node.matches("button, input, select, textarea")
-      ? [node] : node.querySelectorAll("button, input, select, textarea");
+      ? [node]
+      : node.querySelectorAll("button, input, select, textarea");
     for (const control of controls) {
       control.disabled = true;
       control.title = reason;

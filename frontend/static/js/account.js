@@ -39,12 +39,30 @@ async function render() {
     el("span", { class: "account-name", text: user.username, title: `role: ${user.role}` }),
     signedIn ? null : el("span", { class: "muted", text: "(single-user mode)" }),
     el("a", { href: "/admin", id: "team-link", text: user.role === "admin" ? "Team" : "Account" }),
-    signedIn ? el("button", { type: "button", class: "ghost", id: "change-password", text: "Change password", onclick: openPassword }) : null,
-    signedIn ? el("button", { type: "button", class: "ghost", id: "sign-out", text: "Sign out", onclick: () => guarded($("#password-error"), signOut) }) : null,
+    signedIn
+      ? el("button", {
+          type: "button",
+          class: "ghost",
+          id: "change-password",
+          text: "Change password",
+          onclick: openPassword,
+        })
+      : null,
+    signedIn
+      ? el("button", {
+          type: "button",
+          class: "ghost",
+          id: "sign-out",
+          text: "Sign out",
+          onclick: () => guarded($("#password-error"), signOut),
+        })
+      : null,
   ];
   box.replaceChildren(...parts.filter(Boolean));
   box.dataset.user = user.username;
   box.hidden = false;
 }
 
-render().catch((err) => { $("#status").textContent = err.message; });
+render().catch((err) => {
+  $("#status").textContent = err.message;
+});

@@ -10,25 +10,50 @@ export function installMembers() {
   let users = [];
   let members = [];
   const base = () => `/api/projects/${projectSelect.value}/members`;
-  const act = (fn) => guarded(box, async () => { await fn(); await refresh(); });
+  const act = (fn) =>
+    guarded(box, async () => {
+      await fn();
+      await refresh();
+    });
   const put = (userId, role) => api(`${base()}/${userId}`, { method: "PUT", json: { role } });
 
   function row(member) {
-    return el("tr", { "data-member": member.username },
+    return el(
+      "tr",
+      { "data-member": member.username },
       el("td", { text: member.username }),
-      el("td", {}, roleSelect(member.role, (e) => act(() => put(member.user_id, e.target.value)), `Project role of ${member.username}`)),
-      el("td", {}, el("button", {
-        type: "button", class: "ghost", text: "Remove",
-        onclick: () => act(() => api(`${base()}/${member.user_id}`, { method: "DELETE" })),
-      })));
+      el(
+        "td",
+        {},
+        roleSelect(
+          member.role,
+          (e) => act(() => put(member.user_id, e.target.value)),
+          `Project role of ${member.username}`,
+        ),
+      ),
+      el(
+        "td",
+        {},
+        el("button", {
+          type: "button",
+          class: "ghost",
+          text: "Remove",
+          onclick: () => act(() => api(`${base()}/${member.user_id}`, { method: "DELETE" })),
+        }),
+      ),
+    );
   }
 
   function renderCandidates() {
     const inside = new Set(members.map((m) => m.user_id));
     const candidates = users.filter((u) => !inside.has(u.id) && u.role !== "admin");
-    form.user_id.replaceChildren(...candidates.map((u) => el("option", { value: u.id, text: u.username })));
+    form.user_id.replaceChildren(
+      ...candidates.map((u) => el("option", { value: u.id, text: u.username })),
+    );
     form.querySelector("button").disabled = candidates.length === 0;
-    form.querySelector("button").title = candidates.length ? "" : "every non-admin user is already a member (admins see every project)";
+    form.querySelector("button").title = candidates.length
+      ? ""
+      : "every non-admin user is already a member (admins see every project)";
   }
 
   async function refresh() {
@@ -50,5 +75,11 @@ export function installMembers() {
     form.hidden = items.length === 0;
     await refresh();
   });
-  return { ready, refreshUsers: (list) => { users = list; renderCandidates(); } };
+  return {
+    ready,
+    refreshUsers: (list) => {
+      users = list;
+      renderCandidates();
+    },
+  };
 }

@@ -5,16 +5,29 @@ import { offerCopy } from "./copy.js";
 
 export async function installTokens() {
   const box = $("#tokens-error");
-  const act = (fn) => guarded(box, async () => { await fn(); await refresh(); });
+  const act = (fn) =>
+    guarded(box, async () => {
+      await fn();
+      await refresh();
+    });
 
   function row(token) {
-    return el("tr", { "data-token": token.name },
+    return el(
+      "tr",
+      { "data-token": token.name },
       el("td", { text: token.name }),
       el("td", { text: new Date(token.created_at).toLocaleString() }),
-      el("td", {}, el("button", {
-        type: "button", class: "ghost", text: "Revoke",
-        onclick: () => act(() => api(`/api/auth/tokens/${token.id}`, { method: "DELETE" })),
-      })));
+      el(
+        "td",
+        {},
+        el("button", {
+          type: "button",
+          class: "ghost",
+          text: "Revoke",
+          onclick: () => act(() => api(`/api/auth/tokens/${token.id}`, { method: "DELETE" })),
+        }),
+      ),
+    );
   }
 
   async function refresh() {
@@ -26,7 +39,10 @@ export async function installTokens() {
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     act(async () => {
-      const created = await api("/api/auth/tokens", { method: "POST", json: { name: form.name.value } });
+      const created = await api("/api/auth/tokens", {
+        method: "POST",
+        json: { name: form.name.value },
+      });
       form.reset();
       offerCopy($("#new-token-value"), $("#copy-token"), created.token);
     });

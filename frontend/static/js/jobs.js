@@ -20,7 +20,7 @@ export async function watchJob(jobId, onUpdate) {
   let last = "";
   for (;;) {
     const job = await api(`/api/jobs/${jobId}`);
-    const key = `${job.state}:${job.done}:${job.total}`;
+    const key = `${job.state}:${job.done}:${job.total}:${Math.round(job.duration_seconds ?? 0)}`;
     if (key !== last) onUpdate(job);
     last = key;
     if (isFinished(job)) return job;
@@ -29,6 +29,7 @@ export async function watchJob(jobId, onUpdate) {
 }
 
 function formatSeconds(seconds) {
+  if (seconds < 10) return `${seconds.toFixed(1)}s`;
   const s = Math.round(seconds);
   return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, "0")}s`;
 }
@@ -39,6 +40,15 @@ export function renderJob(job, { onCancel } = {}) {
     meter(job.done, job.total),
     el("span", { class: `job-state state-${job.state}`, text: job.state }),
   ];
+  if (job.duration_seconds != null) {
+    const verb = isFinished(job) ? "took" : "running for";
+    parts.push(
+      el("span", {
+        class: "muted job-duration",
+        text: `${verb} ${formatSeconds(job.duration_seconds)}`,
+      }),
+    );
+  }
   if (!isFinished(job) && job.eta_seconds != null) {
     parts.push(
       el("span", { class: "muted job-eta", text: `ETA ${formatSeconds(job.eta_seconds)}` }),

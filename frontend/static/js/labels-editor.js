@@ -1,5 +1,6 @@
 // Label classes editor (project page): name, colour, hotkey; add, edit in place, delete.
 import { api } from "./api.js";
+import { confirmAction } from "./confirm.js";
 import { el, guarded, meter } from "./dom.js";
 
 function hotkeySelect(value) {
@@ -9,7 +10,7 @@ function hotkeySelect(value) {
   return select;
 }
 
-/** Render into `tbody`; `counts` maps label id -> segment count (or null when unknown). */
+/** Render into `tbody`; `counts` is {total, byLabel: Map(label id -> segments)}. */
 export function createLabelsEditor({ projectId, tbody, form, errorBox, onChange }) {
   const base = `/api/projects/${projectId}/labels`;
   const patch = (id, json) =>
@@ -38,15 +39,16 @@ export function createLabelsEditor({ projectId, tbody, form, errorBox, onChange 
       text: "Delete",
       title: `Delete ${label.name}`,
     });
+    const count = counts.byLabel.get(label.id) ?? 0;
     remove.addEventListener("click", () =>
       guarded(errorBox, async () => {
+        const question = `Delete “${label.name}”? ${count} segment(s) carry it and will become unlabelled.`;
+        if (count > 0 && !(await confirmAction(question, "Delete label"))) return;
         await api(`${base}/${label.id}`, { method: "DELETE" });
         await onChange();
       }),
     );
-    const count = counts?.byLabel.get(label.id);
-    const progress =
-      count === undefined ? el("span", { class: "muted", text: "–" }) : meter(count, counts.total);
+    const progress = meter(count, counts.total);
     return el(
       "tr",
       { "data-label-id": label.id },
@@ -58,15 +60,16 @@ export function createLabelsEditor({ projectId, tbody, form, errorBox, onChange 
     );
   }
 
+  form.color.addEventListener("input", () => (form.color.dataset.picked = "true"));
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     guarded(errorBox, async () => {
       const hotkey = form.hotkey.value ? Number(form.hotkey.value) : null;
-      await api(base, {
-        method: "POST",
-        json: { name: form.name.value, color: form.color.value, hotkey },
-      });
+      // Unless the user picked a colour, the server picks one no other label uses.
+      const color = form.color.dataset.picked ? form.color.value : undefined;
+      await api(base, { method: "POST", json: { name: form.name.value, color, hotkey } });
       form.name.value = "";
+      delete form.color.dataset.picked;
       await onChange();
       form.name.focus();
     });

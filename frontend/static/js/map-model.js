@@ -43,7 +43,8 @@ export function createMapModel(map) {
     /** Point indices passing the filters, or null when nothing is filtered. `source` is a
      * source name ("" for any); areas are in pixels (null for no bound). */
     filtered({ hiddenLabels, unlabelledOnly, source, areaMin, areaMax }) {
-      const active = hiddenLabels.size || unlabelledOnly || source || areaMin !== null || areaMax !== null;
+      const active =
+        hiddenLabels.size || unlabelledOnly || source || areaMin !== null || areaMax !== null;
       if (!active) return null;
       const sourceIndex = source ? map.header.sources.indexOf(source) : -1;
       const keep = [];

@@ -1,11 +1,14 @@
 // Project page: import, jobs, labels, images. Every action reports errors next to itself.
 import { api } from "./api.js";
-import { $, el, guarded } from "./dom.js";
+import { $, guarded } from "./dom.js";
 import { isFinished, renderJob, startJob, watchJob } from "./jobs.js";
+import { gate, projectRole } from "./access.js";
 import { installKeyboard } from "./keyboard.js";
 import { loadLabels } from "./labels.js";
 import { createLabelsEditor } from "./labels-editor.js";
 import { labelCounts } from "./label-counts.js";
+import { installExport, installImport } from "./project-exchange.js";
+import { createImageGrid } from "./project-images.js";
 import { projectId, refreshHeader } from "./project-header.js";
 import { installUpload } from "./upload.js";
 
@@ -18,32 +21,10 @@ async function refreshStats() {
     `${project.image_count} images · ${project.segment_count} segments · ${project.labelled_count} labelled`;
 }
 
-async function refreshImages() {
-  const { items, total } = await api(`/api/projects/${projectId}/images?limit=1000`);
-  const figures = items.map((image) =>
-    el(
-      "a",
-      {
-        class: "thumb",
-        href: `/projects/${projectId}/annotate?image=${image.id}`,
-        "data-image-id": image.id,
-      },
-      el("img", {
-        src: `/api/images/${image.id}/thumbnail?size=256`,
-        alt: image.filename,
-        loading: "lazy",
-      }),
-      el("span", {
-        class: "caption",
-        text: `${image.filename} (${image.width}×${image.height})`,
-        title: image.filename,
-      }),
-    ),
-  );
-  if (total > items.length)
-    figures.push(el("p", { class: "muted", text: `… and ${total - items.length} more` }));
-  $("#images").replaceChildren(...figures);
-}
+const images = createImageGrid(projectId);
+const refreshImages = () => images.refresh();
+images.search.addEventListener("input", () => guarded($("#images-error"), refreshImages));
+images.progress.addEventListener("change", () => guarded($("#images-error"), refreshImages));
 
 const labelsEditor = createLabelsEditor({
   projectId,
@@ -133,7 +114,29 @@ $("#folder-import").addEventListener("submit", (event) => {
   });
 });
 
+installExport(projectId);
+installImport(projectId, () => Promise.all([refreshStats(), refreshLabels(), refreshImages()]));
+
+/** Controls your role may not use are disabled, with the reason as their tooltip. */
+async function gateByRole() {
+  const role = await projectRole(projectId);
+  const adminOnly = [
+    "#dropzone",
+    "#folder-import",
+    "#job-buttons",
+    "#create-label",
+    "#labels",
+    "#import-form",
+  ];
+  gate(
+    adminOnly.map((s) => $(s)),
+    role,
+    "admin",
+  );
+  document.body.dataset.role = role;
+}
+
 installKeyboard();
 guarded($("#images-error"), () =>
-  Promise.all([refreshStats(), refreshLabels(), refreshImages(), refreshJobs()]),
+  Promise.all([refreshStats(), refreshLabels(), refreshImages(), refreshJobs(), gateByRole()]),
 );

@@ -33,7 +33,8 @@ async function refresh() {
   document.getElementById("no-projects").hidden = items.length > 0 || isAdmin;
   form.hidden = !isAdmin;
   document.getElementById("create-denied").hidden = isAdmin;
-  document.getElementById("create-denied").textContent = `Creating a project ${deniedReason(user?.role, "admin", "")}.`;
+  document.getElementById("create-denied").textContent =
+    `Creating a project ${deniedReason(user?.role, "admin", "")}.`;
 }
 
 form.addEventListener("submit", (event) => {

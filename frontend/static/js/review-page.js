@@ -2,6 +2,7 @@
 // by one from the keyboard, most informative first; accept everything above a threshold in one
 // action; start propagate or exemplar. Other sessions' label changes refresh the list live.
 import { api } from "./api.js";
+import { confirmAction } from "./confirm.js";
 import { $, el, guarded } from "./dom.js";
 import { bind, installKeyboard } from "./keyboard.js";
 import { labelForDigit, loadLabels } from "./labels.js";
@@ -164,20 +165,42 @@ const correct = (label) =>
     await afterReview(item.segment_id);
   });
 
+let lastAccept = null; // the audit batch of the last bulk accept, for its one-step undo
+
 const acceptAll = (value) =>
   serial(async () => {
+    const n = Number($("#review-accept-all").dataset.count ?? 0);
+    const question =
+      `Give ${n} unlabelled segment(s) their suggested label (confidence ≥ ${value.toFixed(2)})? ` +
+      "It is one step in the history: Undo accept (here or on the History page) takes it back.";
+    if (!(await confirmAction(question, `Accept ${n}`))) return;
     const json = {
       min_confidence: value,
       ...(queue.filters.kind ? { kind: queue.filters.kind } : {}),
     };
-    const { count } = await api(`/api/projects/${projectId}/suggestions/accept`, {
-      method: "POST",
-      json,
-    });
+    const { count, batch_ids: batches } = await api(
+      `/api/projects/${projectId}/suggestions/accept`,
+      { method: "POST", json },
+    );
+    lastAccept = batches[0] ?? null;
+    $("#review-undo-accept").hidden = lastAccept === null;
     setStatus(`${count} suggestions accepted`);
     await reload();
     await refreshHeader();
   });
+
+const undoAccept = () =>
+  serial(async () => {
+    const { count } = await api(`/api/projects/${projectId}/history/${lastAccept}/undo`, {
+      method: "POST",
+    });
+    lastAccept = null;
+    $("#review-undo-accept").hidden = true;
+    setStatus(`Accept undone: ${count} segments unlabelled again (Propagate suggests them anew)`);
+    await reload();
+    await refreshHeader();
+  });
+$("#review-undo-accept").addEventListener("click", undoAccept);
 
 const threshold = createThreshold({
   range: $("#review-threshold"),
