@@ -8,47 +8,65 @@ labelled objects. `bbox` is XYWH and `area` the pixel count of the mask, both ca
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
-from app.exchange.dataset import ExportClass, ExportImage
+from app.exchange.dataset import ExportClass, ExportImage, ExportSegment
 from app.exchange.polygons import coco_polygons_to_mask, mask_to_coco_polygons
 from app.masks import decode_rle
 
 
-def coco_document(
-    images: list[ExportImage],
+def write_coco(
+    out: IO[bytes],
+    images: Iterable[ExportImage],
     classes: list[ExportClass],
     *,
-    file_names: dict[int, str],
+    file_name: Callable[[ExportImage], str],
     polygons: bool,
     tolerance: float = 0.0,
-) -> dict[str, Any]:
-    """The instances document; `file_names` maps image id -> its path in the export."""
-    annotations = []
+) -> None:
+    """Stream the instances document into `out`, one annotation at a time: memory grows with
+    the number of images (their entries come after the annotations), not of segments.
+    `file_name(image)` is the image's path in the export (called once per image, in order)."""
+    out.write(b'{"info": ' + _dumps({"description": "lassolabel export", "date_created": _now()}))
+    out.write(b', "annotations": [')
+    entries, unlabelled, first = [], False, True
     for image in images:
+        entries.append(_image_entry(image, file_name(image)))
         for segment in image.segments:
-            annotations.append(
-                {
-                    "id": segment.id,
-                    "image_id": image.id,
-                    "category_id": segment.label.index if segment.label else 0,
-                    "segmentation": _segmentation(segment.rle, polygons, tolerance),
-                    "area": segment.area,
-                    "bbox": segment.bbox,
-                    "iscrowd": 0,
-                    "source": segment.source,
-                    **({"score": segment.score} if segment.score is not None else {}),
-                }
-            )
+            annotation = _annotation(image.id, segment, polygons, tolerance)
+            unlabelled |= annotation["category_id"] == 0
+            out.write((b"" if first else b", ") + _dumps(annotation))
+            first = False
+    categories = [_category(c) for c in classes]
+    if unlabelled:  # category 0 exists only when unlabelled segments were asked for
+        categories.append({"id": 0, "name": "unlabelled", "supercategory": ""})
+    out.write(b'], "images": ' + _dumps(entries) + b', "categories": ' + _dumps(categories))
+    out.write(b"}")
+
+
+def _annotation(
+    image_id: int, segment: ExportSegment, polygons: bool, tolerance: float
+) -> dict[str, Any]:
     return {
-        "info": {"description": "lassolabel export", "date_created": _now()},
-        "images": [_image_entry(image, file_names[image.id]) for image in images],
-        "annotations": annotations,
-        "categories": [_category(c) for c in classes] + _unlabelled(annotations),
+        "id": segment.id,
+        "image_id": image_id,
+        "category_id": segment.label.index if segment.label else 0,
+        "segmentation": _segmentation(segment.rle, polygons, tolerance),
+        "area": segment.area,
+        "bbox": segment.bbox,
+        "iscrowd": 0,
+        "source": segment.source,
+        **({"score": segment.score} if segment.score is not None else {}),
     }
+
+
+def _dumps(value: Any) -> bytes:
+    return json.dumps(value).encode()
 
 
 def _segmentation(rle: dict[str, Any], polygons: bool, tolerance: float) -> Any:
@@ -70,13 +88,6 @@ def _image_entry(image: ExportImage, file_name: str) -> dict[str, Any]:
 
 def _category(label: ExportClass) -> dict[str, Any]:
     return {"id": label.index, "name": label.name, "supercategory": "", "color": label.color}
-
-
-def _unlabelled(annotations: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Category 0 exists only when unlabelled segments were asked for."""
-    if any(a["category_id"] == 0 for a in annotations):
-        return [{"id": 0, "name": "unlabelled", "supercategory": ""}]
-    return []
 
 
 def _now() -> str:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import json
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO
@@ -12,6 +13,7 @@ from app.errors import Invalid
 from app.exchange import coco, csvexport, pngmasks, yolo
 from app.exchange.dataset import ExportClass, ExportImage, iter_images, load_classes
 from app.exchange.sinks import Sink, ZipSink, spooled_zip
+from app.imaging.encode import display_media
 from app.services.image_files import ImageFiles
 
 FORMATS = ("coco", "coco-polygons", "yolo-seg", "masks-png", "csv")
@@ -120,22 +122,30 @@ class _Job:
 
     def copy_image(self, image: ExportImage, folder: str) -> str:
         """Write the canonical-frame image under `folder`; returns its path in the export."""
+        if not self.options.include_images:
+            media = display_media(image.format, image.width, image.height)
+            return f"{folder}/{image.name}{'.png' if media == 'image/png' else '.jpg'}"
         path, media = self.files.display(image.stored_path, image.sha256, image.format)
         name = f"{folder}/{image.name}{'.png' if media == 'image/png' else '.jpg'}"
-        if self.options.include_images:
-            self.sink.write(name, path.read_bytes())
+        self.sink.write(name, path.read_bytes())
         return name
 
 
 def _write_coco(job: _Job, polygons: bool) -> None:
-    images, names = [], {}
-    for image in job.images:
-        names[image.id] = job.copy_image(image, "images")
-        images.append(image)
-    document = coco.coco_document(
-        images, job.classes, file_names=names, polygons=polygons, tolerance=job.options.tolerance
-    )
-    job.sink.write("annotations.json", json.dumps(document).encode())
+    # Streamed through a temporary file: the images are written into the sink meanwhile, and
+    # a zip takes one open entry at a time.
+    with tempfile.TemporaryFile() as document:
+        coco.write_coco(
+            document,
+            job.images,
+            job.classes,
+            file_name=lambda image: job.copy_image(image, "images"),
+            polygons=polygons,
+            tolerance=job.options.tolerance,
+        )
+        document.seek(0)
+        with job.sink.open("annotations.json") as out:
+            shutil.copyfileobj(document, out, 1 << 20)
 
 
 def _write_yolo(job: _Job) -> None:

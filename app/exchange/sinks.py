@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tempfile
 import zipfile
+from contextlib import AbstractContextManager
 from pathlib import Path, PurePosixPath
 from typing import IO, Protocol
 
@@ -15,6 +16,10 @@ SPOOL_BYTES = 32 * 1024 * 1024
 class Sink(Protocol):
     def write(self, name: str, data: bytes) -> None:
         """Write one file; `name` is a relative POSIX path (folders are created)."""
+        ...
+
+    def open(self, name: str) -> AbstractContextManager[IO[bytes]]:
+        """One file written in pieces (a document too large to hold in memory)."""
         ...
 
 
@@ -37,6 +42,10 @@ class ZipSink:
         method = zipfile.ZIP_STORED if stored else zipfile.ZIP_DEFLATED
         self.archive.writestr(str(path), data, compress_type=method)
 
+    def open(self, name: str) -> AbstractContextManager[IO[bytes]]:
+        # force_zip64: the size is unknown up front and may pass 2 GiB.
+        return self.archive.open(str(_checked(name)), "w", force_zip64=True)
+
 
 class DirSink:
     """Writes into a folder on disk."""
@@ -48,6 +57,11 @@ class DirSink:
         target = self.root / _checked(name)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
+
+    def open(self, name: str) -> AbstractContextManager[IO[bytes]]:
+        target = self.root / _checked(name)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return open(target, "wb")  # noqa: SIM115 - the caller's with-block closes it
 
 
 def spooled_zip() -> tuple[IO[bytes], zipfile.ZipFile]:

@@ -38,12 +38,16 @@ def encode_display(image: Image.Image, *, source_format: str | None = None) -> t
     and gives JPEG.
     """
     rgb = _canonical_rgb(image)
-    small_lossless = (
-        source_format in LOSSLESS_FORMATS and rgb.width * rgb.height <= DISPLAY_PNG_MAX_PIXELS
-    )
-    if small_lossless or max(rgb.size) > JPEG_MAX_SIDE:
+    if display_media(source_format, rgb.width, rgb.height) == "image/png":
         return _save(rgb, "PNG", compress_level=1), "image/png"
     return _save(rgb, "JPEG", quality=DISPLAY_JPEG_QUALITY, subsampling=0), "image/jpeg"
+
+
+def display_media(source_format: str | None, width: int, height: int) -> str:
+    """The media type encode_display gives a canonical image of this size and source format
+    (so an export without image files can name them without decoding any)."""
+    small_lossless = source_format in LOSSLESS_FORMATS and width * height <= DISPLAY_PNG_MAX_PIXELS
+    return "image/png" if small_lossless or max(width, height) > JPEG_MAX_SIDE else "image/jpeg"
 
 
 def make_thumbnail(image: Image.Image, size: int = DEFAULT_THUMBNAIL_SIZE) -> bytes:

@@ -183,6 +183,22 @@ def test_export_of_missing_project_is_404(client):
 def test_csv_cells_cannot_become_formulas():
     from app.exchange.csvexport import cell_text
 
-    assert cell_text("=HYPERLINK(\"http://x\")") == "'=HYPERLINK(\"http://x\")"
+    assert cell_text('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")'
     assert cell_text("@SUM(A1)") == "'@SUM(A1)" and cell_text("-1+1") == "'-1+1"
     assert cell_text("cat") == "cat"
+
+
+def test_coco_without_images_names_them_without_reading_the_files(client, labelled, tmp_path):
+    with_files = export(client, labelled.project_id, "coco")
+    names = [
+        image["file_name"] for image in json.loads(with_files.read("annotations.json"))["images"]
+    ]
+    data_dir = Path(client.app.state.context.settings.data_dir)
+    for stored in [*(data_dir / "images").rglob("*"), *(data_dir / "cache").rglob("*")]:
+        if stored.is_file():
+            stored.unlink()  # an export without image files must not need them
+    bare = export(client, labelled.project_id, "coco", include_images=False)
+    document = json.loads(bare.read("annotations.json"))
+    assert [image["file_name"] for image in document["images"]] == names
+    assert not [name for name in bare.namelist() if name.startswith("images/")]
+    assert len(document["annotations"]) == len(labelled_only(labelled))
