@@ -11,7 +11,7 @@ from app.projection.base import NotFitted, as_float32_matrix, save_pickle
 
 
 def fit_pca(vectors: np.ndarray, n_components: int, *, max_fit_rows: int, seed: int) -> PCA:
-    """Fit PCA on at most `max_fit_rows` random rows of (N, D) float32 `vectors`.
+    """Fit PCA on at most `max_fit_rows` random rows of (N, D) float `vectors`.
 
     A 20k-row sample pins the leading directions of 1280-d embeddings as well as all rows do,
     at a fraction of the cost (the power iterations dominate at 100k rows).
@@ -21,7 +21,9 @@ def fit_pca(vectors: np.ndarray, n_components: int, *, max_fit_rows: int, seed: 
     rows = rng.choice(n_rows, max_fit_rows, replace=False) if n_rows > max_fit_rows else None
     sample = vectors if rows is None else vectors[np.sort(rows)]
     n_components = min(n_components, n_dims, sample.shape[0])
-    return PCA(n_components=n_components, svd_solver="randomized", random_state=seed).fit(sample)
+    return PCA(n_components=n_components, svd_solver="randomized", random_state=seed).fit(
+        as_float32_matrix(sample)
+    )
 
 
 class PcaProjector:
@@ -57,8 +59,12 @@ class PcaProjector:
 class PreReducer:
     """Optional PCA pre-reduction before a neighbour-graph projector: (N, D) -> (N, k) float32.
 
-    n_components None/0, or >= D, leaves vectors as they are. Fitted on a row sample (fit_pca).
+    n_components None/0, or >= D, leaves vectors as they are (as float32). Fitted on a row
+    sample (fit_pca). Inputs may be float16 (the vector store's rows): they are converted a
+    chunk at a time, so 1M x 1280 never exists as float32 (5 GB) or float64.
     """
+
+    CHUNK_ROWS = 65_536
 
     def __init__(self, n_components: int | None, *, max_fit_rows: int, seed: int) -> None:
         self.n_components = n_components
@@ -68,6 +74,7 @@ class PreReducer:
 
     def fit_transform(self, matrix: np.ndarray) -> np.ndarray:
         self._pca = None
+        _check_matrix(matrix)
         if self.n_components and matrix.shape[1] > self.n_components:
             self._pca = fit_pca(
                 matrix, self.n_components, max_fit_rows=self.max_fit_rows, seed=self.seed
@@ -75,6 +82,16 @@ class PreReducer:
         return self.transform(matrix)
 
     def transform(self, matrix: np.ndarray) -> np.ndarray:
+        _check_matrix(matrix)
         if self._pca is None:
-            return matrix
-        return np.ascontiguousarray(self._pca.transform(matrix), dtype=np.float32)
+            return as_float32_matrix(matrix)
+        out = np.empty((len(matrix), self._pca.n_components_), np.float32)
+        for start in range(0, len(matrix), self.CHUNK_ROWS):
+            chunk = as_float32_matrix(matrix[start : start + self.CHUNK_ROWS])
+            out[start : start + len(chunk)] = self._pca.transform(chunk)
+        return out
+
+
+def _check_matrix(matrix: np.ndarray) -> None:
+    if matrix.ndim != 2 or matrix.shape[0] == 0:
+        raise ValueError(f"expected a non-empty (N, D) matrix, got shape {matrix.shape}")

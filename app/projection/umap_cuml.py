@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from cuml.manifold import UMAP as CumlUMAP  # noqa: N811
 
-from app.projection.base import NotFitted, as_float32_matrix, save_pickle
+from app.projection.base import NotFitted, save_pickle
 from app.projection.pca_projector import PreReducer
 
 
@@ -45,14 +45,14 @@ class CumlUmapProjector:
         self._umap: CumlUMAP | None = None
 
     def fit_transform(self, vectors: np.ndarray) -> np.ndarray:
-        reduced = self._reducer.fit_transform(as_float32_matrix(vectors))
+        reduced = self._reducer.fit_transform(vectors)
         self._umap = CumlUMAP(n_components=2, **self.params)
         return np.asarray(self._umap.fit_transform(reduced), dtype=np.float32)
 
     def transform(self, vectors: np.ndarray) -> np.ndarray:
         if self._umap is None:
             raise NotFitted("CumlUmapProjector.transform called before fit_transform")
-        reduced = self._reducer.transform(as_float32_matrix(vectors))
+        reduced = self._reducer.transform(vectors)
         return np.asarray(self._umap.transform(reduced), dtype=np.float32)
 
     def save(self, path: Path) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from app.projection.base import NotFitted, as_float32_matrix, save_pickle
+from app.projection.base import NotFitted, save_pickle
 from app.projection.pca_projector import PcaProjector, PreReducer
 from app.projection.placement import place_by_neighbours
 
@@ -66,7 +66,7 @@ class UmapProjector:
         self._fallback: PcaProjector | None = None
 
     def fit_transform(self, vectors: np.ndarray) -> np.ndarray:
-        reduced = self._reducer.fit_transform(as_float32_matrix(vectors))
+        reduced = self._reducer.fit_transform(vectors)
         self._points, self._coords, self._fallback = None, None, None
         if reduced.shape[0] < MIN_POINTS_FOR_UMAP:
             self._fallback = PcaProjector()
@@ -79,7 +79,7 @@ class UmapProjector:
     def transform(self, vectors: np.ndarray) -> np.ndarray:
         """Place new (M, D) vectors on the fitted map without refitting: (M, 2) float32
         (deterministic; see placement.py for why not umap's own transform)."""
-        reduced = self._reducer.transform(as_float32_matrix(vectors))
+        reduced = self._reducer.transform(vectors)
         if self._fallback is not None:
             return self._fallback.transform(reduced)
         if self._points is None or self._coords is None:
