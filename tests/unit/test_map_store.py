@@ -70,3 +70,29 @@ def test_area_and_source_columns_travel_after_the_fixed_ones() -> None:
     header, arrays = decode_map(data)
     assert header["columns"][-2:] == ["area:uint32", "source:uint8"]
     assert arrays["area"].tolist() == [10, 70000, 3] and arrays["source"].tolist() == [0, 2, 1]
+
+
+def test_label_index_maps_ids_to_positions_and_unknown_to_minus_one() -> None:
+    from app.maps.service import _label_index
+
+    labels = np.array([0, 30, 10, 99, 20, 0])
+    assert _label_index(labels, [30, 10, 20]).tolist() == [-1, 0, 1, -1, 2, -1]
+    assert _label_index(labels, []).tolist() == [-1] * 6
+
+
+def test_int_columns_reads_every_row_in_chunks(tmp_path: Path, monkeypatch) -> None:
+    from sqlalchemy import column, create_engine, select, table, text
+    from sqlalchemy.orm import Session
+
+    from app.maps import service
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE t (a INTEGER, b INTEGER)"))
+        conn.execute(text("INSERT INTO t VALUES (:a, :b)"), [{"a": i, "b": -i} for i in range(10)])
+    monkeypatch.setattr(service, "FETCH_ROWS", 3)
+    query = select(column("a"), column("b")).select_from(table("t")).order_by(column("a"))
+    with Session(engine) as session:
+        got = service.int_columns(session, query, 2)
+        empty = service.int_columns(session, query.where(column("a") > 99), 2)
+    assert got.tolist() == [[i, -i] for i in range(10)] and empty.shape == (0, 2)
