@@ -1,16 +1,25 @@
-"""AppContext: the long-lived services one app instance owns (built in create_app)."""
+"""AppContext: the long-lived services one app instance owns, one typed field each.
+
+Built in one place, app/bootstrap.py, for the server and for every CLI command alike.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
+from app.auth.service import AuthService
 from app.config import Settings
 from app.db import Database
+from app.errors import ServiceUnavailable
+from app.inference.fetcher import ModelFetcher
+from app.inference.handles import HandleStore
+from app.inference.worker import InferenceWorker
 from app.jobs.runner import JobRunner
+from app.live.hub import LiveHub
 from app.maps.store import MapStore
 from app.pipeline.vectors import Embedders, VectorStores
 from app.services.image_files import ImageFiles
+from app.similar.index import SimilarityIndexes
 
 
 @dataclass
@@ -22,5 +31,17 @@ class AppContext:
     maps: MapStore
     vectors: VectorStores
     embedders: Embedders
-    # Filled by later subsystems (inference worker, embedding stores...), keyed by name.
-    extras: dict[str, Any] = field(default_factory=dict)
+    # Built with the context; bootstrap.start_services loads its model.
+    inference: InferenceWorker
+    # Fetches missing official weights in the background, then switches the worker to SAM.
+    model_fetch: ModelFetcher | None
+    auth: AuthService
+    live: LiveHub
+    mask_handles: HandleStore
+    similar: SimilarityIndexes
+
+    def require_model(self) -> InferenceWorker:
+        """The inference worker if it has a model, else 503 `model_unavailable` saying why."""
+        if not self.inference.available:
+            raise ServiceUnavailable(self.inference.unavailable_reason, code="model_unavailable")
+        return self.inference

@@ -30,7 +30,7 @@ ContextDep = Annotated[AppContext, Depends(get_context)]
 
 
 def get_live(ctx: ContextDep) -> LiveHub:
-    return ctx.extras["live"]
+    return ctx.live
 
 
 LiveDep = Annotated[LiveHub, Depends(get_live)]

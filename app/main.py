@@ -1,12 +1,11 @@
-"""create_app: the only place where lassolabel is assembled."""
+"""create_app: the ASGI app (routes, middleware, lifespan) around the context that
+app/bootstrap.py builds."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from functools import partial
-from typing import Any
 
 from fastapi import Depends, FastAPI
 from fastapi.concurrency import run_in_threadpool
@@ -32,95 +31,39 @@ from app.api.routes import (
 from app.auth.accounts import has_admin
 from app.auth.guard import authorize
 from app.auth.hosts import HostGuard, allowed_hosts, ensure_safe_binding
-from app.auth.service import AuthService
+from app.bootstrap import SegmenterOverride, build_context, start_services, stop_services
 from app.config import Settings
 from app.context import AppContext
-from app.db import Database
 from app.demo import seed_demo
 from app.errors import install_error_handlers
-from app.inference.factory import start_inference
-from app.inference.handles import HandleStore
-from app.jobs.runner import Handler, JobRunner
-from app.live.hub import LiveHub
-from app.maps.store import MapStore
-from app.migrate import upgrade
-from app.pipeline.jobs import pipeline_kinds
-from app.pipeline.vectors import Embedders, VectorStores
+from app.jobs.runner import Handler
 from app.projection.registry import warm_umap_in_background
-from app.services.folders import run_folder_import_job
-from app.services.image_files import ImageFiles
 from app.web import mount_frontend
 
 log = logging.getLogger(__name__)
 
 
-def build_context(settings: Settings, overrides: dict[str, Any]) -> AppContext:
-    """Create the data directory, migrate the database and build the long-lived services."""
-    settings.ensure_dirs()
-    upgrade(settings.resolved_database_url)
-    db = Database(settings.resolved_database_url)
-    files = ImageFiles(settings)
-    handlers: dict[str, Handler] = {
-        "import-folder": partial(run_folder_import_job, settings=settings, files_store=files),
-        **overrides.pop("job_handlers", {}),
-    }
-    runner = JobRunner(db, handlers)
-    maps = MapStore(settings.data_dir / "maps")
-    extras = {
-        "auth": AuthService(settings, db),
-        "live": LiveHub(settings.presence_ttl_seconds),
-        "mask_handles": HandleStore(),
-        **overrides,
-    }
-    ctx = AppContext(
-        settings=settings,
-        db=db,
-        files=files,
-        jobs=runner,
-        maps=maps,
-        vectors=VectorStores(settings.data_dir / "vectors"),
-        embedders=Embedders(),
-        extras=extras,
-    )
-    runner.register(pipeline_kinds(ctx))
-    return ctx
-
-
-def start_services(ctx: AppContext, *, run_jobs: bool = True) -> None:
-    """Start the inference worker (returns once the model is loaded or known absent), then the
-    job runner, so a resumed job finds the model ready."""
-    worker, fetcher = start_inference(ctx.settings, ctx.extras.get("segmenter"))
-    ctx.extras["inference"] = worker
-    ctx.extras["model_fetch"] = fetcher
-    if run_jobs:
-        ctx.jobs.start()
-
-
-def stop_services(ctx: AppContext) -> None:
-    worker = ctx.extras.get("inference")
-    if worker is not None:
-        worker.stop()
-    ctx.extras["live"].close()
-    ctx.jobs.stop()
-    ctx.db.dispose()
-
-
 def _open_first_run_setup(ctx: AppContext) -> None:
     """No administrator yet: print the one-time setup link (there is no default password)."""
-    auth: AuthService = ctx.extras["auth"]
     with ctx.db.read() as session:
-        if auth.required and not has_admin(session):
-            auth.open_setup()
+        if ctx.auth.required and not has_admin(session):
+            ctx.auth.open_setup()
 
 
-def create_app(settings: Settings | None = None, **overrides: Any) -> FastAPI:
-    """The ASGI app. `overrides` swap components at construction (tests use fakes here)."""
+def create_app(
+    settings: Settings | None = None,
+    *,
+    segmenter: SegmenterOverride = None,
+    job_handlers: Mapping[str, Handler] | None = None,
+) -> FastAPI:
+    """The ASGI app. `segmenter` and `job_handlers` swap components at construction (tests use
+    fakes here); everything else is built by app/bootstrap.py."""
     settings = settings or Settings()
     ensure_safe_binding(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        ctx = build_context(settings, dict(overrides))
+        ctx = build_context(settings, segmenter=segmenter, job_handlers=job_handlers)
         app.state.context = ctx
         if settings.seed_demo:
             seed_demo(ctx)

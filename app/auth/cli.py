@@ -43,14 +43,11 @@ def _password(args: argparse.Namespace) -> str:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from app import migrate
     from app.auth import accounts
     from app.auth.tokens import issue_token
-    from app.db import Database
+    from app.bootstrap import open_database
 
-    settings.ensure_dirs()
-    migrate.upgrade(settings.resolved_database_url)
-    db = Database(settings.resolved_database_url)
+    db = open_database(settings)
     try:
         with db.write() as session:
             if args.action == "list":

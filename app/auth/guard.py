@@ -27,7 +27,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def auth_service(request: Request) -> AuthService:
-    return request.app.state.context.extras["auth"]
+    return request.app.state.context.auth
 
 
 def _rule(request: Request) -> Access:

@@ -9,14 +9,13 @@ from pathlib import Path
 from app.config import Settings
 from app.db import Database
 from app.errors import DomainError
-from app.migrate import upgrade
 from app.services.projects import find_project
 
 
 def _database(settings: Settings) -> Database:
-    settings.ensure_dirs()
-    upgrade(settings.resolved_database_url)
-    return Database(settings.resolved_database_url)
+    from app.bootstrap import open_database  # imports every service: only when a command runs
+
+    return open_database(settings)
 
 
 def _project_id(db: Database, ref: str) -> int:

@@ -82,24 +82,24 @@ def segmenter_factory(settings: Settings, choice: Choice) -> Callable[[], Segmen
     return lambda: load_sam_segmenter(settings, choice.checkpoint)
 
 
-def start_fetch(settings: Settings, worker: InferenceWorker, arch: str) -> ModelFetcher:
-    """Obtain the official arch weights in the background, then switch the worker to SAM."""
+def model_fetcher(settings: Settings, worker: InferenceWorker, arch: str) -> ModelFetcher:
+    """Obtains the official arch weights in the background once started, then switches the
+    worker to SAM."""
 
     def load_and_switch(path: Path) -> None:
         rebuild = lambda: load_sam_segmenter(settings, path)  # noqa: E731
         worker.switch(rebuild(), rebuild)
         worker.why = f"official {arch} checkpoint, fetched into the model cache"
 
-    fetcher = ModelFetcher(arch, settings.models_dir, load_and_switch)
-    fetcher.start()
-    return fetcher
+    return ModelFetcher(arch, settings.models_dir, load_and_switch)
 
 
-def start_inference(
+def build_inference(
     settings: Settings, segmenter: Segmenter | Callable[[], Segmenter] | None = None
 ) -> tuple[InferenceWorker, ModelFetcher | None]:
-    """The app's started worker: the chosen segmenter, or `segmenter` (an instance or a
-    factory) instead; plus the background fetch of missing official weights, if any."""
+    """The app's worker, not started: the chosen segmenter, or `segmenter` (an instance or a
+    factory) instead; plus the fetcher of missing official weights, if any (bootstrap starts
+    both)."""
     choice = choose(settings) if segmenter is None else Choice("given", "given at construction")
     worker = InferenceWorker(
         _factory(settings, choice, segmenter),
@@ -107,8 +107,7 @@ def start_inference(
         max_batch=settings.encoder_max_batch,
     )
     worker.why = choice.why
-    worker.start()
-    fetcher = start_fetch(settings, worker, choice.fetch) if choice.fetch else None
+    fetcher = model_fetcher(settings, worker, choice.fetch) if choice.fetch else None
     return worker, fetcher
 
 

@@ -92,7 +92,7 @@ class InferenceWorker:
         self._stopping = False
         self._running: list[Task] = []
         self._thread = self._new_thread()
-        self.why = ""  # why this segmenter answers (start_inference sets it; /api/health shows it)
+        self.why = ""  # why this segmenter answers (build_inference sets it; /api/health shows it)
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:

@@ -1,6 +1,6 @@
 """LiveHub: a revision counter writers bump after commit, so streams wake without polling
 the database, plus the presence table and the suggestion watch. One per app
-(AppContext.extras["live"])."""
+(AppContext.live)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`lassolabel segment|embed|project PROJECT`: run a pipeline job here, with a progress bar.
+"""`lassolabel segment|embed|projection PROJECT`: run a pipeline job here, with a progress bar.
 
 The job is a normal persisted job (visible in the UI's job list); it runs in this process
 only, so a server running beside it keeps its own jobs. Ctrl+C cancels it cleanly.
@@ -10,6 +10,7 @@ import argparse
 import json
 import threading
 import time
+from typing import TYPE_CHECKING
 
 from tqdm import tqdm
 
@@ -18,16 +19,21 @@ from app.errors import DomainError
 from app.models import Job
 from app.services.projects import find_project
 
+if TYPE_CHECKING:
+    from app.context import AppContext
+
 KINDS = {
     "segment": "automatic masks for every image (SAM, or the offline segmenter)",
     "embed": "one embedding vector per segment",
-    "project": "2-D map positions (UMAP) for every embedded segment",
+    "projection": "2-D map positions (UMAP) for every embedded segment",
 }
+# Earlier names still accepted on the command line.
+ALIASES = {"projection": ["project"]}
 
 
 def register(commands: argparse._SubParsersAction) -> None:
     for kind, help_text in KINDS.items():
-        parser = commands.add_parser(kind, help=help_text)
+        parser = commands.add_parser(kind, help=help_text, aliases=ALIASES.get(kind, []))
         parser.add_argument("project", help="project id or exact name")
         parser.add_argument(
             "--param",
@@ -53,9 +59,9 @@ def parse_params(pairs: list[str]) -> dict[str, object]:
 
 
 def run_job_command(args: argparse.Namespace, settings: Settings) -> int:
-    from app.main import build_context, start_services, stop_services
+    from app.bootstrap import build_context, start_services, stop_services
 
-    ctx = build_context(settings, {})
+    ctx = build_context(settings)
     try:
         with ctx.db.read() as session:
             project = find_project(session, args.project)
@@ -71,7 +77,7 @@ def run_job_command(args: argparse.Namespace, settings: Settings) -> int:
         stop_services(ctx)
 
 
-def _follow(ctx, job_id: int, title: str) -> int:  # type: ignore[no-untyped-def]
+def _follow(ctx: AppContext, job_id: int, title: str) -> int:
     runner = threading.Thread(target=ctx.jobs.run_one, args=(job_id,), daemon=True)
     runner.start()
     with tqdm(desc=title, unit="item") as bar:
@@ -90,7 +96,7 @@ def _follow(ctx, job_id: int, title: str) -> int:  # type: ignore[no-untyped-def
     return 0 if job.state.value == "succeeded" else 1
 
 
-def _job(ctx, job_id: int) -> Job:  # type: ignore[no-untyped-def]
+def _job(ctx: AppContext, job_id: int) -> Job:
     with ctx.db.read() as session:
         job = session.get(Job, job_id)
         assert job is not None

@@ -19,17 +19,16 @@ from app.masks import decode_rle
 from app.models import Image, Project, Segment
 from app.pipeline.params import EmbedParams
 from app.pipeline.segment import image_key, project_images
-from app.pipeline.vectors import Embedders, VectorStores
-from app.pipeline.worker import image_loader, require_worker
+from app.pipeline.worker import image_loader
 
 
 def run_embed_job(job: JobContext, app: AppContext) -> None:
     params = EmbedParams.model_validate(job.params)
     name = params.embedder or _project_embedder(app, job.project_id)
-    embedder = _embedders(app).get(name)
+    embedder = app.embedders.get(name)
     if embedder.name != _project_embedder(app, job.project_id):
         _set_project_embedder(app, job.project_id, embedder.name)
-    store = _stores(app).get(job.project_id, embedder.name, embedder.dim)
+    store = app.vectors.get(job.project_id, embedder.name, embedder.dim)
 
     def embed(image: Image) -> None:
         ids, vectors = _embed_image(app, embedder, image, store.contains)
@@ -56,7 +55,7 @@ def _embed_image(
     masks = [decode_rle(s.rle) for s in todo]
     load = image_loader(app, image)
     if isinstance(embedder, SamPoolEmbedder):
-        state = require_worker(app).prepare_blocking(image.sha256, load, Priority.BACKGROUND)
+        state = app.require_model().prepare_blocking(image.sha256, load, Priority.BACKGROUND)
         vectors = embedder.embed_prepared(state, masks)
     else:
         vectors = _on_worker(app, lambda: embedder.embed(load(), masks))
@@ -64,10 +63,9 @@ def _embed_image(
 
 
 def _on_worker(app: AppContext, fn):  # type: ignore[no-untyped-def]
-    worker = app.extras.get("inference")
-    if worker is None or not worker.available:
+    if not app.inference.available:
         return fn()
-    return worker.submit_call(lambda _segmenter: fn(), Priority.BACKGROUND).result()
+    return app.inference.submit_call(lambda _segmenter: fn(), Priority.BACKGROUND).result()
 
 
 def _project_embedder(app: AppContext, project_id: int) -> str:
@@ -78,11 +76,3 @@ def _project_embedder(app: AppContext, project_id: int) -> str:
 def _set_project_embedder(app: AppContext, project_id: int, name: str) -> None:
     with app.db.write() as session:
         session.execute(update(Project).where(Project.id == project_id).values(embedder=name))
-
-
-def _embedders(app: AppContext) -> Embedders:
-    return app.embedders
-
-
-def _stores(app: AppContext) -> VectorStores:
-    return app.vectors

@@ -38,7 +38,7 @@ class EmbedParams(_Params):
     batch_size: int = Field(32, ge=1, le=512)
 
 
-class ProjectParams(_Params):
+class ProjectionParams(_Params):
     """Projector settings; unset ones take the projector's defaults (chosen by
     bench/projection.py). Without `refit`, new segments are placed on the existing map."""
 

@@ -21,7 +21,7 @@ from app.jobs.runner import JobContext
 from app.masks import decode_rle, encode_rle, mask_bbox
 from app.models import Image, Segment, SegmentSource
 from app.pipeline.params import SegmentParams
-from app.pipeline.worker import image_loader, require_worker
+from app.pipeline.worker import image_loader
 
 # A part is inside a whole when this share of its pixels lies in it.
 CONTAINMENT = 0.9
@@ -31,7 +31,7 @@ DUPLICATE_IOU = 0.9
 
 def run_segment_job(job: JobContext, app: AppContext) -> None:
     params = SegmentParams.model_validate(job.params)
-    worker = require_worker(app)
+    worker = app.require_model()
     images = project_images(app, job.project_id, params.image_ids)
 
     def segment(image: Image) -> Callable[[Session], None]:

@@ -3,15 +3,23 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, Field, computed_field
+from pydantic import BaseModel, Field, computed_field, field_validator
 
 from app.models import JobState
 from app.schemas.common import ReadModel
+
+# Earlier job kind names the API still accepts.
+KIND_ALIASES = {"project": "projection"}
 
 
 class JobCreate(BaseModel):
     kind: str = Field(min_length=1, max_length=32)
     params: dict[str, Any] = {}
+
+    @field_validator("kind")
+    @classmethod
+    def _current_name(cls, kind: str) -> str:
+        return KIND_ALIASES.get(kind, kind)
 
 
 class JobCreated(BaseModel):

@@ -25,7 +25,7 @@ from app.jobs.runner import JobContext, JobKind
 from app.masks import decode_rle
 from app.models import Image, LabelClass, Segment
 from app.pipeline.segment import image_key, project_images
-from app.pipeline.worker import image_loader, require_worker
+from app.pipeline.worker import image_loader
 from app.similar.exemplar import Proposal, propose, target_feature
 from app.similar.exemplar_store import store_proposals
 
@@ -76,7 +76,7 @@ def exemplar_kind(app: AppContext) -> JobKind:
 
 def require_sam(app: AppContext) -> InferenceWorker:
     """The worker, when it serves SAM; Conflict `needs_sam` for any other segmenter."""
-    worker = require_worker(app)
+    worker = app.require_model()
     if worker.segmenter_name != "sam":
         raise Conflict(NEEDS_SAM.format(name=worker.segmenter_name), code="needs_sam")
     return worker

@@ -16,7 +16,7 @@ def test_jobs_run_from_the_ui(page, api: httpx.Client, project: dict, console) -
     page.fill("#points-per-side", "4")
     page.fill("#pred-iou-thresh", "0")
     page.fill("#stability-thresh", "0")
-    for kind in ("segment", "embed", "project"):
+    for kind in ("segment", "embed", "projection"):
         before = page.locator("#jobs li").count()
         page.click(f"#job-buttons [data-job={kind}]")
         page.wait_for_function(f"document.querySelectorAll('#jobs li').length > {before}")

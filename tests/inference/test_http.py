@@ -52,7 +52,7 @@ def add_images(client: TestClient, count: int = 1) -> list[dict]:
 
 
 def worker(client: TestClient):
-    return client.app.state.context.extras["inference"]
+    return client.app.state.context.inference
 
 
 @pytest.fixture

@@ -41,7 +41,7 @@ def test_segment_embed_project_assign_end_to_end(sam_client: TestClient) -> None
         assert all(r.parent_id is None or r.parent_id in ids for r in rows)
     total = sum(len(rows) for rows in grouped.values())
 
-    encoded = client.app.state.context.extras["inference"].stats.encoded  # type: ignore[attr-defined]
+    encoded = client.app.state.context.inference.stats.encoded  # type: ignore[attr-defined]
     job = run_job(client, pid, "embed")
     assert (job["state"], job["done"]) == ("succeeded", 3), job
     store = client.app.state.context.vectors.existing(pid, "timm:tf_efficientnet_lite0")  # type: ignore[attr-defined]
@@ -51,11 +51,11 @@ def test_segment_embed_project_assign_end_to_end(sam_client: TestClient) -> None
 
     job = run_job(client, pid, "embed", {"embedder": "sam-pool"})
     assert job["state"] == "succeeded", job
-    assert client.app.state.context.extras["inference"].stats.encoded == encoded  # type: ignore[attr-defined]
+    assert client.app.state.context.inference.stats.encoded == encoded  # type: ignore[attr-defined]
     sam_ids, sam_vectors = client.app.state.context.vectors.existing(pid, "sam-pool").all()  # type: ignore[attr-defined]
     assert len(sam_ids) == total and sam_vectors.shape[1] == 256
 
-    job = run_job(client, pid, "project", {"n_epochs": 50})
+    job = run_job(client, pid, "projection", {"n_epochs": 50})
     assert job["state"] == "succeeded", job
     header, arrays = decode_map(client.get(f"/api/projects/{pid}/map").content)
     assert header["count"] == total and header["unplaced"] == 0
@@ -83,7 +83,7 @@ def test_job_params_are_validated(sam_client: TestClient) -> None:
         ("segment", {"points_per_side": 0}),
         ("segment", {"no_such_arg": 1}),
         ("embed", {"batch_size": "many"}),
-        ("project", {"metric": "hamming"}),
+        ("projection", {"metric": "hamming"}),
     ):
         response = sam_client.post(
             f"/api/projects/{pid}/jobs", json={"kind": kind, "params": params}
@@ -108,9 +108,11 @@ def test_corrupt_image_is_recorded_and_skipped(sam_client: TestClient) -> None:
     assert set(segments_by_image(client, pid)) == {images[1]["id"]}
 
 
-def test_project_without_embeddings_fails_clearly(sam_client: TestClient) -> None:
+def test_projection_without_embeddings_fails_clearly(sam_client: TestClient) -> None:
     pid = sam_client.post("/api/projects", json={"name": "p"}).json()["id"]
+    # "project", the kind's earlier name, is still accepted and runs the projection.
     job = run_job(sam_client, pid, "project")
+    assert job["kind"] == "projection"
     assert job["state"] == "failed" and "embed job first" in job["error"]
 
 

@@ -80,7 +80,7 @@ RUN = {"max_per_image": 2, "min_score": 0.0}
 
 def test_job_proposes_per_image_and_rerun_replaces(sam_client: TestClient, discs: dict) -> None:
     client, pid, label = sam_client, discs["pid"], discs["label"]
-    worker = context(client).extras["inference"]
+    worker = context(client).inference
     job = run_job(client, pid, "exemplar", {"label_id": label, **RUN})
     assert (job["state"], job["done"], job["total"], job["failed_items"]) == (
         "succeeded",

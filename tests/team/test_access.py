@@ -22,7 +22,7 @@ PASSWORD = "correct horse battery"
 
 
 def setup_admin(client: TestClient, username: str = "root") -> dict:
-    token = client.app.state.context.extras["auth"].setup_token  # type: ignore[attr-defined]
+    token = client.app.state.context.auth.setup_token  # type: ignore[attr-defined]
     response = client.post(
         "/api/auth/setup", json={"token": token, "username": username, "password": PASSWORD}
     )
@@ -39,7 +39,7 @@ def test_first_run_has_no_default_account_and_a_one_time_setup_link(
     bad = {"token": "guess", "username": "root", "password": PASSWORD}
     assert_error_shape(team_client.post("/api/auth/setup", json=bad), 403, "bad_setup_token")
 
-    token = team_client.app.state.context.extras["auth"].setup_token  # type: ignore[attr-defined]
+    token = team_client.app.state.context.auth.setup_token  # type: ignore[attr-defined]
     signed_in = setup_admin(team_client)
     assert signed_in["user"]["role"] == "admin" and not signed_in["setup_required"]
     again = {"token": token, "username": "root2", "password": PASSWORD}
@@ -114,7 +114,7 @@ def test_sessions_survive_a_restart_and_the_key_file_is_private(team_settings: S
         client.cookies.set("lassolabel_session", cookie or "")
         status = client.get("/api/auth/status").json()
         assert status["user"]["username"] == "root" and not status["setup_required"]
-        assert client.app.state.context.extras["auth"].setup_token is None  # type: ignore[attr-defined]
+        assert client.app.state.context.auth.setup_token is None  # type: ignore[attr-defined]
 
 
 def test_invited_user_sets_a_password_once_and_sees_only_member_projects(

@@ -30,7 +30,7 @@ def test_presence_api_reports_the_holder(client: TestClient, project: dict) -> N
     url = f"/api/projects/{project['id']}/presence"
     mine = client.post(url, json={"image_id": image_id}).json()
     assert mine["held_by"] is None and mine["locks"] == {str(image_id): "local"}
-    live = client.app.state.context.extras["live"]  # type: ignore[attr-defined]
+    live = client.app.state.context.live  # type: ignore[attr-defined]
     live.presence.beat(project["id"], "someone", image_id)
     assert client.get(url).json()["users"][1]["username"] == "someone"
     assert client.post(url, json={"image_id": 10**9}).status_code == 404

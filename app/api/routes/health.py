@@ -20,11 +20,9 @@ def _version(package: str) -> str:
 
 @router.get("/api/health", response_model=Health)
 def health(ctx: ContextDep) -> Health:
-    worker = ctx.extras.get("inference")
-    segmenter = worker.describe() if worker is not None and hasattr(worker, "describe") else {}
-    fetcher = ctx.extras.get("model_fetch")
-    if fetcher is not None:
-        segmenter["fetch"] = fetcher.describe()
+    segmenter = ctx.inference.describe()
+    if ctx.model_fetch is not None:
+        segmenter["fetch"] = ctx.model_fetch.describe()
     return Health(
         status="ok",
         version=_version("lassolabel"),

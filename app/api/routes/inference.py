@@ -71,11 +71,7 @@ class PredictResponse(BaseModel):
 
 
 def get_worker(ctx: ContextDep) -> InferenceWorker:
-    worker = ctx.extras.get("inference")
-    if worker is None or not worker.available:
-        reason = worker.unavailable_reason if worker is not None else "no inference worker"
-        raise ServiceUnavailable(reason, code="model_unavailable")
-    return worker
+    return ctx.require_model()
 
 
 WorkerDep = Annotated[InferenceWorker, Depends(get_worker)]
@@ -160,7 +156,7 @@ def _file_sha256(path: Path, mtime_ns: int, size: int) -> str:
 
 
 def _handles(ctx: AppContext) -> HandleStore:
-    return ctx.extras["mask_handles"]
+    return ctx.mask_handles
 
 
 def _prompt(body: PredictRequest, image: Image, handles: HandleStore, model_id: str) -> Prompt:

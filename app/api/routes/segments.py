@@ -10,7 +10,6 @@ from fastapi.responses import FileResponse
 
 from app.deps import ContextDep, IdPath, ImageDep, LiveDep, PrincipalDep, SegmentDep
 from app.errors import Invalid
-from app.inference.handles import HandleStore
 from app.models import Image, SegmentSource
 from app.schemas.segments import (
     SegmentCreate,
@@ -39,8 +38,7 @@ def create_segment(
     """Save a mask given as an RLE or as the handle of a predicted mask."""
     score = None
     if body.mask_handle is not None:
-        handles: HandleStore = ctx.extras["mask_handles"]
-        entry = handles.get(body.mask_handle)
+        entry = ctx.mask_handles.get(body.mask_handle)
         if entry is None or entry.image_id != image.id:
             raise Invalid("mask_handle is unknown, expired or from another image; predict again")
         rle, score = entry.rle, entry.score

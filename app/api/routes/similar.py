@@ -6,19 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from app.context import AppContext
 from app.deps import ContextDep, SegmentDep
 from app.models import Project
 from app.schemas.similar import SimilarItem, SimilarList
-from app.similar.index import SimilarityIndexes
 from app.similar.service import find_similar
 
 router = APIRouter(tags=["similar"])
-
-
-def similarity_indexes(ctx: AppContext) -> SimilarityIndexes:
-    """The app's indexes, made on first use (dict.setdefault is atomic under the GIL)."""
-    return ctx.extras.setdefault("similar", SimilarityIndexes(ctx.vectors))
 
 
 @router.get("/api/segments/{segment_id}/similar", response_model=SimilarList)
@@ -33,7 +26,7 @@ def similar_segments(
     with ctx.db.read() as session:
         name = embedder or session.get(Project, segment.project_id).embedder  # type: ignore[union-attr]
         hits = find_similar(
-            session=session, indexes=similarity_indexes(ctx), segment=segment, k=k, embedder=name
+            session=session, indexes=ctx.similar, segment=segment, k=k, embedder=name
         )
     items = [SimilarItem(**hit.__dict__) for hit in hits]
     return SimilarList(segment_id=segment.id, embedder=name, items=items)

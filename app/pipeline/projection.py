@@ -1,4 +1,4 @@
-"""The project job: 2-D map positions for every embedded segment.
+"""The projection job: 2-D map positions for every embedded segment.
 
 The first run (or `refit`) fits the projector on all vectors; later runs place only the
 segments not on the map yet with the fitted projector's `transform`, without a refit.
@@ -14,7 +14,7 @@ from sqlalchemy import select
 from app.context import AppContext
 from app.jobs.runner import JobContext
 from app.models import Project, Segment
-from app.pipeline.params import ProjectParams
+from app.pipeline.params import ProjectionParams
 from app.projection.base import Projector, load_projector
 from app.projection.registry import build_projector
 
@@ -22,8 +22,8 @@ from app.projection.registry import build_projector
 MAX_NEW_SHARE_FOR_TRANSFORM = 0.5
 
 
-def run_project_job(job: JobContext, app: AppContext) -> None:
-    params = ProjectParams.model_validate(job.params)
+def run_projection_job(job: JobContext, app: AppContext) -> None:
+    params = ProjectionParams.model_validate(job.params)
     job.set_total(1)
     with app.db.read() as session:
         embedder = (
