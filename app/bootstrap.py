@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from functools import partial
+from pathlib import Path
 
 from app.auth.service import AuthService
 from app.config import Settings
@@ -60,7 +61,7 @@ def build_context(
         jobs=JobRunner(db, {}),
         maps=MapStore(settings.data_dir / "maps"),
         vectors=vectors,
-        embedders=Embedders(),
+        embedders=Embedders(_embedder_weights(settings)),
         inference=worker,
         model_fetch=fetcher,
         auth=AuthService(settings, db),
@@ -71,6 +72,11 @@ def build_context(
     ctx.jobs.register(job_kinds(ctx))
     ctx.jobs.register({name: JobKind(run) for name, run in (job_handlers or {}).items()})
     return ctx
+
+
+def _embedder_weights(settings: Settings) -> dict[str, Path]:
+    weights = settings.embedder_weights
+    return {settings.embedder: weights} if weights is not None else {}
 
 
 def job_kinds(ctx: AppContext) -> dict[str, JobKind]:

@@ -42,10 +42,6 @@ class Conflict(DomainError):
     status_code, code = 409, "conflict"
 
 
-class PreconditionFailed(DomainError):
-    status_code, code = 412, "precondition_failed"
-
-
 class PayloadTooLarge(DomainError):
     status_code, code = 413, "payload_too_large"
 

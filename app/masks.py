@@ -48,10 +48,10 @@ def rle_area(rle: Rle) -> int:
 
 def rle_bbox(rle: Rle) -> list[float]:
     """Tight box [x, y, w, h] (COCO XYWH, pixels) around the foreground; zeros when empty."""
-    return mask_bbox(decode_rle(rle))
+    return mask_xywh(decode_rle(rle))
 
 
-def mask_bbox(mask: np.ndarray) -> list[float]:
+def mask_xywh(mask: np.ndarray) -> list[float]:
     """Tight box [x, y, w, h] (COCO XYWH, pixels) around an HxW bool mask; zeros when empty."""
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     if rows.size == 0:

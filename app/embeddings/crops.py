@@ -15,7 +15,7 @@ from PIL import Image
 NEUTRAL = 128
 
 
-def mask_bbox(mask: np.ndarray) -> tuple[int, int, int, int]:
+def mask_xyxy(mask: np.ndarray) -> tuple[int, int, int, int]:
     """XYXY box (x1, y1 inclusive; x2, y2 exclusive) of the True pixels of an HxW bool mask."""
     rows = np.flatnonzero(mask.any(axis=1))
     cols = np.flatnonzero(mask.any(axis=0))
@@ -47,7 +47,7 @@ def masked_crop(
     """
     if mask.shape != image.shape[:2]:
         raise ValueError(f"mask {mask.shape} does not match image {image.shape[:2]}")
-    x0, y0, side = square_window(mask_bbox(mask), margin)
+    x0, y0, side = square_window(mask_xyxy(mask), margin)
     canvas = np.full((side, side, 3), NEUTRAL, np.uint8)
     inside = np.zeros((side, side), bool)
     src_x, src_y = (

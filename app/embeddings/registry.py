@@ -7,41 +7,28 @@ is built, so importing this module stays cheap.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from pathlib import Path
-
-import numpy as np
 
 from app.embeddings.base import DEFAULT_EMBEDDER, Embedder, WeightsUnavailable
 from app.embeddings.sam_pool import SamPoolEmbedder
-from app.inference.base import PreparedImage
 
 log = logging.getLogger(__name__)
 
 
-def build_embedder(
-    name: str,
-    *,
-    weights_path: Path | None = None,
-    device: str = "cpu",
-    batch_size: int = 32,
-    sam_prepare: Callable[[np.ndarray], PreparedImage] | None = None,
-) -> Embedder:
+def build_embedder(name: str, *, weights_path: Path | None = None) -> Embedder:
     """The embedder called `name`. A timm model without weights (no configured file, no
     download) logs why and falls back to DEFAULT_EMBEDDER: check the returned `.name`, it is
     the key the vectors must be stored under."""
     if name == SamPoolEmbedder.name:
-        return SamPoolEmbedder(sam_prepare)
+        return SamPoolEmbedder()
     if not name.startswith("timm:") or not name[5:]:
         raise ValueError(f"unknown embedder {name!r}: use 'timm:<model_name>' or 'sam-pool'")
     from app.embeddings.timm_embedder import TimmEmbedder
 
     try:
-        return TimmEmbedder(
-            name[5:], weights_path=weights_path, device=device, batch_size=batch_size
-        )
+        return TimmEmbedder(name[5:], weights_path=weights_path)
     except WeightsUnavailable as exc:
         if name == DEFAULT_EMBEDDER:
             raise
         log.warning("%s; falling back to %s", exc, DEFAULT_EMBEDDER)
-        return TimmEmbedder(DEFAULT_EMBEDDER[5:], device=device, batch_size=batch_size)
+        return TimmEmbedder(DEFAULT_EMBEDDER[5:])

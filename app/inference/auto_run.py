@@ -17,20 +17,16 @@ def auto_until(
     state: PreparedImage,
     image: Any,
     params: dict[str, Any],
+    *,
+    between_batches: Callable[[], None],
     stop: Callable[[], bool] | None,
 ) -> list[AutoMask]:
-    # Runs on the worker thread, the only user of the segmenter: swapping its hook is safe.
-    hook = getattr(segmenter, "between_batches", None)
-    if stop is None or hook is None:
-        return segmenter.auto(state, image, params)
+    """segmenter.auto, calling `between_batches` before each point batch and then raising
+    AutoStopped as soon as `stop()` says so."""
 
     def checked() -> None:
-        hook()
-        if stop():
+        between_batches()
+        if stop is not None and stop():
             raise AutoStopped()
 
-    segmenter.between_batches = checked  # type: ignore[attr-defined]
-    try:
-        return segmenter.auto(state, image, params)
-    finally:
-        segmenter.between_batches = hook  # type: ignore[attr-defined]
+    return segmenter.auto(state, image, params, checked)

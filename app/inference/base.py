@@ -6,6 +6,7 @@ Images enter as HxWx3 uint8 RGB numpy arrays. Nothing here imports torch.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -81,7 +82,13 @@ class Segmenter(Protocol):
         ...
 
     def auto(
-        self, state: PreparedImage, image: np.ndarray, params: dict[str, Any]
+        self,
+        state: PreparedImage,
+        image: np.ndarray,
+        params: dict[str, Any],
+        between_batches: Callable[[], None] | None = None,
     ) -> list[AutoMask]:
-        """Automatic masks for a whole image, reusing state (never re-encoding it)."""
+        """Automatic masks for a whole image, reusing state (never re-encoding it).
+        `between_batches`, if the backend works in point batches, is called before each one
+        (the worker runs queued clicks there; a cancelled job raises from it)."""
         ...

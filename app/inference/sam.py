@@ -54,8 +54,6 @@ class SamSegmenter:
         self.decoder = decoder
         self.autocast_dtype = autocast_dtype
         self.transform = ResizeLongestSide(sam.image_encoder.img_size)
-        # The worker sets this so queued clicks run between automatic-mask point batches.
-        self.between_batches: Callable[[], None] = lambda: None
 
     @property
     def device(self) -> torch.device:
@@ -93,7 +91,11 @@ class SamSegmenter:
         ]
 
     def auto(
-        self, state: PreparedImage, image: np.ndarray, params: dict[str, Any]
+        self,
+        state: PreparedImage,
+        image: np.ndarray,
+        params: dict[str, Any],
+        between_batches: Callable[[], None] | None = None,
     ) -> list[AutoMask]:
         """SAM's automatic mask generator on one crop (the whole image), reusing state."""
         unknown = set(params) - _AUTO_PARAMS
@@ -101,7 +103,7 @@ class SamSegmenter:
             raise ValueError(f"unknown automatic-mask parameters: {sorted(unknown)}")
         generator = _YieldingGenerator(self.sam, crop_n_layers=0, **params)
         generator.predictor = _PreparedPredictor(self.sam, state)
-        generator.between_batches = self.between_batches
+        generator.between_batches = between_batches or _nothing
         with torch.inference_mode():
             records = generator.generate(image)
         return [
@@ -184,6 +186,10 @@ class _PreparedPredictor(SamPredictor):
     def set_image(self, image: np.ndarray, image_format: str = "RGB") -> None:
         if tuple(image.shape[:2]) != tuple(self.original_size):
             raise ValueError("the image does not match the prepared state")
+
+
+def _nothing() -> None:
+    pass
 
 
 class _YieldingGenerator(SamAutomaticMaskGenerator):

@@ -228,7 +228,10 @@ class InferenceWorker:
         state = self.prepare_blocking(image_sha, load_image, priority)
         image = load_image()
         return self.submit_call(
-            lambda s: auto_until(s, state, image, params, stop), priority
+            lambda s: auto_until(
+                s, state, image, params, between_batches=self._run_urgent, stop=stop
+            ),
+            priority,
         ).result()
 
     def prefetch(self, items: Iterable[tuple[str, ImageLoader]]) -> None:
@@ -278,7 +281,6 @@ class InferenceWorker:
             try:
                 if self._segmenter is None:
                     self._segmenter = self._build()
-                    self._install_yield_hook()
                 self._ready.set()
                 if self._segmenter is None:
                     return
@@ -308,11 +310,6 @@ class InferenceWorker:
             else:
                 self._encode([t for t in batch if isinstance(t, EncodeTask)])
             self._running = []
-
-    def _install_yield_hook(self) -> None:
-        """Let a long auto() run urgent work between its point batches (same thread)."""
-        if self._segmenter is not None and hasattr(self._segmenter, "between_batches"):
-            self._segmenter.between_batches = self._run_urgent  # type: ignore[attr-defined]
 
     def _run_urgent(self) -> None:
         outer = self._running

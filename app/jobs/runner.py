@@ -145,7 +145,7 @@ class JobRunner:
             threading.Thread(target=self._loop, name=f"job-runner-{i}", daemon=True)
             for i in range(threads)
         ]
-        self._changed = threading.Condition()
+        self._revision_lock = threading.Lock()
         self.revision = 0
 
     # lifecycle
@@ -236,15 +236,8 @@ class JobRunner:
 
     # change notification (for progress streams)
     def notify(self) -> None:
-        with self._changed:
+        with self._revision_lock:
             self.revision += 1
-            self._changed.notify_all()
-
-    def wait_for_change(self, seen_revision: int, timeout: float) -> int:
-        """Block until revision > seen_revision or timeout; returns the current revision."""
-        with self._changed:
-            self._changed.wait_for(lambda: self.revision > seen_revision, timeout)
-            return self.revision
 
     # the worker loop
     def _loop(self) -> None:

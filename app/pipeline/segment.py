@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from app.context import AppContext
 from app.inference.base import AutoMask
 from app.jobs.runner import JobContext
-from app.masks import decode_rle, encode_rle, mask_bbox
+from app.masks import decode_rle, encode_rle, mask_xywh
 from app.models import Image, Segment, SegmentSource
 from app.pipeline.params import SegmentParams
 from app.pipeline.worker import image_loader
@@ -121,7 +121,7 @@ def _duplicates(mask: np.ndarray, kept: list[np.ndarray]) -> bool:
 
 
 def _segment_row(image: Image, mask: AutoMask, rle: dict, created_by: int | None) -> Segment:
-    x, y, w, h = mask_bbox(mask.mask)
+    x, y, w, h = mask_xywh(mask.mask)
     return Segment(
         project_id=image.project_id,
         image_id=image.id,

@@ -43,14 +43,16 @@ class VectorStores:
 
 
 class Embedders:
-    """Embedders built on first use (loading a backbone takes seconds) and kept."""
+    """Embedders built on first use (loading a backbone takes seconds) and kept.
+    `weights`: a local weights file per embedder name (LASSOLABEL_EMBEDDER_WEIGHTS)."""
 
-    def __init__(self) -> None:
+    def __init__(self, weights: dict[str, Path] | None = None) -> None:
+        self._weights = weights or {}
         self._built: dict[str, Embedder] = {}
         self._lock = threading.Lock()
 
     def get(self, name: str) -> Embedder:
         with self._lock:
             if name not in self._built:
-                self._built[name] = build_embedder(name)
+                self._built[name] = build_embedder(name, weights_path=self._weights.get(name))
             return self._built[name]

@@ -9,16 +9,6 @@ class ReadModel(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
-class ErrorInfo(BaseModel):
-    code: str
-    message: str
-    detail: Any = None
-
-
-class ErrorResponse(BaseModel):
-    error: ErrorInfo
-
-
 class Health(BaseModel):
     status: str
     version: str

@@ -20,7 +20,7 @@ import numpy as np
 
 from app.embeddings.sam_pool import GRID, PADDED_SIDE, SamPoolEmbedder, grid_coverage
 from app.inference.base import PredictedMask, PreparedImage, Prompt, Segmenter
-from app.masks import mask_bbox
+from app.masks import mask_xywh
 from app.similar.index import normalise
 
 CELL = PADDED_SIDE // GRID
@@ -104,7 +104,7 @@ def decode_cascade(segmenter: Segmenter, state: PreparedImage, prompt: Prompt) -
     first = segmenter.predict(state, prompt)[0]
     if not first.mask.any():
         return first
-    x, y, w, h = mask_bbox(first.mask)
+    x, y, w, h = mask_xywh(first.mask)
     refine = Prompt(
         points=prompt.points,
         point_labels=prompt.point_labels,

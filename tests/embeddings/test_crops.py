@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.embeddings.crops import NEUTRAL, mask_bbox, masked_crop, masked_crops, square_window
+from app.embeddings.crops import NEUTRAL, mask_xyxy, masked_crop, masked_crops, square_window
 
 
 def _scene(h: int = 120, w: int = 200) -> tuple[np.ndarray, np.ndarray]:
@@ -19,7 +19,7 @@ def _scene(h: int = 120, w: int = 200) -> tuple[np.ndarray, np.ndarray]:
 
 def test_bbox_is_xyxy_with_exclusive_end() -> None:
     _, mask = _scene()
-    assert mask_bbox(mask) == (60, 40, 140, 80)
+    assert mask_xyxy(mask) == (60, 40, 140, 80)
 
 
 def test_window_is_square_around_the_box_with_margin() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -28,7 +29,6 @@ class FakeSegmenter:
         self.gate = threading.Event()
         self.gate.set()
         self.entered = 0  # prepare calls that reached the gate
-        self.between_batches = lambda: None
 
     def prepare(self, images: list[np.ndarray]) -> list[PreparedImage]:
         self.entered += 1
@@ -61,11 +61,16 @@ class FakeSegmenter:
         return [PredictedMask(mask, 0.9, np.zeros((256, 256), np.float32))]
 
     def auto(
-        self, state: PreparedImage, image: np.ndarray, params: dict[str, Any]
+        self,
+        state: PreparedImage,
+        image: np.ndarray,
+        params: dict[str, Any],
+        between_batches: Callable[[], None] | None = None,
     ) -> list[AutoMask]:
         masks = []
         for _ in range(params.get("batches", 3)):
-            self.between_batches()
+            if between_batches is not None:
+                between_batches()
             self.log.append("auto-batch")
             time.sleep(params.get("seconds", 0.0))
             masks.append(AutoMask(np.ones(state.original_size, bool), 0.9, 0.95))

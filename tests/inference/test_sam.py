@@ -122,20 +122,13 @@ def test_scores_are_sorted_and_in_unit_interval(tiny_segmenter, prepared):
 def test_auto_reuses_the_state_and_yields_between_batches(tiny_segmenter, prepared):
     image, state = prepared
     calls: list[int] = []
-    tiny_segmenter.between_batches = lambda: calls.append(1)
-    try:
-        masks = tiny_segmenter.auto(
-            state,
-            image,
-            {
-                "points_per_side": 2,
-                "points_per_batch": 2,
-                "pred_iou_thresh": 0.0,
-                "stability_score_thresh": 0.0,
-            },
-        )
-    finally:
-        tiny_segmenter.between_batches = lambda: None
+    params = {
+        "points_per_side": 2,
+        "points_per_batch": 2,
+        "pred_iou_thresh": 0.0,
+        "stability_score_thresh": 0.0,
+    }
+    masks = tiny_segmenter.auto(state, image, params, lambda: calls.append(1))
     assert len(calls) == 2
     assert all(m.mask.shape == (240, 320) for m in masks)
     with pytest.raises(ValueError, match="unknown"):

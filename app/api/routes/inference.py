@@ -24,7 +24,7 @@ from app.inference.handles import HandleStore, MaskHandle
 from app.inference.queue import Priority
 from app.inference.sam import InferenceOutOfMemory
 from app.inference.worker import InferenceWorker, WorkerCrashed
-from app.masks import encode_rle, mask_bbox
+from app.masks import encode_rle, mask_xywh
 from app.models import Image
 from app.pipeline.worker import image_loader
 from app.schemas.segments import RleBody
@@ -191,7 +191,7 @@ def _mask_read(mask: Any, image: Image, model_id: str, handles: HandleStore) -> 
         "area": area,
         "score": mask.score,
         "handle": handle,
-        "bbox": mask_bbox(mask.mask),
+        "bbox": mask_xywh(mask.mask),
     }
 
 

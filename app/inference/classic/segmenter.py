@@ -7,6 +7,7 @@ milliseconds from the state alone; auto() merges superpixels into object-like re
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import cv2
@@ -144,6 +145,10 @@ class ClassicSegmenter:
         return PredictedMask(full > 0, score, to_low_res(full))
 
     def auto(
-        self, state: PreparedImage, image: np.ndarray, params: dict[str, Any]
+        self,
+        state: PreparedImage,
+        image: np.ndarray,
+        params: dict[str, Any],
+        between_batches: Callable[[], None] | None = None,
     ) -> list[AutoMask]:
-        return automatic_masks(state, params)
+        return automatic_masks(state, params)  # one pass, no point batches to yield between
