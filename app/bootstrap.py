@@ -85,10 +85,10 @@ def job_kinds(ctx: AppContext) -> dict[str, JobKind]:
         "import-folder": JobKind(
             partial(run_folder_import_job, settings=ctx.settings, files_store=ctx.files)
         ),
-        "segment": JobKind(partial(run_segment_job, app=ctx), SegmentParams),
-        "embed": JobKind(partial(run_embed_job, app=ctx), EmbedParams),
-        "projection": JobKind(partial(run_projection_job, app=ctx), ProjectionParams),
-        "propagate": JobKind(partial(run_propagate_job, app=ctx), PropagateParams),
+        "segment": JobKind(partial(run_segment_job, ctx=ctx), SegmentParams),
+        "embed": JobKind(partial(run_embed_job, ctx=ctx), EmbedParams),
+        "projection": JobKind(partial(run_projection_job, ctx=ctx), ProjectionParams),
+        "propagate": JobKind(partial(run_propagate_job, ctx=ctx), PropagateParams),
         "exemplar": exemplar_kind(ctx),
     }
 

@@ -3,7 +3,7 @@
 A job is a row in `jobs`; its units of work (usually images) are rows in `job_items`, each
 written in the same transaction as that unit's results, so a unit is recorded exactly once and
 a restarted server resumes after the last finished unit. Handlers are plain functions
-`handler(ctx: JobContext) -> None` registered per kind.
+`handler(job: JobContext) -> None` registered per kind.
 """
 
 from __future__ import annotations

@@ -22,27 +22,27 @@ from app.pipeline.segment import image_key, project_images
 from app.pipeline.worker import image_loader
 
 
-def run_embed_job(job: JobContext, app: AppContext) -> None:
+def run_embed_job(job: JobContext, ctx: AppContext) -> None:
     params = EmbedParams.model_validate(job.params)
-    name = params.embedder or _project_embedder(app, job.project_id)
-    embedder = app.embedders.get(name)
-    if embedder.name != _project_embedder(app, job.project_id):
-        _set_project_embedder(app, job.project_id, embedder.name)
-    store = app.vectors.get(job.project_id, embedder.name, embedder.dim)
+    name = params.embedder or _project_embedder(ctx, job.project_id)
+    embedder = ctx.embedders.get(name)
+    if embedder.name != _project_embedder(ctx, job.project_id):
+        _set_project_embedder(ctx, job.project_id, embedder.name)
+    store = ctx.vectors.get(job.project_id, embedder.name, embedder.dim)
 
     def embed(image: Image) -> None:
-        ids, vectors = _embed_image(app, embedder, image, store.contains)
+        ids, vectors = _embed_image(ctx, embedder, image, store.contains)
         if len(ids):
             store.append(ids, vectors)
 
-    job.for_each(project_images(app, job.project_id, None), image_key, embed)
+    job.for_each(project_images(ctx, job.project_id, None), image_key, embed)
 
 
 def _embed_image(
-    app: AppContext, embedder: Embedder, image: Image, known
+    ctx: AppContext, embedder: Embedder, image: Image, known
 ) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
     """(segment ids, vectors) for the image's segments that have no vector yet."""
-    with app.db.read() as session:
+    with ctx.db.read() as session:
         segments = list(
             session.scalars(
                 select(Segment).where(Segment.image_id == image.id).order_by(Segment.id)
@@ -53,26 +53,26 @@ def _embed_image(
     if not todo:
         return np.zeros(0, np.int64), np.zeros((0, embedder.dim), np.float32)
     masks = [decode_rle(s.rle) for s in todo]
-    load = image_loader(app, image)
+    load = image_loader(ctx, image)
     if isinstance(embedder, SamPoolEmbedder):
-        state = app.require_model().prepare_blocking(image.sha256, load, Priority.BACKGROUND)
+        state = ctx.require_model().prepare_blocking(image.sha256, load, Priority.BACKGROUND)
         vectors = embedder.embed_prepared(state, masks)
     else:
-        vectors = _on_worker(app, lambda: embedder.embed(load(), masks))
+        vectors = _on_worker(ctx, lambda: embedder.embed(load(), masks))
     return np.array([s.id for s in todo], np.int64), vectors
 
 
-def _on_worker(app: AppContext, fn):  # type: ignore[no-untyped-def]
-    if not app.inference.available:
+def _on_worker(ctx: AppContext, fn):  # type: ignore[no-untyped-def]
+    if not ctx.inference.available:
         return fn()
-    return app.inference.submit_call(lambda _segmenter: fn(), Priority.BACKGROUND).result()
+    return ctx.inference.submit_call(lambda _segmenter: fn(), Priority.BACKGROUND).result()
 
 
-def _project_embedder(app: AppContext, project_id: int) -> str:
-    with app.db.read() as session:
+def _project_embedder(ctx: AppContext, project_id: int) -> str:
+    with ctx.db.read() as session:
         return session.scalar(select(Project.embedder).where(Project.id == project_id)) or ""
 
 
-def _set_project_embedder(app: AppContext, project_id: int, name: str) -> None:
-    with app.db.write() as session:
+def _set_project_embedder(ctx: AppContext, project_id: int, name: str) -> None:
+    with ctx.db.write() as session:
         session.execute(update(Project).where(Project.id == project_id).values(embedder=name))

@@ -22,10 +22,10 @@ from app.projection.registry import build_projector
 MAX_NEW_SHARE_FOR_TRANSFORM = 0.5
 
 
-def run_projection_job(job: JobContext, app: AppContext) -> None:
+def run_projection_job(job: JobContext, ctx: AppContext) -> None:
     params = ProjectionParams.model_validate(job.params)
     job.set_total(1)
-    with app.db.read() as session:
+    with ctx.db.read() as session:
         embedder = (
             session.scalar(select(Project.embedder).where(Project.id == job.project_id)) or ""
         )
@@ -33,7 +33,7 @@ def run_projection_job(job: JobContext, app: AppContext) -> None:
             list(session.scalars(select(Segment.id).where(Segment.project_id == job.project_id))),
             np.int64,
         )
-    store = app.vectors.existing(job.project_id, embedder)
+    store = ctx.vectors.existing(job.project_id, embedder)
     if store is None:
         raise RuntimeError(f"no embeddings for {embedder!r} yet: run the embed job first")
     ids = store.ids()
@@ -43,32 +43,32 @@ def run_projection_job(job: JobContext, app: AppContext) -> None:
     if not len(ids):
         raise RuntimeError("no embedded segments to project: run the segment and embed jobs first")
     job.check()
-    projector_path = app.maps.path(job.project_id, embedder).with_name("projector.pkl")
-    placed, _ = app.maps.read(job.project_id, embedder)
+    projector_path = ctx.maps.path(job.project_id, embedder).with_name("projector.pkl")
+    placed, _ = ctx.maps.read(job.project_id, embedder)
     new = ~np.isin(ids, placed)
     if not params.refit and projector_path.is_file() and new.mean() <= MAX_NEW_SHARE_FOR_TRANSFORM:
         if new.any():
             xy = load_projector(projector_path).transform(vectors[new])
             job.check()
             job.complete_item(
-                "map", lambda _session: app.maps.upsert(job.project_id, embedder, ids[new], xy)
+                "map", lambda _session: ctx.maps.upsert(job.project_id, embedder, ids[new], xy)
             )
         else:
             job.complete_item("map")
         return
     projector = build_projector(
-        params.projector or app.settings.projector, **params.projector_args()
+        params.projector or ctx.settings.projector, **params.projector_args()
     )
     xy = projector.fit_transform(vectors)
     job.check()
     job.complete_item(
         "map",
-        lambda _session: _save(app, job.project_id, embedder, ids, xy, projector, projector_path),
+        lambda _session: _save(ctx, job.project_id, embedder, ids, xy, projector, projector_path),
     )
 
 
 def _save(
-    app: AppContext,
+    ctx: AppContext,
     project_id: int,
     embedder: str,
     ids: np.ndarray,
@@ -79,4 +79,4 @@ def _save(
     # Written inside the item's transaction callback: if cancel won, nothing is replaced.
     path.parent.mkdir(parents=True, exist_ok=True)
     projector.save(path)
-    app.maps.write(project_id, embedder, ids, xy)
+    ctx.maps.write(project_id, embedder, ids, xy)

@@ -29,15 +29,15 @@ CONTAINMENT = 0.9
 DUPLICATE_IOU = 0.9
 
 
-def run_segment_job(job: JobContext, app: AppContext) -> None:
+def run_segment_job(job: JobContext, ctx: AppContext) -> None:
     params = SegmentParams.model_validate(job.params)
-    worker = app.require_model()
-    images = project_images(app, job.project_id, params.image_ids)
+    worker = ctx.require_model()
+    images = project_images(ctx, job.project_id, params.image_ids)
 
     def segment(image: Image) -> Callable[[Session], None]:
         # A cancel stops SAM between point batches (AutoStopped); for_each sees the stop.
         masks = worker.auto_blocking(
-            image.sha256, image_loader(app, image), params.generator_args(), stop=job.should_stop
+            image.sha256, image_loader(ctx, image), params.generator_args(), stop=job.should_stop
         )
         return partial(_store_masks, image=image, masks=masks)
 
@@ -53,8 +53,8 @@ def _store_masks(session: Session, *, image: Image, masks: list[AutoMask]) -> No
     replace_auto_segments(session, image=image, masks=masks, created_by=None)
 
 
-def project_images(app: AppContext, project_id: int, only: list[int] | None) -> list[Image]:
-    with app.db.read() as session:
+def project_images(ctx: AppContext, project_id: int, only: list[int] | None) -> list[Image]:
+    with ctx.db.read() as session:
         query = select(Image).where(Image.project_id == project_id).order_by(Image.id)
         if only is not None:
             query = query.where(Image.id.in_(only))

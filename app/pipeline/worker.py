@@ -10,7 +10,7 @@ from app.context import AppContext
 from app.models import Image
 
 
-def image_loader(app: AppContext, image: Image) -> Callable[[], np.ndarray]:
+def image_loader(ctx: AppContext, image: Image) -> Callable[[], np.ndarray]:
     """A loader of the canonical HxWx3 uint8 pixels, called only when they are needed."""
     stored_path = image.stored_path
-    return lambda: app.files.load_array(stored_path)
+    return lambda: ctx.files.load_array(stored_path)

@@ -97,18 +97,18 @@ def import_folder_now(
     return report
 
 
-def run_folder_import_job(ctx: JobContext, *, settings: Settings, files_store: ImageFiles) -> None:
+def run_folder_import_job(job: JobContext, *, settings: Settings, files_store: ImageFiles) -> None:
     """Job handler for kind "import-folder": one item per file, each recorded exactly once,
     so a resumed or re-run job never imports a file twice (content hash dedupe covers re-runs)."""
-    root, folder = resolve_import_folder(settings, str(ctx.params["path"]))
-    files, refused = list_folder(root, folder, recursive=bool(ctx.params.get("recursive", True)))
-    ctx.set_total(len(files) + len(refused))
+    root, folder = resolve_import_folder(settings, str(job.params["path"]))
+    files, refused = list_folder(root, folder, recursive=bool(job.params.get("recursive", True)))
+    job.set_total(len(files) + len(refused))
     for error in refused:
-        ctx.check()
-        ctx.complete_item(error.filename, error=error.error)
+        job.check()
+        job.complete_item(error.filename, error=error.error)
     for shown, real in files:
-        ctx.check()
-        if shown in ctx.finished_keys:
+        job.check()
+        if shown in job.finished_keys:
             continue
         prepared, errors = prepare_files(
             [incoming(shown, real, settings.max_upload_bytes)],
@@ -117,11 +117,11 @@ def run_folder_import_job(ctx: JobContext, *, settings: Settings, files_store: I
             max_pixels=settings.max_image_pixels,
         )
         if errors:
-            ctx.complete_item(shown, error=errors[0].error)
+            job.complete_item(shown, error=errors[0].error)
             continue
-        ctx.complete_item(
+        job.complete_item(
             shown,
             partial(
-                record_images, project_id=ctx.project_id, prepared=prepared, report=ImportReport()
+                record_images, project_id=job.project_id, prepared=prepared, report=ImportReport()
             ),
         )

@@ -53,15 +53,15 @@ class ExemplarParams(BaseModel):
     image_ids: list[int] | None = Field(None, description="only these images (default: all)")
 
 
-def exemplar_kind(app: AppContext) -> JobKind:
+def exemplar_kind(ctx: AppContext) -> JobKind:
     """The job kind, its params checked against the database and the model at creation."""
 
     class CheckedParams(ExemplarParams):
         @model_validator(mode="after")
         def _usable(self, info: ValidationInfo) -> CheckedParams:
-            require_sam(app)
+            require_sam(ctx)
             project_id = (info.context or {}).get("project_id")
-            with app.db.read() as session:
+            with ctx.db.read() as session:
                 label = session.get(LabelClass, self.label_id)
                 if label is None or project_id not in (None, label.project_id):
                     raise Invalid(
@@ -71,12 +71,12 @@ def exemplar_kind(app: AppContext) -> JobKind:
                 load_exemplars(session, label, self.exemplar_segment_ids)
             return self
 
-    return JobKind(partial(run_exemplar_job, app=app), CheckedParams)
+    return JobKind(partial(run_exemplar_job, ctx=ctx), CheckedParams)
 
 
-def require_sam(app: AppContext) -> InferenceWorker:
+def require_sam(ctx: AppContext) -> InferenceWorker:
     """The worker, when it serves SAM; Conflict `needs_sam` for any other segmenter."""
-    worker = app.require_model()
+    worker = ctx.require_model()
     if worker.segmenter_name != "sam":
         raise Conflict(NEEDS_SAM.format(name=worker.segmenter_name), code="needs_sam")
     return worker
@@ -107,25 +107,25 @@ def load_exemplars(session: Session, label: LabelClass, ids: list[int] | None) -
     return found
 
 
-def run_exemplar_job(job: JobContext, app: AppContext) -> None:
+def run_exemplar_job(job: JobContext, ctx: AppContext) -> None:
     params = ExemplarParams.model_validate(job.params)
-    worker = require_sam(app)
-    label, exemplars, sources = _load_exemplars(app, job.project_id, params)
-    target = _target(worker, app, exemplars, sources)
+    worker = require_sam(ctx)
+    label, exemplars, sources = _load_exemplars(ctx, job.project_id, params)
+    target = _target(worker, ctx, exemplars, sources)
 
     def propose_in(image: Image) -> Callable[[Session], int]:
         # An exemplar's own image is only cleared: its prior peaks on the exemplar.
-        found = [] if image.id in sources else _proposals(worker, app, image, target, params)
+        found = [] if image.id in sources else _proposals(worker, ctx, image, target, params)
         return partial(store_proposals, image=image, label_id=label.id, proposals=found)
 
-    job.for_each(project_images(app, job.project_id, params.image_ids), image_key, propose_in)
+    job.for_each(project_images(ctx, job.project_id, params.image_ids), image_key, propose_in)
 
 
 def _load_exemplars(
-    app: AppContext, project_id: int, params: ExemplarParams
+    ctx: AppContext, project_id: int, params: ExemplarParams
 ) -> tuple[LabelClass, list[Segment], dict[int, Image]]:
     """(label, exemplar segments, their images by id); Invalid if the label is gone."""
-    with app.db.read() as session:
+    with ctx.db.read() as session:
         label = session.get(LabelClass, params.label_id)
         if label is None or label.project_id != project_id:
             raise Invalid(f"label {params.label_id} not found in project {project_id}")
@@ -136,27 +136,27 @@ def _load_exemplars(
 
 
 def _target(
-    worker: InferenceWorker, app: AppContext, exemplars: list[Segment], images: dict[int, Image]
+    worker: InferenceWorker, ctx: AppContext, exemplars: list[Segment], images: dict[int, Image]
 ) -> np.ndarray:
     """(256,) unit target feature from the exemplars' cached image embeddings."""
-    states = {i: _prepared(worker, app, image) for i, image in images.items()}
+    states = {i: _prepared(worker, ctx, image) for i, image in images.items()}
     masks = [decode_rle(s.rle) for s in exemplars]
     return target_feature([states[s.image_id] for s in exemplars], masks)
 
 
-def _prepared(worker: InferenceWorker, app: AppContext, image: Image) -> PreparedImage:
+def _prepared(worker: InferenceWorker, ctx: AppContext, image: Image) -> PreparedImage:
     """The cached embedding (memory, then disk); encoded in the background only if absent."""
-    return worker.prepare_blocking(image.sha256, image_loader(app, image), Priority.BACKGROUND)
+    return worker.prepare_blocking(image.sha256, image_loader(ctx, image), Priority.BACKGROUND)
 
 
 def _proposals(
     worker: InferenceWorker,
-    app: AppContext,
+    ctx: AppContext,
     image: Image,
     target: np.ndarray,
     params: ExemplarParams,
 ) -> list[Proposal]:
-    state = _prepared(worker, app, image)
+    state = _prepared(worker, ctx, image)
     found: list[Proposal] = worker.submit_call(
         lambda segmenter: propose(segmenter, state, target, params.max_per_image),
         Priority.BACKGROUND,

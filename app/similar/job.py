@@ -27,15 +27,15 @@ class PropagateParams(BaseModel):
     embed_missing: bool = Field(True, description="run the embed step first for new segments")
 
 
-def run_propagate_job(job: JobContext, app: AppContext) -> None:
+def run_propagate_job(job: JobContext, ctx: AppContext) -> None:
     params = PropagateParams.model_validate(job.params)
     if params.embed_missing:
         # The embed job reads its params from the job: hand it only the ones it knows.
         job.params = {"embedder": params.embedder} if params.embedder else {}
-        run_embed_job(job, app)  # one item per image, keyed image:<id>
+        run_embed_job(job, ctx)  # one item per image, keyed image:<id>
     job.set_total(sum(key.startswith("image:") for key in job.finished_keys) + 1)
     job.check()
-    ids, labels, confidence = predict_unlabelled(app, job.project_id, params)
+    ids, labels, confidence = predict_unlabelled(ctx, job.project_id, params)
     job.complete_item(
         KIND,
         lambda session: replace_suggestions(
@@ -50,17 +50,17 @@ def run_propagate_job(job: JobContext, app: AppContext) -> None:
 
 
 def predict_unlabelled(
-    app: AppContext, project_id: int, params: PropagateParams
+    ctx: AppContext, project_id: int, params: PropagateParams
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(segment ids (M,), label ids (M,), confidence (M,)) for every unlabelled segment with a
     vector, predicted from the labelled segments' vectors; empty when either side is."""
-    with app.db.read() as session:
+    with ctx.db.read() as session:
         project = session.get(Project, project_id)
         embedder = params.embedder or (project.embedder if project else "")
         rows = session.execute(
             select(Segment.id, Segment.label_class_id).where(Segment.project_id == project_id)
         ).all()
-    store = app.vectors.existing(project_id, embedder)
+    store = ctx.vectors.existing(project_id, embedder)
     ids = np.array([row.id for row in rows], np.int64)
     labels = np.array([row.label_class_id or 0 for row in rows], np.int64)
     have = store.contains(ids) if store is not None and len(ids) else np.zeros(len(ids), bool)
