@@ -10,13 +10,10 @@ from app.auth.guard import PrincipalDep as PrincipalDep  # re-exported for route
 from app.context import AppContext
 from app.live.hub import LiveHub
 from app.models import Image, Project, Segment
+from app.schemas.common import MAX_ID
 from app.services.images import get_image
 from app.services.projects import get_project
 from app.services.segments import get_segment
-
-# SQLite integers are 64-bit signed: a larger id is a client error, not an overflow.
-MAX_ID = 2**63 - 1
-
 
 # Any other id in a path: `label_id: IdPath`.
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]

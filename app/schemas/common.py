@@ -1,8 +1,12 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+
+# SQLite integers are 64-bit signed: a larger id is a client error, not an overflow.
+MAX_ID = 2**63 - 1
+SegmentId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 class ReadModel(BaseModel):

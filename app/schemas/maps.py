@@ -4,9 +4,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
-from app.deps import MAX_ID
-
-SegmentId = Annotated[int, Field(ge=1, le=MAX_ID)]
+from app.schemas.common import SegmentId
 
 
 class AssignRequest(BaseModel):

@@ -4,9 +4,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, model_validator
 
-from app.deps import MAX_ID
+from app.schemas.common import SegmentId
 
-SegmentId = Annotated[int, Field(ge=1, le=MAX_ID)]
 SegmentIds = Annotated[list[SegmentId], Field(min_length=1, max_length=10_000)]
 # The predictor that made a suggestion: "propagate" or "exemplar".
 Kind = Annotated[str, Field(min_length=1, max_length=16)]

@@ -70,6 +70,28 @@ def assign_labels(
     return Assignment(len(ids), batch_id, {sid: current[sid][0] + 1 for sid in ids})
 
 
+def delete_label(
+    session: Session, project_id: int, label_id: int, *, user_id: int | None, username: str
+) -> int:
+    """Delete a class. Its segments are first unlabelled through the audited, versioned assign
+    path (not left to the foreign key), so the change is in the history and live stream.
+    Returns how many segments lost the label."""
+    label = get_label(session, project_id, label_id)
+    labelled = list(session.scalars(select(Segment.id).where(Segment.label_class_id == label_id)))
+    if labelled:
+        assign_labels(
+            session=session,
+            project_id=project_id,
+            segment_ids=labelled,
+            label_id=None,
+            user_id=user_id,
+            username=username,
+        )
+    session.delete(label)
+    session.flush()
+    return len(labelled)
+
+
 def write_labels(
     session: Session, ids: Sequence[int], label_id: int | None, user_id: int | None
 ) -> None:

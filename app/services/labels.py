@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, NotFound
-from app.models import LabelClass, Segment
+from app.models import LabelClass
 
 # A palette with good contrast on photographs and between neighbours (Tableau 10).
 PALETTE = (
@@ -94,27 +94,3 @@ def update_label(
         label.hotkey = hotkey
     session.flush()
     return label
-
-
-def delete_label(
-    session: Session, project_id: int, label_id: int, *, user_id: int | None, username: str
-) -> int:
-    """Delete a class. Its segments are first unlabelled through the audited, versioned assign
-    path (not left to the foreign key), so the change is in the history and live stream.
-    Returns how many segments lost the label."""
-    from app.services.assign import assign_labels  # assign imports this module
-
-    label = get_label(session, project_id, label_id)
-    labelled = list(session.scalars(select(Segment.id).where(Segment.label_class_id == label_id)))
-    if labelled:
-        assign_labels(
-            session=session,
-            project_id=project_id,
-            segment_ids=labelled,
-            label_id=None,
-            user_id=user_id,
-            username=username,
-        )
-    session.delete(label)
-    session.flush()
-    return len(labelled)

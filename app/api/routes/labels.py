@@ -4,6 +4,7 @@ from fastapi import APIRouter, Response
 
 from app.deps import ContextDep, IdPath, LiveDep, PrincipalDep, ProjectDep
 from app.schemas.labels import LabelCreate, LabelList, LabelRead, LabelUpdate
+from app.services import assign
 from app.services import labels as service
 
 router = APIRouter(prefix="/api/projects/{project_id}/labels", tags=["labels"])
@@ -42,7 +43,7 @@ def delete_label(
 ) -> Response:
     """Delete a label class; its segments become unlabelled (logged, undoable as a batch)."""
     with ctx.db.write() as session:
-        cleared = service.delete_label(
+        cleared = assign.delete_label(
             session, project.id, label_id, user_id=principal.user_id, username=principal.username
         )
     if cleared:
