@@ -21,9 +21,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import insert, select  # noqa: E402
 
 from app.db import Database  # noqa: E402
+from app.history.audit import Actor  # noqa: E402
 from app.migrate import upgrade  # noqa: E402
 from app.models import Image, LabelClass, Project, Segment  # noqa: E402
 from app.services.assign import assign_labels  # noqa: E402
+
+BENCH = Actor(None, "bench")
 
 
 def seed(db: Database, n: int) -> tuple[int, list[int], list[int]]:
@@ -97,6 +100,7 @@ def main() -> None:
                     project_id=project_id,
                     segment_ids=ids,
                     label_id=labels[state["i"] % 2],
+                    actor=BENCH,
                 )
 
         def naive_orm() -> None:

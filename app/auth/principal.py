@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.history.audit import Actor
 from app.models import Role
 
 # Higher rank includes the lower ones.
@@ -21,6 +22,11 @@ class Principal:
     @property
     def is_admin(self) -> bool:
         return self.role == Role.admin
+
+    @property
+    def actor(self) -> Actor:
+        """This principal as the history records it."""
+        return Actor(self.user_id, self.username)
 
 
 # Single-user mode (LASSOLABEL_AUTH=none): every request acts as this local administrator.

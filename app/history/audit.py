@@ -4,12 +4,22 @@ transaction (so the log and the labels can never disagree, even across a crash).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, insert, literal, select
 from sqlalchemy.orm import Session
 
 from app.models import AuditBatch, AuditChange, Segment
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who made a change, as the history records it: the account (None in single-user mode)
+    and the name shown next to the batch."""
+
+    user_id: int | None
+    username: str
 
 
 class Change(NamedTuple):
@@ -23,14 +33,13 @@ def record_batch(
     session: Session,
     *,
     project_id: int,
-    user_id: int | None,
-    username: str,
+    actor: Actor,
     kind: str,
     changes: Sequence[Change],
     undo_of: int | None = None,
 ) -> int:
     """Write one batch and its changes (inside the caller's write transaction); returns its id."""
-    batch_id = _open_batch(session, project_id, user_id, username, kind, len(changes), undo_of)
+    batch_id = _open_batch(session, project_id, actor, kind, len(changes), undo_of)
     # Plain executemany: the ORM's bulk insert costs ~10 us per row, 1 s per 100k-segment assign.
     connection = session.connection()
     mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
@@ -47,8 +56,7 @@ def record_assign_batch(
     session: Session,
     *,
     project_id: int,
-    user_id: int | None,
-    username: str,
+    actor: Actor,
     segments: ColumnElement[bool],
     count: int,
     new_label_id: int | None,
@@ -56,7 +64,7 @@ def record_assign_batch(
     """The audit batch of giving every segment matching `segments` (`count` of them) one new
     label, copied from the segments table in SQL: call it BEFORE the update writes the label
     and bumps the versions. Returns the batch id."""
-    batch_id = _open_batch(session, project_id, user_id, username, "assign", count, None)
+    batch_id = _open_batch(session, project_id, actor, "assign", count, None)
     rows = select(
         literal(batch_id),
         Segment.id,
@@ -72,16 +80,15 @@ def record_assign_batch(
 def _open_batch(
     session: Session,
     project_id: int,
-    user_id: int | None,
-    username: str,
+    actor: Actor,
     kind: str,
     count: int,
     undo_of: int | None,
 ) -> int:
     batch = AuditBatch(
         project_id=project_id,
-        user_id=user_id,
-        username=username,
+        user_id=actor.user_id,
+        username=actor.username,
         kind=kind,
         undo_of=undo_of,
         segment_count=count,

@@ -51,8 +51,7 @@ def undo_batch(session: Session, *, project_id: int, batch_id: int, principal: P
     undo_id = record_batch(
         session,
         project_id=project_id,
-        user_id=principal.user_id,
-        username=principal.username,
+        actor=principal.actor,
         kind="undo",
         undo_of=batch_id,
         changes=[

@@ -118,7 +118,6 @@ class InferenceWorker:
     def _install(self, segmenter: Segmenter, rebuild: Callable[[], Segmenter]) -> None:
         self._factory = rebuild
         self._segmenter = segmenter
-        self._install_yield_hook()
 
     def _new_thread(self) -> threading.Thread:
         return threading.Thread(target=self._run, name="inference-worker", daemon=True)

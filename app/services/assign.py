@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, Invalid, NotFound
-from app.history.audit import record_assign_batch
+from app.history.audit import Actor, record_assign_batch
 from app.idset import id_in
 from app.models import Segment
 from app.services.labels import get_label
@@ -34,8 +34,7 @@ def assign_labels(
     segment_ids: Sequence[int],
     label_id: int | None,
     expected_versions: dict[int, int] | None = None,
-    user_id: int | None = None,
-    username: str = "local",
+    actor: Actor,
 ) -> Assignment:
     """Set `label_id` (None clears) on every segment and log it as one audit batch.
 
@@ -60,19 +59,16 @@ def assign_labels(
     batch_id = record_assign_batch(
         session,
         project_id=project_id,
-        user_id=user_id,
-        username=username,
+        actor=actor,
         segments=_in_ids(ids),
         count=len(ids),
         new_label_id=label_id,
     )
-    write_labels(session, ids, label_id, user_id)
+    write_labels(session, ids, label_id, actor.user_id)
     return Assignment(len(ids), batch_id, {sid: current[sid][0] + 1 for sid in ids})
 
 
-def delete_label(
-    session: Session, project_id: int, label_id: int, *, user_id: int | None, username: str
-) -> int:
+def delete_label(session: Session, project_id: int, label_id: int, *, actor: Actor) -> int:
     """Delete a class. Its segments are first unlabelled through the audited, versioned assign
     path (not left to the foreign key), so the change is in the history and live stream.
     Returns how many segments lost the label."""
@@ -84,8 +80,7 @@ def delete_label(
             project_id=project_id,
             segment_ids=labelled,
             label_id=None,
-            user_id=user_id,
-            username=username,
+            actor=actor,
         )
     session.delete(label)
     session.flush()

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, Invalid, NotFound
-from app.history.audit import Change, record_batch
+from app.history.audit import Actor, Change, record_batch
 from app.masks import normalize_rle, rle_area, rle_bbox
 from app.models import Image, Segment, SegmentSource
 from app.services.assign import assign_labels
@@ -28,24 +28,23 @@ def create_segment(
     label_id: int | None = None,
     source: SegmentSource = SegmentSource.manual,
     score: float | None = None,
-    user_id: int | None = None,
-    username: str | None = None,
+    actor: Actor | None = None,
 ) -> Segment:
     """A new segment of image; Invalid for a malformed RLE or one of another size.
 
-    With `username` (a person's action, not a job or an import) the creation is an audit batch
+    With an `actor` (a person's action, not a job or an import) the creation is an audit batch
     of kind "create", so history and other people's live views see it."""
     if label_id is not None:
         get_label(session, image.project_id, label_id)
     segment = Segment(project_id=image.project_id, image_id=image.id, source=source, score=score)
     _set_mask(segment, image, rle)
     segment.label_class_id = label_id
-    segment.created_by = segment.updated_by = user_id
+    segment.created_by = segment.updated_by = actor.user_id if actor else None
     session.add(segment)
     session.flush()
-    if username is not None:
+    if actor is not None:
         change = Change(segment.id, None, label_id, segment.version)
-        _log(session, image.project_id, user_id, username, "create", change)
+        _log(session, image.project_id, actor, "create", change)
     return segment
 
 
@@ -67,8 +66,7 @@ def update_segment(
     segment_id: int,
     changes: dict[str, Any],
     expected_version: int | None = None,
-    user_id: int | None = None,
-    username: str = "local",
+    actor: Actor,
 ) -> Segment:
     """Apply changes ("label_id": id | None, "rle": RLE); Conflict if the version moved on."""
     segment = get_segment(session, segment_id)
@@ -79,8 +77,7 @@ def update_segment(
             project_id=segment.project_id,
             segment_ids=[segment.id],
             label_id=changes["label_id"],
-            user_id=user_id,
-            username=username,
+            actor=actor,
         )
         session.refresh(segment)
     if changes.get("rle") is not None:
@@ -89,7 +86,7 @@ def update_segment(
         _set_mask(segment, image, changes["rle"])
         segment.version += 1
         segment.updated_at = datetime.now(UTC)
-        segment.updated_by = user_id
+        segment.updated_by = actor.user_id
     session.flush()
     return segment
 
@@ -99,29 +96,19 @@ def delete_segment(
     session: Session,
     segment_id: int,
     expected_version: int | None = None,
-    user_id: int | None = None,
-    username: str | None = None,
+    actor: Actor | None = None,
 ) -> None:
-    """Delete a segment; with `username` logged as an audit batch of kind "delete"."""
+    """Delete a segment; with an `actor` logged as an audit batch of kind "delete"."""
     segment = get_segment(session, segment_id)
     _check_version(segment, expected_version)
-    if username is not None:
+    if actor is not None:
         change = Change(segment.id, segment.label_class_id, None, segment.version + 1)
-        _log(session, segment.project_id, user_id, username, "delete", change)
+        _log(session, segment.project_id, actor, "delete", change)
     session.delete(segment)
 
 
-def _log(
-    session: Session, project_id: int, user_id: int | None, username: str, kind: str, change: Change
-) -> None:
-    record_batch(
-        session,
-        project_id=project_id,
-        user_id=user_id,
-        username=username,
-        kind=kind,
-        changes=[change],
-    )
+def _log(session: Session, project_id: int, actor: Actor, kind: str, change: Change) -> None:
+    record_batch(session, project_id=project_id, actor=actor, kind=kind, changes=[change])
 
 
 def _set_mask(segment: Segment, image: Image, rle: dict[str, Any]) -> None:

@@ -14,7 +14,7 @@ import numpy as np
 from sqlalchemy import delete, exists, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from app.history.audit import Change, record_batch
+from app.history.audit import Actor, Change, record_batch
 from app.models import Segment, SegmentSource, Suggestion
 from app.services.assign import current_versions, write_labels
 from app.similar.exemplar_store import is_proposal
@@ -133,8 +133,7 @@ def accept_suggestions(
     segment_ids: Sequence[int] | None = None,
     min_confidence: float | None = None,
     kind: str | None = None,
-    user_id: int | None = None,
-    username: str = "local",
+    actor: Actor,
 ) -> Accepted:
     """Give the listed segments (or every one suggested at >= min_confidence; of one kind when
     given) their suggested label with source=propagated, and drop the accepted suggestions.
@@ -155,7 +154,7 @@ def accept_suggestions(
     ).all()
     chosen = {row.segment_id: row.label_id for row in rows}  # the most confident wins
     unlabelled = sorted(chosen)
-    batches = [_accept(session, project_id, chosen, user_id, username)] if unlabelled else []
+    batches = [_accept(session, project_id, chosen, actor)] if unlabelled else []
     for chunk in _chunks(unlabelled):
         session.execute(
             update(Segment).where(Segment.id.in_(chunk)).values(source=SegmentSource.propagated)
@@ -164,13 +163,7 @@ def accept_suggestions(
     return Accepted(count=len(unlabelled), batch_ids=batches)
 
 
-def _accept(
-    session: Session,
-    project_id: int,
-    chosen: dict[int, int],
-    user_id: int | None,
-    username: str,
-) -> int:
+def _accept(session: Session, project_id: int, chosen: dict[int, int], actor: Actor) -> int:
     """Label every segment of `chosen` (segment id -> label id) as ONE audit batch of kind
     "accept", so a whole "accept all >= t" is undone in one step. Returns the batch id."""
     versions = current_versions(session, project_id, sorted(chosen))
@@ -178,8 +171,7 @@ def _accept(
     batch_id = record_batch(
         session,
         project_id=project_id,
-        user_id=user_id,
-        username=username,
+        actor=actor,
         kind="accept",
         changes=changes,
     )
@@ -187,7 +179,7 @@ def _accept(
     for segment_id, label_id in chosen.items():
         by_label[label_id].append(segment_id)
     for label_id, ids in sorted(by_label.items()):
-        write_labels(session, ids, label_id, user_id)
+        write_labels(session, ids, label_id, actor.user_id)
     return batch_id
 
 

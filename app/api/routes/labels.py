@@ -43,9 +43,7 @@ def delete_label(
 ) -> Response:
     """Delete a label class; its segments become unlabelled (logged, undoable as a batch)."""
     with ctx.db.write() as session:
-        cleared = assign.delete_label(
-            session, project.id, label_id, user_id=principal.user_id, username=principal.username
-        )
+        cleared = assign.delete_label(session, project.id, label_id, actor=principal.actor)
     if cleared:
         live.notify()
     return Response(status_code=204)

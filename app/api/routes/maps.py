@@ -69,8 +69,7 @@ def assign(
             segment_ids=body.segment_ids,
             label_id=body.label_id,
             expected_versions=body.expected_versions,
-            user_id=principal.user_id,
-            username=principal.username,
+            actor=principal.actor,
         )
     live.notify()
     return AssignReceipt(count=done.count, batch_id=done.batch_id, versions=done.versions)

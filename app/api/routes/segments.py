@@ -53,8 +53,7 @@ def create_segment(
             label_id=body.label_id,
             source=SegmentSource.manual,
             score=score,
-            user_id=principal.user_id,
-            username=principal.username,
+            actor=principal.actor,
         )
         created = SegmentRead.of(segment)
     live.notify()
@@ -103,8 +102,7 @@ def update_segment(
             segment_id=segment_id,
             changes=changes,
             expected_version=body.version,
-            user_id=principal.user_id,
-            username=principal.username,
+            actor=principal.actor,
         )
         updated = SegmentRead.of(segment)
     live.notify()
@@ -125,8 +123,7 @@ def delete_segment(
             session=session,
             segment_id=segment_id,
             expected_version=version,
-            user_id=principal.user_id,
-            username=principal.username,
+            actor=principal.actor,
         )
     live.notify()
     return Response(status_code=204)

@@ -85,8 +85,7 @@ def accept(
             segment_ids=body.segment_ids,
             min_confidence=body.min_confidence,
             kind=body.kind,
-            user_id=principal.user_id,
-            username=principal.username,
+            actor=principal.actor,
         )
     live.notify()
     return AcceptReceipt(count=done.count, batch_ids=done.batch_ids)
