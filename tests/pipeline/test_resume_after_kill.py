@@ -6,11 +6,15 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from app.db import Database
 from app.models import Job, Segment
 from tests.pipeline.conftest import FAST_SEGMENT, photo_files
 from tests.server_process import ServerProcess
+
+# Two server start-ups and a SIGKILL: minutes on a loaded machine, so not in `make test-fast`.
+pytestmark = pytest.mark.slow
 
 SLOW_SEGMENT = {**FAST_SEGMENT, "points_per_side": 8, "points_per_batch": 16}
 
