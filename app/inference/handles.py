@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from app.errors import Invalid
+
 
 @dataclass(frozen=True)
 class MaskHandle:
@@ -42,6 +44,16 @@ class HandleStore:
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
         return token
+
+    def require(
+        self, token: str, field: str, image_id: int, *, model_id: str | None = None
+    ) -> MaskHandle:
+        """The handle `token` sent as `field`, if it names a mask of this image (and, for
+        refining logits, of this model); else Invalid (422) saying to predict again."""
+        entry = self.get(token)
+        if entry is None or entry.image_id != image_id or model_id not in (None, entry.model_id):
+            raise Invalid(f"{field} is unknown, expired or from another image; predict again")
+        return entry
 
     def get(self, token: str) -> MaskHandle | None:
         with self._lock:

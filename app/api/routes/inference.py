@@ -8,17 +8,16 @@ from __future__ import annotations
 import hashlib
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import numpy as np
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, Field, FiniteFloat, model_validator
 
 from app.context import AppContext
 from app.deps import ContextDep, ImageDep
 from app.errors import Invalid, NotFound, ServiceUnavailable
-from app.inference.base import ModelUnavailable, Prompt
+from app.inference.base import ModelUnavailable, PredictedMask, Prompt
 from app.inference.decoder import DECODER_GRAPH, graph_path
 from app.inference.handles import HandleStore, MaskHandle
 from app.inference.queue import Priority
@@ -27,47 +26,11 @@ from app.inference.worker import InferenceWorker, WorkerCrashed
 from app.masks import encode_rle, mask_xywh
 from app.models import Image
 from app.pipeline.worker import image_loader
+from app.schemas.inference import MaskRead, PredictRequest, PredictResponse, PrefetchAccepted
 from app.schemas.segments import RleBody
 from app.services.images import neighbour_ids
 
 router = APIRouter(tags=["inference"])
-
-MAX_POINTS = 64
-Point = tuple[FiniteFloat, FiniteFloat]
-
-
-class PredictRequest(BaseModel):
-    points: list[Point] = Field(default_factory=list, max_length=MAX_POINTS)
-    point_labels: list[int] = Field(default_factory=list, max_length=MAX_POINTS)
-    box: tuple[FiniteFloat, FiniteFloat, FiniteFloat, FiniteFloat] | None = None
-    mask_input: str | None = Field(default=None, max_length=64)
-    multimask: bool = True
-
-    @model_validator(mode="after")
-    def _consistent(self) -> PredictRequest:
-        if not self.points and self.box is None:
-            raise ValueError("give at least one point or a box")
-        if len(self.points) != len(self.point_labels):
-            raise ValueError(f"{len(self.points)} points but {len(self.point_labels)} point_labels")
-        if any(label not in (0, 1) for label in self.point_labels):
-            raise ValueError("point_labels must be 1 (object) or 0 (background)")
-        if self.box is not None and not (self.box[0] < self.box[2] and self.box[1] < self.box[3]):
-            raise ValueError("box must be [x0, y0, x1, y1] with x0 < x1 and y0 < y1")
-        return self
-
-
-class MaskRead(BaseModel):
-    rle: RleBody
-    bbox: list[float]
-    area: int
-    score: float
-    handle: str
-
-
-class PredictResponse(BaseModel):
-    masks: list[MaskRead]
-    mask_input: str
-    timing_ms: dict[str, float]
 
 
 def get_worker(ctx: ContextDep) -> InferenceWorker:
@@ -78,9 +41,11 @@ WorkerDep = Annotated[InferenceWorker, Depends(get_worker)]
 
 
 @router.post("/api/images/{image_id}/predict", response_model=PredictResponse)
-async def predict(ctx: ContextDep, image: ImageDep, worker: WorkerDep, body: PredictRequest) -> Any:
+async def predict(
+    ctx: ContextDep, image: ImageDep, worker: WorkerDep, body: PredictRequest
+) -> PredictResponse:
     """Masks for points and/or a box (and an optional previous mask), best score first."""
-    handles = _handles(ctx)
+    handles = ctx.mask_handles
     prompt = _prompt(body, image, handles, worker.model_id)
     try:
         prediction = await worker.predict(image.sha256, image_loader(ctx, image), prompt)
@@ -90,15 +55,15 @@ async def predict(ctx: ContextDep, image: ImageDep, worker: WorkerDep, body: Pre
         _prefetch_neighbours(ctx, worker, image)
     masks = [_mask_read(m, image, worker.model_id, handles) for m in prediction.masks]
     timing = {"encode": round(prediction.encode_ms, 2), "decode": round(prediction.decode_ms, 2)}
-    return {"masks": masks, "mask_input": masks[0]["handle"], "timing_ms": timing}
+    return PredictResponse(masks=masks, mask_input=masks[0].handle, timing_ms=timing)
 
 
-@router.post("/api/images/{image_id}/prefetch", status_code=202)
-def prefetch(ctx: ContextDep, image: ImageDep, worker: WorkerDep) -> dict[str, Any]:
+@router.post("/api/images/{image_id}/prefetch", response_model=PrefetchAccepted, status_code=202)
+def prefetch(ctx: ContextDep, image: ImageDep, worker: WorkerDep) -> PrefetchAccepted:
     """Encode this image soon (it is being viewed) and the next images of its project later."""
     worker.submit_prepare(image.sha256, image_loader(ctx, image), Priority.ENCODE_INTERACTIVE)
     queued = _prefetch_neighbours(ctx, worker, image)
-    return {"image_id": image.id, "prefetch": queued}
+    return PrefetchAccepted(image_id=image.id, prefetch=queued)
 
 
 @router.get("/api/images/{image_id}/embedding")
@@ -155,10 +120,6 @@ def _file_sha256(path: Path, mtime_ns: int, size: int) -> str:
     return digest.hexdigest()
 
 
-def _handles(ctx: AppContext) -> HandleStore:
-    return ctx.mask_handles
-
-
 def _prompt(body: PredictRequest, image: Image, handles: HandleStore, model_id: str) -> Prompt:
     points = np.array(body.points, np.float32).reshape(-1, 2)
     box = np.array(body.box, np.float32) if body.box is not None else None
@@ -169,9 +130,7 @@ def _prompt(body: PredictRequest, image: Image, handles: HandleStore, model_id: 
         )
     mask_input = None
     if body.mask_input is not None:
-        entry = handles.get(body.mask_input)
-        if entry is None or entry.image_id != image.id or entry.model_id != model_id:
-            raise Invalid("mask_input is unknown, expired or from another image; predict again")
+        entry = handles.require(body.mask_input, "mask_input", image.id, model_id=model_id)
         mask_input = entry.low_res_logits[None]
     return Prompt(
         points=points,
@@ -182,17 +141,16 @@ def _prompt(body: PredictRequest, image: Image, handles: HandleStore, model_id: 
     )
 
 
-def _mask_read(mask: Any, image: Image, model_id: str, handles: HandleStore) -> dict[str, Any]:
+def _mask_read(mask: PredictedMask, image: Image, model_id: str, handles: HandleStore) -> MaskRead:
     rle = encode_rle(mask.mask)
-    area = int(np.count_nonzero(mask.mask))
     handle = handles.add(MaskHandle(image.id, model_id, mask.low_res_logits, rle, mask.score))
-    return {
-        "rle": rle,
-        "area": area,
-        "score": mask.score,
-        "handle": handle,
-        "bbox": mask_xywh(mask.mask),
-    }
+    return MaskRead(
+        rle=RleBody.model_validate(rle),
+        area=int(np.count_nonzero(mask.mask)),
+        score=mask.score,
+        handle=handle,
+        bbox=mask_xywh(mask.mask),
+    )
 
 
 def _prefetch_neighbours(ctx: AppContext, worker: InferenceWorker, image: Image) -> list[int]:

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Query, Response
 from fastapi.responses import FileResponse
 
 from app.deps import ContextDep, IdPath, ImageDep, LiveDep, PrincipalDep, SegmentDep
-from app.errors import Invalid
 from app.models import Image, SegmentSource
 from app.schemas.segments import (
     SegmentCreate,
@@ -38,9 +37,7 @@ def create_segment(
     """Save a mask given as an RLE or as the handle of a predicted mask."""
     score = None
     if body.mask_handle is not None:
-        entry = ctx.mask_handles.get(body.mask_handle)
-        if entry is None or entry.image_id != image.id:
-            raise Invalid("mask_handle is unknown, expired or from another image; predict again")
+        entry = ctx.mask_handles.require(body.mask_handle, "mask_handle", image.id)
         rle, score = entry.rle, entry.score
     else:
         assert body.rle is not None
