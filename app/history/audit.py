@@ -98,6 +98,16 @@ def _open_batch(
     return batch.id
 
 
+def list_batches(
+    session: Session, project_id: int, *, before: int | None, limit: int
+) -> list[AuditBatch]:
+    """The project's batches newest first, only those with an id below `before` when given."""
+    query = select(AuditBatch).where(AuditBatch.project_id == project_id)
+    if before is not None:
+        query = query.where(AuditBatch.id < before)
+    return list(session.scalars(query.order_by(AuditBatch.id.desc()).limit(limit)))
+
+
 def batch_changes(session: Session, batch_id: int) -> list[Change]:
     query = select(
         AuditChange.segment_id,

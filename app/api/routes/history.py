@@ -5,13 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlalchemy import select
 
 from app.auth.guard import PrincipalDep
 from app.deps import ContextDep, IdPath, LiveDep, ProjectDep
-from app.history.audit import batch_changes
+from app.history.audit import batch_changes, list_batches
 from app.history.undo import get_batch, undo_batch
-from app.models import AuditBatch
 from app.schemas.history import BatchDetail, BatchList, BatchRead, ChangeRead, UndoResult
 
 router = APIRouter(prefix="/api/projects/{project_id}/history", tags=["history"])
@@ -25,11 +23,8 @@ def list_history(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> BatchList:
     """Newest first; page with ?before=<the last id you got>."""
-    query = select(AuditBatch).where(AuditBatch.project_id == project.id)
-    if before is not None:
-        query = query.where(AuditBatch.id < before)
     with ctx.db.read() as session:
-        rows = session.scalars(query.order_by(AuditBatch.id.desc()).limit(limit))
+        rows = list_batches(session, project.id, before=before, limit=limit)
         return BatchList(items=[BatchRead.model_validate(row) for row in rows])
 
 

@@ -8,12 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
-from sqlalchemy import func, select
 
 from app.deps import ContextDep, IdPath, ProjectDep
-from app.errors import NotFound
-from app.models import Job, JobItem
 from app.schemas.jobs import JobCreate, JobCreated, JobItemList, JobItemRead, JobList, JobRead
+from app.services import jobs as service
 
 router = APIRouter(tags=["jobs"])
 JobId = IdPath
@@ -21,10 +19,7 @@ JobId = IdPath
 
 def _job(ctx: ContextDep, job_id: int) -> JobRead:
     with ctx.db.read() as session:
-        job = session.get(Job, job_id)
-        if job is None:
-            raise NotFound(f"job {job_id} not found")
-        return JobRead.model_validate(job)
+        return JobRead.model_validate(service.get_job(session, job_id))
 
 
 @router.post("/api/projects/{project_id}/jobs", response_model=JobCreated, status_code=202)
@@ -36,14 +31,15 @@ def create_job(ctx: ContextDep, project: ProjectDep, body: JobCreate) -> JobCrea
 @router.get("/api/projects/{project_id}/jobs", response_model=JobList)
 def list_jobs(ctx: ContextDep, project: ProjectDep) -> JobList:
     with ctx.db.read() as session:
-        query = select(Job).where(Job.project_id == project.id).order_by(Job.id.desc())
-        return JobList(items=[JobRead.model_validate(j) for j in session.scalars(query)])
+        return JobList(
+            items=[JobRead.model_validate(j) for j in service.list_jobs(session, project.id)]
+        )
 
 
 def _project_jobs(ctx: ContextDep, project_id: int) -> list[dict]:
     with ctx.db.read() as session:
-        query = select(Job).where(Job.project_id == project_id).order_by(Job.id.desc()).limit(50)
-        return [JobRead.model_validate(j).model_dump(mode="json") for j in session.scalars(query)]
+        jobs = service.list_jobs(session, project_id, limit=50)
+        return [JobRead.model_validate(j).model_dump(mode="json") for j in jobs]
 
 
 # The runner bumps an integer on every change; polling it is cheap and holds no thread.
@@ -98,13 +94,10 @@ def list_job_items(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> JobItemList:
     """Per-item outcome of a job (e.g. which files of a folder import failed and why)."""
-    _job(ctx, job_id)
     with ctx.db.read() as session:
-        query = select(JobItem).where(JobItem.job_id == job_id)
-        if failed_only:
-            query = query.where(JobItem.ok.is_(False))
-        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = session.scalars(query.order_by(JobItem.finished_at).offset(offset).limit(limit))
+        rows, total = service.list_job_items(
+            session, job_id, failed_only=failed_only, offset=offset, limit=limit
+        )
         return JobItemList(items=[JobItemRead.model_validate(r) for r in rows], total=total)
 
 
