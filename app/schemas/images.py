@@ -43,7 +43,7 @@ class DuplicateImage(BaseModel):
     existing_id: int
 
 
-class ImportError_(BaseModel):
+class ImportFailure(BaseModel):
     filename: str
     error: str
     code: str
@@ -52,7 +52,7 @@ class ImportError_(BaseModel):
 class ImportReport(BaseModel):
     imported: list[ImportedImage] = []
     duplicates: list[DuplicateImage] = []
-    errors: list[ImportError_] = []
+    errors: list[ImportFailure] = []
 
 
 class FolderImportRequest(BaseModel):

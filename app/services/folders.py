@@ -10,10 +10,11 @@ from app.config import Settings
 from app.db import Database
 from app.errors import Forbidden, Invalid, NotFound
 from app.jobs.runner import JobContext
-from app.schemas.images import ImportError_, ImportReport
 from app.services.image_files import ImageFiles
 from app.services.images import (
+    ImageImport,
     IncomingFile,
+    RejectedFile,
     import_files,
     iter_folder_files,
     prepare_files,
@@ -52,18 +53,14 @@ def resolve_import_folder(settings: Settings, requested: str) -> tuple[Path, Pat
 
 def list_folder(
     root: Path, folder: Path, *, recursive: bool
-) -> tuple[list[tuple[str, Path]], list[ImportError_]]:
+) -> tuple[list[tuple[str, Path]], list[RejectedFile]]:
     """Files to import and the entries refused for pointing outside the root."""
     files: list[tuple[str, Path]] = []
-    refused: list[ImportError_] = []
+    refused: list[RejectedFile] = []
     for shown, real in iter_folder_files(root, folder, recursive=recursive):
         if real is None:
             refused.append(
-                ImportError_(
-                    filename=shown,
-                    error="links outside the import root",
-                    code="outside_import_roots",
-                )
+                RejectedFile(shown, "links outside the import root", "outside_import_roots")
             )
         else:
             files.append((shown, real))
@@ -82,8 +79,8 @@ def import_folder_now(
     settings: Settings,
     project_id: int,
     files: list[tuple[str, Path]],
-    refused: list[ImportError_],
-) -> ImportReport:
+    refused: list[RejectedFile],
+) -> ImageImport:
     """Import a small folder inside this request."""
     report = import_files(
         db=db,
@@ -122,6 +119,6 @@ def run_folder_import_job(job: JobContext, *, settings: Settings, files_store: I
         job.complete_item(
             shown,
             partial(
-                record_images, project_id=job.project_id, prepared=prepared, report=ImportReport()
+                record_images, project_id=job.project_id, prepared=prepared, report=ImageImport()
             ),
         )

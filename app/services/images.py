@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import unicodedata
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import select
@@ -15,8 +15,37 @@ from app import imaging
 from app.db import Database
 from app.errors import NotFound
 from app.models import Image
-from app.schemas.images import DuplicateImage, ImportedImage, ImportError_, ImportReport
 from app.services.image_files import ImageFiles
+
+
+@dataclass(frozen=True)
+class NewImage:
+    id: int
+    filename: str
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class DuplicateFile:
+    filename: str
+    existing_id: int  # the image of this project with the same content
+
+
+@dataclass(frozen=True)
+class RejectedFile:
+    filename: str
+    error: str
+    code: str
+
+
+@dataclass
+class ImageImport:
+    """What an import did with each file (routes turn it into the ImportReport schema)."""
+
+    imported: list[NewImage] = field(default_factory=list)
+    duplicates: list[DuplicateFile] = field(default_factory=list)
+    errors: list[RejectedFile] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -65,11 +94,11 @@ class PreparedFile:
 
 def prepare_files(
     files: Iterable[IncomingFile], *, files_store: ImageFiles, max_bytes: int, max_pixels: int
-) -> tuple[list[PreparedFile], list[ImportError_]]:
+) -> tuple[list[PreparedFile], list[RejectedFile]]:
     """Decode and validate each file (CPU-bound, outside any transaction) and store the good
     ones; returns them and one error per rejected file."""
     prepared: list[PreparedFile] = []
-    errors: list[ImportError_] = []
+    errors: list[RejectedFile] = []
     for incoming in files:
         name = clean_filename(incoming.filename)
         try:
@@ -81,7 +110,7 @@ def prepare_files(
                 incoming.data, max_bytes=max_bytes, max_pixels=max_pixels
             )
         except imaging.ImageRejected as exc:
-            errors.append(ImportError_(filename=name, error=str(exc), code=exc.code))
+            errors.append(RejectedFile(name, str(exc), exc.code))
             continue
         relative = files_store.save_original(decoded.sha256, decoded.format, incoming.data)
         prepared.append(PreparedFile(name, decoded, len(incoming.data), relative))
@@ -89,7 +118,7 @@ def prepare_files(
 
 
 def record_images(
-    session: Session, *, project_id: int, prepared: list[PreparedFile], report: ImportReport
+    session: Session, *, project_id: int, prepared: list[PreparedFile], report: ImageImport
 ) -> None:
     """Insert rows for prepared files; content already in the project becomes a duplicate."""
     shas = [item.decoded.sha256 for item in prepared]
@@ -100,9 +129,7 @@ def record_images(
     for item in prepared:
         sha = item.decoded.sha256
         if sha in existing:
-            report.duplicates.append(
-                DuplicateImage(filename=item.filename, existing_id=existing[sha])
-            )
+            report.duplicates.append(DuplicateFile(item.filename, existing[sha]))
             continue
         image = Image(
             project_id=project_id,
@@ -117,11 +144,7 @@ def record_images(
         session.add(image)
         session.flush()
         existing[sha] = image.id
-        report.imported.append(
-            ImportedImage(
-                id=image.id, filename=image.filename, width=image.width, height=image.height
-            )
-        )
+        report.imported.append(NewImage(image.id, image.filename, image.width, image.height))
 
 
 def import_files(
@@ -132,13 +155,13 @@ def import_files(
     files: Iterable[IncomingFile],
     max_bytes: int,
     max_pixels: int,
-) -> ImportReport:
+) -> ImageImport:
     """Validate, store and record images. One bad file never aborts the others; a file whose
     content is already in the project is reported as a duplicate, not stored twice."""
     prepared, errors = prepare_files(
         files, files_store=files_store, max_bytes=max_bytes, max_pixels=max_pixels
     )
-    report = ImportReport(errors=errors)
+    report = ImageImport(errors=errors)
     with db.write() as session:
         record_images(session, project_id=project_id, prepared=prepared, report=report)
     return report

@@ -40,7 +40,7 @@ async def upload_images(
             service.IncomingFile(upload.filename or "unnamed", data[:cap], len(data) > cap)
         )
         await upload.close()
-    return await run_in_threadpool(
+    report = await run_in_threadpool(
         service.import_files,
         db=ctx.db,
         files_store=ctx.files,
@@ -49,6 +49,7 @@ async def upload_images(
         max_bytes=cap,
         max_pixels=ctx.settings.max_image_pixels,
     )
+    return ImportReport.model_validate(report, from_attributes=True)
 
 
 @router.post("/api/projects/{project_id}/images/import-folder", response_model=FolderImportResult)
@@ -71,7 +72,9 @@ def import_folder(
         files=files,
         refused=refused,
     )
-    return FolderImportResult(report=report, file_count=count)
+    return FolderImportResult(
+        report=ImportReport.model_validate(report, from_attributes=True), file_count=count
+    )
 
 
 def _with_counts(image: Image, counts: ImageCounts) -> ImageRead:
