@@ -1,19 +1,23 @@
 """What a simulated annotator talks to: a Predictor (prompt in, best mask out).
 
-Two implementations: HttpPredictor goes through the app's real `POST /api/images/{id}/predict`
-(worker, cache, decoder, JSON, RLE); SegmenterPredictor calls a Segmenter directly (for
-benchmarks of a backend without the server). Points are Nx2 (X, Y) canonical pixels,
+HttpPredictor goes through the app's real `POST /api/images/{id}/predict` (worker, cache,
+decoder, JSON, RLE); WorkerPredictor asks a running app's inference worker directly (the same
+cache and model, no HTTP: the CLI's `eval --noc`); SegmenterPredictor calls a Segmenter
+directly (for benchmarks of a backend without the server). Points are Nx2 (X, Y) canonical pixels,
 labels 1 positive / 0 negative, box XYXY.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 import numpy as np
 
-from app.inference.base import Prompt, Segmenter
+from app.inference.base import PredictedMask, Prompt, Segmenter
+from app.inference.queue import Priority
+from app.inference.worker import ImageLoader, InferenceWorker
 from app.masks import decode_rle
 
 
@@ -47,18 +51,50 @@ class SegmenterPredictor:
         self.state = segmenter.prepare([image])[0]
 
     def __call__(self, points, labels, *, box=None, mask_input=None, multimask=False) -> Prediction:
-        prompt = Prompt(
-            points=np.asarray(points, np.float32).reshape(-1, 2),
-            point_labels=np.asarray(labels, np.int32).reshape(-1),
-            box=None if box is None else np.asarray(box, np.float32),
-            mask_input=mask_input,
-            multimask=multimask,
+        prompt = _prompt(points, labels, box, mask_input, multimask)
+        return _best_first(self.segmenter.predict(self.state, prompt))
+
+
+class WorkerPredictor:
+    """Answers prompts for one image on a started InferenceWorker, as /predict does: the
+    embedding from its cache (encoded once), the decoder on the worker thread."""
+
+    def __init__(self, worker: InferenceWorker, image_sha: str, load_image: ImageLoader) -> None:
+        self.worker = worker
+        self.image_sha = image_sha
+        self.load_image = load_image
+
+    def __call__(self, points, labels, *, box=None, mask_input=None, multimask=False) -> Prediction:
+        prompt = _prompt(points, labels, box, mask_input, multimask)
+        started = time.perf_counter()
+        state = self.worker.prepare_blocking(
+            self.image_sha, self.load_image, Priority.ENCODE_INTERACTIVE
         )
-        masks = self.segmenter.predict(self.state, prompt)
-        chosen = masks[0]
-        return Prediction(
-            chosen.mask, chosen.score, chosen.low_res_logits[None], tuple(m.mask for m in masks)
+        encoded = time.perf_counter()
+        masks = self.worker.submit_call(lambda s: s.predict(state, prompt), Priority.DECODE)
+        answer = _best_first(masks.result())
+        decoded = time.perf_counter()
+        return replace(
+            answer, encode_ms=(encoded - started) * 1000, decode_ms=(decoded - encoded) * 1000
         )
+
+
+def _prompt(points, labels, box, mask_input, multimask: bool) -> Prompt:  # type: ignore[no-untyped-def]
+    return Prompt(
+        points=np.asarray(points, np.float32).reshape(-1, 2),
+        point_labels=np.asarray(labels, np.int32).reshape(-1),
+        box=None if box is None else np.asarray(box, np.float32),
+        mask_input=mask_input,
+        multimask=multimask,
+    )
+
+
+def _best_first(masks: list[PredictedMask]) -> Prediction:
+    """A segmenter's answer (sorted best first) as a Prediction of its first mask."""
+    chosen = masks[0]
+    return Prediction(
+        chosen.mask, chosen.score, chosen.low_res_logits[None], tuple(m.mask for m in masks)
+    )
 
 
 class HttpPredictor:

@@ -68,16 +68,23 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _effort(settings: Settings, db: Database, project_id: int, args) -> dict[str, object]:
-    """NoC through the real HTTP predict path of an in-process app on the same data."""
-    from fastapi.testclient import TestClient
-
+    """NoC through the app's own inference worker (cache, model, decoder) on the same data."""
+    from app.bootstrap import running_context
     from app.evaluation.effort import ground_truth_objects, measure_effort
-    from app.evaluation.predictors import HttpPredictor
-    from app.main import create_app
+    from app.evaluation.predictors import WorkerPredictor
+    from app.pipeline.worker import image_loader
+    from app.services.images import get_image
 
-    with TestClient(create_app(settings.model_copy(update={"seed_demo": False}))) as client:
+    with running_context(settings) as ctx:
+        worker = ctx.require_model()
+
+        def predictor_for(image_id: int) -> WorkerPredictor:
+            with ctx.db.read() as session:
+                image = get_image(session, image_id)
+            return WorkerPredictor(worker, image.sha256, image_loader(ctx, image))
+
         summary = measure_effort(
-            ground_truth_objects(db, project_id), lambda image_id: HttpPredictor(client, image_id),
+            ground_truth_objects(db, project_id), predictor_for,
             max_clicks=args.max_clicks, limit=args.limit,
         )  # fmt: skip
     figures = summary.as_dict()

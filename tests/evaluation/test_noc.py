@@ -101,3 +101,25 @@ def test_noc_harness_through_the_real_predict_endpoint(sam_client) -> None:  # t
     assert 0.0 <= box_iou(predictor, gt) <= 1.0
     summary = summarize([ious], [box_iou(predictor, gt)], max_clicks=3)
     assert summary.objects == 1
+
+
+def test_worker_predictor_answers_as_the_predict_endpoint(sam_client) -> None:  # type: ignore[no-untyped-def]
+    """`lassolabel eval --noc` asks the worker directly: same masks and scores as /predict."""
+    from app.evaluation.predictors import HttpPredictor, WorkerPredictor
+    from app.pipeline.worker import image_loader
+    from app.services.images import get_image
+    from tests.conftest import upload
+    from tests.pipeline.conftest import photo_files
+
+    pid = sam_client.post("/api/projects", json={"name": "noc"}).json()["id"]
+    image_id = upload(sam_client, pid, photo_files(1))["imported"][0]["id"]
+    ctx = sam_client.app.state.context
+    with ctx.db.read() as session:
+        image = get_image(session, image_id)
+    direct = WorkerPredictor(ctx.require_model(), image.sha256, image_loader(ctx, image))
+    http = HttpPredictor(sam_client, image_id)
+    click = (np.array([[100.0, 80.0]]), np.array([1]))
+    ours, theirs = direct(*click, multimask=True), http(*click, multimask=True)
+    assert ours.mask.shape == (image.height, image.width)
+    assert np.array_equal(ours.mask, theirs.mask) and abs(ours.score - theirs.score) < 1e-6
+    assert len(ours.candidates) == len(theirs.candidates) == 3
