@@ -149,7 +149,7 @@ def run_setting(args, name: str, params: dict, rows: list, finals: dict) -> None
         for embedder in args.embedders:
             try:
                 wait_job(client, project_id, "embed", {"embedder": embedder})
-                wait_job(client, project_id, "project", {})
+                wait_job(client, project_id, "projection", {})
             except RuntimeError as exc:
                 print(f"# {name} {embedder}: {exc}", flush=True)
                 continue

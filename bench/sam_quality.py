@@ -157,7 +157,7 @@ def product_auto(client: Any, samples: list[Sample], project: str, points_per_si
             image = session.get(Image, ids[sample.name])
         loader = image_loader(ctx, image)
         params = SegmentParams(points_per_side=points_per_side).generator_args()
-        return [m.mask for m in ctx.extras["inference"].auto_blocking(image.sha256, loader, params)]
+        return [m.mask for m in ctx.inference.auto_blocking(image.sha256, loader, params)]
 
     return masks_for
 
