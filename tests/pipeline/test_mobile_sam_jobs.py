@@ -74,10 +74,10 @@ def test_automatic_masks_find_the_coins(app_client, project):
 
 def test_sam_pool_vectors_put_coins_together(app_client, project):
     pid, image_id, truth = project["pid"], project["images"][0], project["truth"][0]
-    encoded = app_client.app.state.context.extras["inference"].stats.encoded  # type: ignore[attr-defined]
+    encoded = app_client.app.state.context.inference.stats.encoded  # type: ignore[attr-defined]
     job = run_job(app_client, pid, "embed", {"embedder": "sam-pool"})
     assert job["state"] == "succeeded", job
-    assert app_client.app.state.context.extras["inference"].stats.encoded == encoded  # type: ignore[attr-defined]
+    assert app_client.app.state.context.inference.stats.encoded == encoded  # type: ignore[attr-defined]
     ids, vectors = app_client.app.state.context.vectors.existing(pid, "sam-pool").all()  # type: ignore[attr-defined]
     by_id = dict(zip(ids.tolist(), vectors.astype(np.float32), strict=True))
     masks = masks_of(app_client, image_id)
