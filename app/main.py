@@ -102,6 +102,8 @@ def stop_services(ctx: AppContext) -> None:
         worker.stop()
     ctx.extras["live"].close()
     ctx.jobs.stop()
+    if (ray_cluster := ctx.extras.get("ray")) is not None:
+        ray_cluster.close()
     ctx.db.dispose()
 
 

@@ -31,8 +31,13 @@ DUPLICATE_IOU = 0.9
 
 def run_segment_job(job: JobContext, app: AppContext) -> None:
     params = SegmentParams.model_validate(job.params)
-    worker = require_worker(app)
     images = project_images(app, job.project_id, params.image_ids)
+    if app.settings.ray_address:
+        from app.distributed.jobs import segment_on_ray  # Ray is imported only when configured
+
+        segment_on_ray(job, app, images, params.generator_args())
+        return
+    worker = require_worker(app)
 
     def segment(image: Image) -> Callable[[Session], None]:
         # A cancel stops SAM between point batches (AutoStopped); for_each sees the stop.
