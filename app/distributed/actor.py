@@ -26,6 +26,7 @@ from app.imaging.decode import canonical_frame
 from app.inference.base import PreparedImage, Segmenter
 from app.inference.cache import EmbeddingCache
 from app.inference.factory import segmenter_factory
+from app.inference.selection import choose
 from app.masks import Rle, decode_rle, encode_rle
 
 
@@ -103,7 +104,7 @@ class PipelineActor:
 
     def segmenter(self) -> Segmenter:
         if self._segmenter is None:
-            self._segmenter = segmenter_factory(self.settings)()
+            self._segmenter = segmenter_factory(self.settings, choose(self.settings))()
         return self._segmenter
 
     def _auto(self, state: object, image: object, params: dict[str, Any]) -> list[RemoteMask]:
