@@ -70,7 +70,10 @@ def update_segment(
     user_id: int | None = None,
     username: str = "local",
 ) -> Segment:
-    """Apply changes ("label_id": id | None, "rle": RLE); Conflict if the version moved on."""
+    """Apply changes ("label_id": id | None, "rle": RLE); Conflict if the version moved on.
+
+    A new mask is an audit batch of kind "edit" (label unchanged), so history lists it and
+    other people's annotators reload the mask live."""
     segment = get_segment(session, segment_id)
     _check_version(segment, expected_version)
     if "label_id" in changes:
@@ -90,6 +93,9 @@ def update_segment(
         segment.version += 1
         segment.updated_at = datetime.now(UTC)
         segment.updated_by = user_id
+        label = segment.label_class_id
+        change = Change(segment.id, label, label, segment.version)
+        _log(session, segment.project_id, user_id, username, "edit", change)
     session.flush()
     return segment
 
