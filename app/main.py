@@ -68,7 +68,7 @@ def build_context(settings: Settings, overrides: dict[str, Any]) -> AppContext:
     maps = MapStore(settings.data_dir / "maps")
     extras = {
         "auth": AuthService(settings, db),
-        "live": LiveHub(settings.presence_ttl_seconds),
+        "live": LiveHub(db, settings.presence_ttl_seconds),
         "mask_handles": HandleStore(),
         **overrides,
     }
@@ -92,8 +92,28 @@ def start_services(ctx: AppContext, *, run_jobs: bool = True) -> None:
     worker, fetcher = start_inference(ctx.settings, ctx.extras.get("segmenter"))
     ctx.extras["inference"] = worker
     ctx.extras["model_fetch"] = fetcher
+    _link_processes(ctx)
     if run_jobs:
         ctx.jobs.start()
+
+
+def _link_processes(ctx: AppContext) -> None:
+    """On PostgreSQL, a change committed by any server process wakes every process's live
+    streams and job runners (LISTEN/NOTIFY)."""
+    if not ctx.db.shared:
+        return
+    from app.live.signal import PgSignal  # psycopg: installed with the postgres extra
+
+    live: LiveHub = ctx.extras["live"]
+
+    def woken() -> None:
+        live.bump()
+        ctx.jobs.bump()
+
+    signal = PgSignal(ctx.db.url, woken)
+    live.publish = ctx.jobs.publish = signal.publish
+    ctx.extras["signal"] = signal
+    signal.start()
 
 
 def stop_services(ctx: AppContext) -> None:
@@ -104,6 +124,8 @@ def stop_services(ctx: AppContext) -> None:
     ctx.jobs.stop()
     if (ray_cluster := ctx.extras.get("ray")) is not None:
         ray_cluster.close()
+    if "signal" in ctx.extras:
+        ctx.extras["signal"].stop()
     ctx.db.dispose()
 
 
