@@ -54,8 +54,10 @@ def list_segments(*, session: Session, image_id: int) -> list[Segment]:
     return list(session.scalars(query))
 
 
-def get_segment(session: Session, segment_id: int) -> Segment:
-    segment = session.get(Segment, segment_id)
+def get_segment(session: Session, segment_id: int, *, lock: bool = False) -> Segment:
+    """The segment or NotFound; `lock` row-locks it to the end of the write transaction
+    (PostgreSQL), so a version check and the write after it cannot interleave with another."""
+    segment = session.get(Segment, segment_id, with_for_update=lock)
     if segment is None:
         raise NotFound(f"segment {segment_id} not found")
     return segment
@@ -74,7 +76,7 @@ def update_segment(
 
     A new mask is an audit batch of kind "edit" (label unchanged), so history lists it and
     other people's annotators reload the mask live."""
-    segment = get_segment(session, segment_id)
+    segment = get_segment(session, segment_id, lock=True)
     _check_version(segment, expected_version)
     if "label_id" in changes:
         assign_labels(
@@ -109,7 +111,7 @@ def delete_segment(
     username: str | None = None,
 ) -> None:
     """Delete a segment; with `username` logged as an audit batch of kind "delete"."""
-    segment = get_segment(session, segment_id)
+    segment = get_segment(session, segment_id, lock=True)
     _check_version(segment, expected_version)
     if username is not None:
         change = Change(segment.id, segment.label_class_id, None, segment.version + 1)
