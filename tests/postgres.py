@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import itertools
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -26,6 +28,21 @@ def both_backends(request: pytest.FixtureRequest) -> str:
     """The `backend` fixture on both databases: `from tests.postgres import both_backends` in
     a test package's conftest (or a test module) runs its tests on SQLite and PostgreSQL."""
     return str(request.param)
+
+
+@contextmanager
+def database_for(backend: str, request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """None on "sqlite" (the data directory's file), else a fresh migrated database of the
+    session's PostgreSQL server (the `postgres` fixture), dropped afterwards."""
+    if backend == "sqlite":
+        yield None
+        return
+    cluster: PostgresCluster = request.getfixturevalue("postgres")
+    url = cluster.create_database()
+    try:
+        yield url
+    finally:
+        cluster.drop_database(url)
 
 
 def sqlalchemy_url(uri: str) -> str:
