@@ -22,7 +22,7 @@ COPY pyproject.toml README.md ./
 COPY app ./app
 COPY migrations ./migrations
 COPY frontend ./frontend
-RUN pip install . && python -c "import app.main"
+RUN pip install ".[postgres]" && python -c "import app.main"
 
 RUN useradd --create-home --uid 10001 lassolabel \
     && mkdir -p /data && chown lassolabel:lassolabel /data

@@ -65,7 +65,7 @@ def build_context(
         inference=worker,
         model_fetch=fetcher,
         auth=AuthService(settings, db),
-        live=LiveHub(settings.presence_ttl_seconds),
+        live=LiveHub(db, settings.presence_ttl_seconds),
         mask_handles=HandleStore(),
         similar=SimilarityIndexes(vectors),
     )
@@ -99,14 +99,35 @@ def start_services(ctx: AppContext, *, run_jobs: bool = True) -> None:
     ctx.inference.start()
     if ctx.model_fetch is not None:
         ctx.model_fetch.start()
+    _link_processes(ctx)
     if run_jobs:
         ctx.jobs.start()
+
+
+def _link_processes(ctx: AppContext) -> None:
+    """On PostgreSQL, a change committed by any server process wakes every process's live
+    streams and job runners (LISTEN/NOTIFY)."""
+    if not ctx.db.shared:
+        return
+    from app.live.signal import PgSignal  # psycopg: installed with the postgres extra
+
+    def woken() -> None:
+        ctx.live.bump()
+        ctx.jobs.bump()
+
+    ctx.signal = PgSignal(ctx.db.url, woken)
+    ctx.live.publish = ctx.jobs.publish = ctx.signal.publish
+    ctx.signal.start()
 
 
 def stop_services(ctx: AppContext) -> None:
     ctx.inference.stop()
     ctx.live.close()
     ctx.jobs.stop()
+    if ctx.ray is not None:
+        ctx.ray.close()
+    if ctx.signal is not None:
+        ctx.signal.stop()
     ctx.db.dispose()
 
 

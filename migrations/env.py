@@ -38,6 +38,8 @@ def run_migrations_online() -> None:
             connection=connection, target_metadata=target_metadata, render_as_batch=True
         )
         with context.begin_transaction():
+            if not sqlite:  # server processes starting together migrate one at a time
+                connection.exec_driver_sql("SELECT pg_advisory_xact_lock(1095980, 1)")
             context.run_migrations()
             broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all() if sqlite else []
             if broken:

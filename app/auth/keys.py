@@ -17,15 +17,21 @@ TOKEN_PREFIX = {"session": "llses_", "api": "llpat_", "invite": "llinv_"}
 def load_or_create_secret(data_dir: Path) -> bytes:
     """The server's 32-byte key: generated on first start, then read back (file mode 0600)."""
     path = data_dir / SECRET_FILE
+    key = secrets.token_bytes(32)
+    # Written whole under a private name, then linked into place (fails if it exists): a
+    # second server process starting at the same moment never reads a half-written key.
+    tmp = data_dir / f".{SECRET_FILE}.{os.getpid()}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as file:
+        file.write(key.hex())
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.link(tmp, path)
     except FileExistsError:
         if path.stat().st_mode & 0o077:
             path.chmod(0o600)
         return bytes.fromhex(path.read_text().strip())
-    key = secrets.token_bytes(32)
-    with os.fdopen(fd, "w") as file:
-        file.write(key.hex())
+    finally:
+        tmp.unlink()
     return key
 
 

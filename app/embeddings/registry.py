@@ -7,20 +7,29 @@ is built, so importing this module stays cheap.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
+
+import numpy as np
 
 from app.embeddings.base import DEFAULT_EMBEDDER, Embedder, WeightsUnavailable
 from app.embeddings.sam_pool import SamPoolEmbedder
+from app.inference.base import PreparedImage
 
 log = logging.getLogger(__name__)
 
 
-def build_embedder(name: str, *, weights_path: Path | None = None) -> Embedder:
+def build_embedder(
+    name: str,
+    *,
+    weights_path: Path | None = None,
+    sam_prepare: Callable[[np.ndarray], PreparedImage] | None = None,
+) -> Embedder:
     """The embedder called `name`. A timm model without weights (no configured file, no
     download) logs why and falls back to DEFAULT_EMBEDDER: check the returned `.name`, it is
     the key the vectors must be stored under."""
     if name == SamPoolEmbedder.name:
-        return SamPoolEmbedder()
+        return SamPoolEmbedder(sam_prepare)
     if not name.startswith("timm:") or not name[5:]:
         raise ValueError(f"unknown embedder {name!r}: use 'timm:<model_name>' or 'sam-pool'")
     from app.embeddings.timm_embedder import TimmEmbedder

@@ -7,10 +7,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, insert, literal, select
+from sqlalchemy import ColumnElement, insert, literal, select, text
 from sqlalchemy.orm import Session
 
 from app.models import AuditBatch, AuditChange, Segment
+
+_LOG_LOCKS = 0xA0D17  # advisory-lock namespace of the per-project audit log order
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,7 @@ def _open_batch(
     count: int,
     undo_of: int | None,
 ) -> int:
+    _serialise_project_log(session, project_id)
     batch = AuditBatch(
         project_id=project_id,
         user_id=actor.user_id,
@@ -96,6 +99,18 @@ def _open_batch(
     session.add(batch)
     session.flush()
     return batch.id
+
+
+def _serialise_project_log(session: Session, project_id: int) -> None:
+    """PostgreSQL: a project's batches commit in id order (held to the end of the write).
+
+    Live streams and reconnecting clients read "batches after id N"; with concurrent writers
+    a batch could otherwise commit after a higher id was already sent, and be skipped. The
+    lock comes after the writer's row locks, as the last step before its changes. (SQLite has
+    one writer at a time: ids commit in order anyway.)"""
+    if session.get_bind().dialect.name == "postgresql":
+        lock = text("SELECT pg_advisory_xact_lock(:namespace, :project)")
+        session.execute(lock, {"namespace": _LOG_LOCKS, "project": project_id})
 
 
 def list_batches(

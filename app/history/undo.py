@@ -13,10 +13,11 @@ from app.history.audit import Change, batch_changes, record_batch
 from app.models import AuditBatch, LabelClass
 from app.services.assign import current_versions, write_labels
 
-# Undo restores labels; it does not bring back or remove masks.
+# Undo restores labels; it does not bring back, remove or repaint masks.
 NOT_UNDOABLE = {
     "create": "a new segment is not undone from the history: delete the segment instead",
     "delete": "a deleted segment cannot be restored from the history",
+    "edit": "a mask edit is undone in the annotator (Ctrl+Z), not from the history",
 }
 
 

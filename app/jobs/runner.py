@@ -4,6 +4,10 @@ A job is a row in `jobs`; its units of work (usually images) are rows in `job_it
 written in the same transaction as that unit's results, so a unit is recorded exactly once and
 a restarted server resumes after the last finished unit. Handlers are plain functions
 `handler(job: JobContext) -> None` registered per kind.
+
+On PostgreSQL several server processes share the jobs: each runner claims queued jobs with
+`SELECT ... FOR UPDATE SKIP LOCKED` plus a lease that dies with its process (jobs/lease.py),
+so a job runs in one process at a time and another process resumes it when that one dies.
 """
 
 from __future__ import annotations
@@ -22,10 +26,15 @@ from sqlalchemy.orm import Session
 
 from app.db import Database
 from app.errors import Conflict, Invalid, NotFound
+from app.jobs.lease import AdvisoryLeases, LocalLeases
 from app.models import Job, JobItem, JobState
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+# How often a runner on a shared database looks for work nobody told it about: a job queued
+# by a process whose notification was lost, or one left by a process that died.
+POLL_SECONDS = 2.0
 
 
 class JobCancelled(Exception):
@@ -109,14 +118,19 @@ class JobContext:
         if key in self.finished_keys:
             return
         with self.db.write() as session:
-            job = session.get(Job, self.job_id)
+            # The job row's lock orders item writes; the item's own row says whether an earlier
+            # holder of this job (a process that died after writing it) already recorded it.
+            job = session.get(Job, self.job_id, with_for_update=True)
             if job is None or job.cancel_requested:
                 raise JobCancelled()
-            if write is not None and error is None:
-                write(session)
-            session.add(JobItem(job_id=self.job_id, item_key=key, ok=error is None, error=error))
-            job.done += 1
-            job.failed_items += error is not None
+            if session.get(JobItem, (self.job_id, key)) is None:
+                if write is not None and error is None:
+                    write(session)
+                session.add(
+                    JobItem(job_id=self.job_id, item_key=key, ok=error is None, error=error)
+                )
+                job.done += 1
+                job.failed_items += error is not None
         self.finished_keys.add(key)
         self.runner.notify()
 
@@ -147,10 +161,22 @@ class JobRunner:
         ]
         self._revision_lock = threading.Lock()
         self.revision = 0
+        self.leases = AdvisoryLeases(db.engine) if db.shared else LocalLeases()
+        self._mine: set[int] = set()  # jobs this process runs now
+        self._wake = threading.Event()
+        # Tells the other processes that something changed (set by the app on PostgreSQL).
+        self.publish: Callable[[], None] = lambda: None
 
     # lifecycle
     def start(self) -> None:
-        """Requeue jobs left running by a previous process, then start the threads."""
+        """Requeue jobs left running by a previous process, then start the threads. (On a
+        shared database the threads claim them: a running job may belong to a live process.)"""
+        if not self.db.shared:
+            self._requeue_left_running()
+        for thread in self._threads:
+            thread.start()
+
+    def _requeue_left_running(self) -> None:
         with self.db.write() as session:
             for job in session.scalars(select(Job).where(Job.state == JobState.running)):
                 job.state = JobState.queued
@@ -159,16 +185,16 @@ class JobRunner:
             )
         for job_id in pending:
             self._queue.put(job_id)
-        for thread in self._threads:
-            thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
         self.stopping.set()
+        self._wake.set()
         for _ in self._threads:
             self._queue.put(None)
         for thread in self._threads:
             if thread.is_alive():
                 thread.join(timeout)
+        self.leases.close()
 
     def register(self, kinds: dict[str, JobKind]) -> None:
         for name, kind in kinds.items():
@@ -198,6 +224,7 @@ class JobRunner:
             session.flush()
         if enqueue:
             self._queue.put(job.id)
+            self._wake.set()
         self.notify()
         return job
 
@@ -219,7 +246,7 @@ class JobRunner:
     def cancel(self, job_id: int) -> Job:
         """Request cancellation; a queued job is cancelled at once, a running one at its next check."""
         with self.db.write() as session:
-            job = session.get(Job, job_id)
+            job = session.get(Job, job_id, with_for_update=True)
             if job is None:
                 raise NotFound(f"job {job_id} not found")
             if job.state.finished:
@@ -236,11 +263,21 @@ class JobRunner:
 
     # change notification (for progress streams)
     def notify(self) -> None:
+        """Something about jobs changed here: wake this process's streams and tell the others."""
+        self.bump()
+        self.publish()
+
+    def bump(self) -> None:
+        """Wake this process's progress streams and idle runner threads (no publishing)."""
         with self._revision_lock:
             self.revision += 1
+        self._wake.set()
 
     # the worker loop
     def _loop(self) -> None:
+        if self.db.shared:
+            self._claiming_loop()
+            return
         while True:
             job_id = self._queue.get()
             if job_id is None or self.stopping.is_set():
@@ -250,13 +287,57 @@ class JobRunner:
             except Exception:  # never let one job kill the runner thread
                 log.exception("job %s crashed the runner loop", job_id)
 
+    def _claiming_loop(self) -> None:
+        """Shared database: run whatever job can be claimed, then wait for news or the poll."""
+        while not self.stopping.is_set():
+            try:
+                while not self.stopping.is_set() and (job := self._claim_next()) is not None:
+                    self._execute(job)
+            except Exception:  # never let one job (or a lost connection) kill the runner
+                log.exception("job runner loop failed; retrying")
+            self._wake.wait(POLL_SECONDS)
+            self._wake.clear()
+
+    def _claim_next(self) -> Job | None:
+        """The oldest queued job, or a running one whose process died (its lease is free)."""
+        claimed: Job | None = None
+        try:
+            with self.db.write() as session:
+                candidates = session.scalars(
+                    select(Job)
+                    .where(Job.state.in_((JobState.queued, JobState.running)))
+                    .order_by(Job.id)
+                    .limit(32)
+                    .with_for_update(skip_locked=True)
+                )
+                for job in candidates:
+                    if job.id not in self._mine and self._lease(job.id):
+                        claimed = job
+                        _start(job)
+                        break
+        except Exception:
+            if claimed is not None:
+                self._release(claimed.id)
+            raise
+        return claimed
+
+    def _lease(self, job_id: int) -> bool:
+        if not self.leases.try_acquire(job_id):
+            return False
+        self._mine.add(job_id)
+        return True
+
+    def _release(self, job_id: int) -> None:
+        if job_id in self._mine:
+            self._mine.discard(job_id)
+            self.leases.release(job_id)
+
     def _claim(self, job_id: int) -> Job | None:
         with self.db.write() as session:
-            job = session.get(Job, job_id)
-            if job is None or job.state != JobState.queued:
+            job = session.get(Job, job_id, with_for_update=True)
+            if job is None or job.state != JobState.queued or not self._lease(job_id):
                 return None
-            job.state = JobState.running
-            job.started_at = job.started_at or datetime.now(UTC)
+            _start(job)
             return job
 
     def run_one(self, job_id: int) -> None:
@@ -265,8 +346,17 @@ class JobRunner:
 
     def _run(self, job_id: int) -> None:
         job = self._claim(job_id)
-        if job is None:
-            return
+        if job is not None:
+            self._execute(job)
+
+    def _execute(self, job: Job) -> None:
+        try:
+            self._execute_claimed(job)
+        finally:
+            self._release(job.id)
+
+    def _execute_claimed(self, job: Job) -> None:
+        job_id = job.id
         self.notify()
         state, error = JobState.succeeded, None
         try:
@@ -283,6 +373,11 @@ class JobRunner:
             if row is not None:
                 _finish(row, JobState.cancelled if row.cancel_requested else state, error)
         self.notify()
+
+
+def _start(job: Job) -> None:
+    job.state = JobState.running
+    job.started_at = job.started_at or datetime.now(UTC)
 
 
 def _finish(job: Job, state: JobState, error: str | None = None) -> None:

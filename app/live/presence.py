@@ -2,55 +2,65 @@
 
 The first person to arrive on an image holds its soft lock until they leave or stop sending
 heartbeats for `ttl` seconds; later arrivals are told who holds it (the UI warns them; nothing
-is refused, the version checks keep the data correct either way).
+is refused, the version checks keep the data correct either way). Visits live in the
+database (table `presence`), so every server process on one database sees the same ones.
 """
 
 from __future__ import annotations
 
-import threading
 import time
-from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
-@dataclass
-class _Visit:
-    username: str
-    image_id: int | None
-    arrived: float  # monotonic seconds; the earliest arrival on an image holds its lock
-    seen: float
+from app.db import Database
+from app.models import PresenceVisit
 
 
 class Presence:
-    def __init__(self, ttl: float) -> None:
+    def __init__(self, db: Database, ttl: float) -> None:
+        self.db = db
         self.ttl = ttl
-        self._visits: dict[int, dict[str, _Visit]] = {}
-        self._lock = threading.Lock()
 
     def beat(self, project_id: int, username: str, image_id: int | None) -> bool:
         """Record a heartbeat; True when what others see changed (arrival, move)."""
-        now = time.monotonic()
-        with self._lock:
-            visits = self._visits.setdefault(project_id, {})
-            visit = visits.get(username)
-            if visit is not None and visit.image_id == image_id and self._alive(visit, now):
-                visit.seen = now
+        try:
+            return self._beat(project_id, username, image_id)
+        except IntegrityError:  # the same person arrived through another process just now
+            return self._beat(project_id, username, image_id)
+
+    def _beat(self, project_id: int, username: str, image_id: int | None) -> bool:
+        now = time.time()
+        with self.db.write() as session:
+            self._forget_lapsed(session, project_id, now)
+            visit = session.get(PresenceVisit, (project_id, username), with_for_update=True)
+            if visit is not None and visit.image_id == image_id:
+                visit.seen_at = now
                 return False
-            visits[username] = _Visit(username, image_id, now, now)
+            if visit is None:
+                session.add(PresenceVisit(project_id=project_id, username=username,
+                                          image_id=image_id, arrived_at=now, seen_at=now))  # fmt: skip
+            else:
+                visit.image_id, visit.arrived_at, visit.seen_at = image_id, now, now
             return True
 
     def leave(self, project_id: int, username: str) -> bool:
-        with self._lock:
-            return self._visits.get(project_id, {}).pop(username, None) is not None
+        with self.db.write() as session:
+            gone = delete(PresenceVisit).where(
+                PresenceVisit.project_id == project_id, PresenceVisit.username == username
+            )
+            return bool(session.execute(gone).rowcount)  # type: ignore[attr-defined]
 
     def holder(self, project_id: int, image_id: int) -> str | None:
         """Who holds the soft lock on an image (the earliest live visitor), if anyone."""
         here = [v for v in self._live(project_id) if v.image_id == image_id]
-        return min(here, key=lambda v: v.arrived).username if here else None
+        return here[0].username if here else None
 
     def snapshot(self, project_id: int) -> dict[str, Any]:
         """{"users": [{username, image_id}], "locks": {image_id: username}} of live visitors."""
-        live = sorted(self._live(project_id), key=lambda v: v.arrived)
+        live = self._live(project_id)
         locks: dict[str, str] = {}
         for visit in live:
             if visit.image_id is not None:
@@ -58,13 +68,22 @@ class Presence:
         users = [{"username": v.username, "image_id": v.image_id} for v in live]
         return {"users": users, "locks": locks}
 
-    def _alive(self, visit: _Visit, now: float) -> bool:
-        return now - visit.seen < self.ttl
+    def _forget_lapsed(self, session: Session, project_id: int, now: float) -> None:
+        session.execute(
+            delete(PresenceVisit).where(
+                PresenceVisit.project_id == project_id, PresenceVisit.seen_at <= now - self.ttl
+            )
+        )
 
-    def _live(self, project_id: int) -> list[_Visit]:
-        now = time.monotonic()
-        with self._lock:
-            visits = self._visits.get(project_id, {})
-            for name in [n for n, v in visits.items() if not self._alive(v, now)]:
-                del visits[name]
-            return list(visits.values())
+    def _live(self, project_id: int) -> list[PresenceVisit]:
+        """Live visits, earliest arrival first."""
+        query = (
+            select(PresenceVisit)
+            .where(
+                PresenceVisit.project_id == project_id,
+                PresenceVisit.seen_at > time.time() - self.ttl,
+            )
+            .order_by(PresenceVisit.arrived_at, PresenceVisit.username)
+        )
+        with self.db.read() as session:
+            return list(session.scalars(query))

@@ -7,6 +7,8 @@ background priority when a worker is up, so clicks never wait for more than one 
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 from sqlalchemy import select, update
 
@@ -29,27 +31,27 @@ def run_embed_job(job: JobContext, ctx: AppContext) -> None:
     if embedder.name != _project_embedder(ctx, job.project_id):
         _set_project_embedder(ctx, job.project_id, embedder.name)
     store = ctx.vectors.get(job.project_id, embedder.name, embedder.dim)
+    images = project_images(ctx, job.project_id, None)
+    if ctx.settings.ray_address:
+        from app.distributed.jobs import embed_on_ray  # Ray is imported only when configured
+
+        todo = partial(_todo_segments, ctx, known=store.contains)
+        embed_on_ray(job, ctx, images, embedder, store, todo)
+        return
 
     def embed(image: Image) -> None:
         ids, vectors = _embed_image(ctx, embedder, image, store.contains)
         if len(ids):
             store.append(ids, vectors)
 
-    job.for_each(project_images(ctx, job.project_id, None), image_key, embed)
+    job.for_each(images, image_key, embed)
 
 
 def _embed_image(
     ctx: AppContext, embedder: Embedder, image: Image, known
 ) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
     """(segment ids, vectors) for the image's segments that have no vector yet."""
-    with ctx.db.read() as session:
-        segments = list(
-            session.scalars(
-                select(Segment).where(Segment.image_id == image.id).order_by(Segment.id)
-            )
-        )
-    ids = np.array([s.id for s in segments], np.int64)
-    todo = [s for s, have in zip(segments, known(ids), strict=True) if not have] if len(ids) else []
+    todo = _todo_segments(ctx, image, known)
     if not todo:
         return np.zeros(0, np.int64), np.zeros((0, embedder.dim), np.float32)
     masks = [decode_rle(s.rle) for s in todo]
@@ -60,6 +62,18 @@ def _embed_image(
     else:
         vectors = _on_worker(ctx, lambda: embedder.embed(load(), masks))
     return np.array([s.id for s in todo], np.int64), vectors
+
+
+def _todo_segments(ctx: AppContext, image: Image, known) -> list[Segment]:  # type: ignore[no-untyped-def]
+    """The image's segments that have no vector yet; known(ids int64 (N,)) -> bool (N,)."""
+    with ctx.db.read() as session:
+        segments = list(
+            session.scalars(
+                select(Segment).where(Segment.image_id == image.id).order_by(Segment.id)
+            )
+        )
+    ids = np.array([s.id for s in segments], np.int64)
+    return [s for s, have in zip(segments, known(ids), strict=True) if not have] if len(ids) else []
 
 
 def _on_worker(ctx: AppContext, fn):  # type: ignore[no-untyped-def]

@@ -31,8 +31,13 @@ DUPLICATE_IOU = 0.9
 
 def run_segment_job(job: JobContext, ctx: AppContext) -> None:
     params = SegmentParams.model_validate(job.params)
-    worker = ctx.require_model()
     images = project_images(ctx, job.project_id, params.image_ids)
+    if ctx.settings.ray_address:
+        from app.distributed.jobs import segment_on_ray  # Ray is imported only when configured
+
+        segment_on_ray(job, ctx, images, params.generator_args())
+        return
+    worker = ctx.require_model()
 
     def segment(image: Image) -> Callable[[Session], None]:
         # A cancel stops SAM between point batches (AutoStopped); for_each sees the stop.

@@ -53,8 +53,10 @@ def list_segments(*, session: Session, image_id: int) -> list[Segment]:
     return list(session.scalars(query))
 
 
-def get_segment(session: Session, segment_id: int) -> Segment:
-    segment = session.get(Segment, segment_id)
+def get_segment(session: Session, segment_id: int, *, lock: bool = False) -> Segment:
+    """The segment or NotFound; `lock` row-locks it to the end of the write transaction
+    (PostgreSQL), so a version check and the write after it cannot interleave with another."""
+    segment = session.get(Segment, segment_id, with_for_update=lock)
     if segment is None:
         raise NotFound(f"segment {segment_id} not found")
     return segment
@@ -68,8 +70,11 @@ def update_segment(
     expected_version: int | None = None,
     actor: Actor,
 ) -> Segment:
-    """Apply changes ("label_id": id | None, "rle": RLE); Conflict if the version moved on."""
-    segment = get_segment(session, segment_id)
+    """Apply changes ("label_id": id | None, "rle": RLE); Conflict if the version moved on.
+
+    A new mask is an audit batch of kind "edit" (label unchanged), so history lists it and
+    other people's annotators reload the mask live."""
+    segment = get_segment(session, segment_id, lock=True)
     _check_version(segment, expected_version)
     if "label_id" in changes:
         assign_labels(
@@ -87,6 +92,9 @@ def update_segment(
         segment.version += 1
         segment.updated_at = datetime.now(UTC)
         segment.updated_by = actor.user_id
+        label = segment.label_class_id
+        change = Change(segment.id, label, label, segment.version)
+        _log(session, segment.project_id, actor, "edit", change)
     session.flush()
     return segment
 
@@ -99,7 +107,7 @@ def delete_segment(
     actor: Actor | None = None,
 ) -> None:
     """Delete a segment; with an `actor` logged as an audit batch of kind "delete"."""
-    segment = get_segment(session, segment_id)
+    segment = get_segment(session, segment_id, lock=True)
     _check_version(segment, expected_version)
     if actor is not None:
         change = Change(segment.id, segment.label_class_id, None, segment.version + 1)

@@ -7,6 +7,7 @@ the labelled set (ties go to kNN, which needs no fitting).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -22,6 +23,8 @@ VOTE_TEMPERATURE = 0.2
 # A query as close to the labelled set as the closest 90% of same-class labelled pairs is familiar.
 FAMILIAR_PERCENTILE = 10
 MAX_FOLDS = 5
+# Query rows normalised and scored at once: 50k x 1280 float32 is 256 MB.
+QUERY_CHUNK = 50_000
 
 
 @dataclass(frozen=True)
@@ -77,10 +80,7 @@ def logistic_head(
     train: np.ndarray, labels: np.ndarray, query: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Multinomial logistic regression: (label (M,), its probability (M,) float32)."""
-    model = LogisticRegression(C=10.0, max_iter=500).fit(train, labels)
-    probability = model.predict_proba(query)
-    best = probability.argmax(axis=1)
-    return model.classes_[best], probability[np.arange(len(query)), best].astype(np.float32)
+    return _logistic(train, labels)(query)
 
 
 PREDICTORS = {"knn": knn_vote, "logistic": logistic_head}
@@ -100,22 +100,63 @@ def held_out_accuracy(method: str, train: np.ndarray, labels: np.ndarray) -> flo
 
 
 def predict_labels(
-    train: np.ndarray, labels: np.ndarray, query: np.ndarray, method: Method = "auto"
+    train: np.ndarray,
+    labels: np.ndarray,
+    query: np.ndarray,
+    method: Method = "auto",
+    *,
+    chunk_rows: int = QUERY_CHUNK,
 ) -> Prediction:
     """Predict a label for every query row.
 
     train (N, d) labelled vectors (any float, any scale), labels (N,) int label ids,
-    query (M, d). With a single class every query gets it, confidence = kNN similarity.
+    query (M, d) (float16 store rows are fine: they are normalised `chunk_rows` at a time, so
+    a million queries never exist as float32 at once). With a single class every query gets
+    it, confidence = kNN similarity.
     """
-    train, query = normalise(train), normalise(query)
+    train = normalise(train)
     labels = np.asarray(labels, np.int64)
     if len(np.unique(labels)) < 2:
+        chosen, score = "knn", None
+        predict = _single_class(train, int(labels[0]))
+    else:
+        candidates = ["knn", "logistic"] if method == "auto" else [method]
+        scores = {name: held_out_accuracy(name, train, labels) for name in candidates}
+        chosen = max(candidates, key=lambda name: scores[name] or 0.0)
+        score = scores[chosen]
+        predict = _fitted(chosen, train, labels)
+    predicted = np.empty(len(query), np.int64)
+    confidence = np.empty(len(query), np.float32)
+    for start in range(0, len(query), chunk_rows):
+        rows = slice(start, start + chunk_rows)
+        predicted[rows], confidence[rows] = predict(normalise(query[rows]))
+    return Prediction(predicted, confidence, chosen, score)
+
+
+Predict = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
+def _single_class(train: np.ndarray, label: int) -> Predict:
+    def predict(query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         similarity = np.clip((query @ train.T).max(axis=1, initial=0.0), 0, 1)
-        return Prediction(
-            np.full(len(query), labels[0]), similarity.astype(np.float32), "knn", None
-        )
-    candidates = ["knn", "logistic"] if method == "auto" else [method]
-    scores = {name: held_out_accuracy(name, train, labels) for name in candidates}
-    chosen = max(candidates, key=lambda name: scores[name] or 0.0)
-    predicted, confidence = PREDICTORS[chosen](train, labels, query)
-    return Prediction(predicted, confidence, chosen, scores[chosen])
+        return np.full(len(query), label), similarity.astype(np.float32)
+
+    return predict
+
+
+def _fitted(method: str, train: np.ndarray, labels: np.ndarray) -> Predict:
+    """The method ready to apply to query chunks (the logistic head is fitted once)."""
+    if method == "knn":
+        return lambda query: knn_vote(train, labels, query)
+    return _logistic(train, labels)
+
+
+def _logistic(train: np.ndarray, labels: np.ndarray) -> Predict:
+    model = LogisticRegression(C=10.0, max_iter=500).fit(train, labels)
+
+    def predict(query: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        probability = model.predict_proba(query)
+        best = probability.argmax(axis=1)
+        return model.classes_[best], probability[np.arange(len(query)), best].astype(np.float32)
+
+    return predict

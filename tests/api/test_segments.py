@@ -67,3 +67,24 @@ def test_segment_rle_validation(client: TestClient, project: dict) -> None:
     assert_error_shape(client.post(url, json={"rle": {"size": [8, 8], "counts": "#$%"}}), 422)
     assert_error_shape(client.post(url, json={}), 422)
     assert_error_shape(client.post(url, json={"mask_handle": "nope"}), 422)
+
+
+def test_mask_edit_is_versioned_and_audited(client: TestClient, project: dict) -> None:
+    pid = project["id"]
+    image = upload(client, pid, [("a.png", png_bytes())])["imported"][0]
+    url = f"/api/images/{image['id']}/segments"
+    made = client.post(url, json={"rle": _square_rle(48, 64, (10, 5, 30, 25))}).json()
+    grown = _square_rle(48, 64, (10, 5, 40, 25))
+    edited = client.patch(f"/api/segments/{made['id']}", json={"rle": grown, "version": 1})
+    assert edited.status_code == 200, edited.text
+    assert edited.json()["version"] == 2 and edited.json()["area"] == 600
+    stale = client.patch(f"/api/segments/{made['id']}", json={"rle": grown, "version": 1})
+    assert_error_shape(stale, 409, "stale_version")
+    batch = client.get(f"/api/projects/{pid}/history").json()["items"][0]
+    assert (batch["kind"], batch["segment_count"]) == ("edit", 1)
+    detail = client.get(f"/api/projects/{pid}/history/{batch['id']}").json()
+    assert detail["changes"] == [
+        {"segment_id": made["id"], "old_label_id": None, "new_label_id": None, "new_version": 2}
+    ]
+    refused = client.post(f"/api/projects/{pid}/history/{batch['id']}/undo")
+    assert_error_shape(refused, 422, "not_undoable")

@@ -95,3 +95,11 @@ def test_label_editor_and_xss_name_shows_as_text(
     page.wait_for_function(
         f"fetch('/api/projects/{project['id']}/labels').then(r => r.json()).then(d => d.items[0].name === 'cat')"
     )
+
+
+def test_header_says_which_model_answers_and_why(page, project) -> None:  # type: ignore[no-untyped-def]
+    for path in (f"/projects/{project['id']}", f"/projects/{project['id']}/annotate"):
+        page.goto(path)
+        page.wait_for_selector("#model-status:has-text('configured checkpoint')")
+        text = page.text_content("#model-status")
+        assert text.startswith("SAM custom_e32_d2 · configured checkpoint"), text

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from tests.e2e.conftest import png_bytes
+from tests.e2e.mask_tools import select, square_rle, stroke
 from tests.e2e.team_server import ADMIN, ADMIN_PASSWORD, browser_page, sign_in, team_server
 from tests.server_process import ServerProcess
 
@@ -169,3 +171,69 @@ def test_change_password_and_api_tokens(browser, admin, server) -> None:  # type
         assert gone.status_code == 401
     with browser_page(browser, server.url) as (again, _):
         sign_in(again, "tok", "second-password")
+
+
+def upload_in_ui(page, project_id: int) -> int:  # type: ignore[no-untyped-def]
+    """Drop one 320x240 image on the project page; returns its id."""
+    page.goto(f"/projects/{project_id}")
+    png = png_bytes(320, 240, seed=5)
+    page.set_input_files(
+        "#file-input", files=[{"name": "street.png", "mimeType": "image/png", "buffer": png}]
+    )
+    thumb = page.wait_for_selector("#images .thumb")
+    return int(thumb.get_attribute("data-image-id"))
+
+
+def test_two_users_admin_sees_the_annotators_brush_edit_live(browser, admin, server) -> None:  # type: ignore[no-untyped-def]
+    project_id = create_project(admin, "team brush")
+    image_id = upload_in_ui(admin, project_id)
+    made = admin.evaluate(
+        """async ([imageId, rle]) => {
+          const { api } = await import("/static/js/api.js");
+          return api(`/api/images/${imageId}/segments`, { method: "POST", json: { rle } });
+        }""",
+        [image_id, square_rle(240, 320, (100, 80, 180, 160))],
+    )
+    link = invite(admin, "brushy")
+    add_member(admin, "team brush", "brushy", "annotator")
+    admin.goto(f"/projects/{project_id}/annotate?image={image_id}")
+    admin.wait_for_selector("body[data-live=open]")
+    admin.wait_for_selector(f"#segment-list li[data-segment-id='{made['id']}']")
+    with browser_page(browser, server.url) as (brushy, _):
+        accept_invite(brushy, link, "brushy-password")
+        brushy.goto(f"/projects/{project_id}/annotate?image={image_id}")
+        brushy.wait_for_function("window.lassolabelAnnotator?.state.image")
+        select(brushy, made["id"], 140, 120)
+        brushy.keyboard.press("b")
+        stroke(brushy, [(170, 120), (230, 120)])
+        brushy.wait_for_selector("body[data-mask-saved='2']")
+    # The admin's annotator reloads the new mask without a reload of the page.
+    admin.wait_for_function(
+        "(id) => window.lassolabelAnnotator.store.items.find((s) => s.id === id)?.version === 2",
+        arg=made["id"],
+    )
+    area = admin.evaluate(
+        "(id) => window.lassolabelAnnotator.store.maskOf(id).data.reduce((n, v) => n + v, 0)",
+        made["id"],
+    )
+    assert area > 80 * 80 + 500
+    admin.goto(f"/projects/{project_id}/history")
+    admin.wait_for_selector("#batches tr[data-kind=edit] td:text-is('brushy')")
+
+
+def test_viewer_sees_disabled_controls_with_the_reason(browser, admin, server) -> None:  # type: ignore[no-untyped-def]
+    create_project(admin, "team viewing")
+    link = invite(admin, "vera", "viewer")
+    add_member(admin, "team viewing", "vera", "viewer")
+    project_id = int(
+        admin.get_attribute("#member-project option:text-is('team viewing')", "value") or 0
+    )
+    with browser_page(browser, server.url) as (vera, _):
+        accept_invite(vera, link, "vera-password")
+        vera.goto(f"/projects/{project_id}")
+        vera.wait_for_selector("body[data-role=viewer]")
+        segment_button = vera.locator("#job-buttons [data-job=segment]")
+        assert segment_button.is_disabled()
+        assert "needs the admin role" in segment_button.get_attribute("title")
+        assert vera.locator("#import-form button").is_disabled()
+        assert vera.locator("#export-form button").is_enabled()  # reading is allowed

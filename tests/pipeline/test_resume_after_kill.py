@@ -22,20 +22,35 @@ SLOW_SEGMENT = {**FAST_SEGMENT, "points_per_side": 8, "points_per_batch": 16}
 def test_job_resumes_after_sigkill(
     tmp_path: Path, tiny_sam_checkpoint: Path, models_dir: Path
 ) -> None:
+    kill_and_resume(tmp_path, tiny_sam_checkpoint, models_dir)
+
+
+def kill_and_resume(
+    tmp_path: Path,
+    checkpoint: Path,
+    models_dir: Path,
+    extra_env: dict[str, str] | None = None,
+    *,
+    params: dict = SLOW_SEGMENT,
+    count: int = 6,
+) -> None:
+    """Start a segment job of `count` images, SIGKILL the server after the first, restart it
+    and check the job finishes with every image recorded once and one set of segments each."""
     data_dir = tmp_path / "data"
     env = {
-        "LASSOLABEL_SAM_CHECKPOINT": str(tiny_sam_checkpoint),
+        "LASSOLABEL_SAM_CHECKPOINT": str(checkpoint),
         "LASSOLABEL_MODEL_DIR": str(models_dir),
         "LASSOLABEL_SEED_DEMO": "false",
         "LASSOLABEL_AUTH": "none",
+        **(extra_env or {}),
     }
     server = ServerProcess(data_dir, env=env).start()
     http = httpx.Client(base_url=server.url, timeout=30)
     try:
         pid = http.post("/api/projects", json={"name": "p"}).json()["id"]
-        http.post(f"/api/projects/{pid}/images", files=[("files", f) for f in photo_files(6)])
+        http.post(f"/api/projects/{pid}/images", files=[("files", f) for f in photo_files(count)])
         job_id = http.post(
-            f"/api/projects/{pid}/jobs", json={"kind": "segment", "params": SLOW_SEGMENT}
+            f"/api/projects/{pid}/jobs", json={"kind": "segment", "params": params}
         ).json()["id"]
         deadline = time.monotonic() + 300
         while http.get(f"/api/jobs/{job_id}").json()["done"] < 1:
@@ -51,7 +66,7 @@ def test_job_resumes_after_sigkill(
     with db.read() as session:
         done_at_kill = session.get(Job, job_id).done
     db.dispose()
-    assert done_at_kill < 6, "the job finished before the kill: nothing was resumed"
+    assert done_at_kill < count, "the job finished before the kill: nothing was resumed"
 
     with (
         ServerProcess(data_dir, env=env) as server,
@@ -61,7 +76,12 @@ def test_job_resumes_after_sigkill(
         while (job := http.get(f"/api/jobs/{job_id}").json())["state"] in ("queued", "running"):
             assert time.monotonic() < deadline, job
             time.sleep(0.1)
-        assert (job["state"], job["done"], job["total"], job["failed_items"]) == ("succeeded", 6, 6, 0)
+        assert (job["state"], job["done"], job["total"], job["failed_items"]) == (
+            "succeeded",
+            count,
+            count,
+            0,
+        )
         items = http.get(f"/api/jobs/{job_id}/items").json()
         assert sorted(i["item_key"] for i in items["items"]) == sorted(
             {i["item_key"] for i in items["items"]}
@@ -74,6 +94,6 @@ def test_job_resumes_after_sigkill(
     per_image: dict[int, list[str]] = {}
     for image_id, counts in rows:
         per_image.setdefault(image_id, []).append(counts)
-    assert len(per_image) == 6
+    assert len(per_image) == count
     for masks in per_image.values():
         assert len(masks) == len(set(masks)), "an image got two sets of automatic segments"

@@ -51,3 +51,35 @@ def test_k_larger_than_the_store(tmp_path: Path) -> None:
     store.append(np.array([1]), np.array([[1, 0]], np.float32))
     found = SimilarityIndex(store).nearest(1, 10)
     assert found is not None and found.ids.size == 0
+
+
+def test_large_stores_scan_exactly_then_answer_from_the_approximate_index(
+    tmp_path: Path, monkeypatch
+) -> None:
+    import time
+
+    from app.similar import index as index_module
+
+    vectors, _ = clustered_vectors([400, 400, 400])
+    store = VectorStore(tmp_path, DIM)
+    ids = np.arange(1, 1201)
+    store.append(ids, vectors)
+    exact = {q: SimilarityIndex(store).nearest(q, 20) for q in (1, 500, 1100)}
+    monkeypatch.setattr(index_module, "EXACT_MAX_BYTES", 1024)
+    index = SimilarityIndex(store)
+    assert not index.exact
+    for query, expected in exact.items():  # before the index exists: the exact scan
+        found = index.nearest(query, 20)
+        assert found is not None and found.ids.tolist() == expected.ids.tolist()
+    deadline = time.monotonic() + 60
+    while index._ann is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert index._ann is not None and index._ann.generation == store.generation
+    for query, expected in exact.items():
+        found = index.nearest(query, 20)
+        assert found is not None and query not in found.ids.tolist()
+        assert len(set(found.ids.tolist()) & set(expected.ids.tolist())) >= 18
+        unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+        cosine = 1 - unit[found.ids - 1] @ unit[query - 1]
+        np.testing.assert_allclose(found.distances, cosine, atol=2e-3)  # re-ranked exactly
+    assert index.nearest(99_999, 5) is None

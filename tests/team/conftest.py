@@ -18,7 +18,7 @@ from app.main import create_app
 from app.migrate import upgrade
 from app.models import Role, Segment, SegmentSource, TokenKind
 from tests.fixtures.settings import make_settings
-from tests.postgres import PostgresCluster, both_backends  # noqa: F401  (`backend` fixture)
+from tests.postgres import both_backends, database_for  # noqa: F401  (`backend` fixture)
 from tests.server_process import ServerProcess
 
 SERVER_ENV = {
@@ -47,13 +47,8 @@ def server_env(database_url: str | None) -> dict[str, str]:
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def module_database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
     """A module-wide database on each backend (for module-scoped servers)."""
-    if request.param == "sqlite":
-        yield None
-        return
-    cluster: PostgresCluster = request.getfixturevalue("postgres")
-    url = cluster.create_database()
-    yield url
-    cluster.drop_database(url)
+    with database_for(request.param, request) as url:
+        yield url
 
 
 def make_user(db: Database, username: str, role: Role, password: str | None = None) -> int:

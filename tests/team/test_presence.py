@@ -1,17 +1,25 @@
-"""Presence and soft locks (the in-memory table, and through the API)."""
+"""Presence and soft locks (the table, and through the API)."""
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 
 from app.live.presence import Presence
+from app.models import Project
 from tests.conftest import png_bytes, upload
+from tests.team.conftest import database
 
 
-def test_first_arrival_holds_the_lock_until_it_lapses() -> None:
-    presence = Presence(ttl=0.2)
+def test_first_arrival_holds_the_lock_until_it_lapses(
+    tmp_path: Path, database_url: str | None
+) -> None:
+    db = database(tmp_path, database_url)
+    with db.write() as session:
+        session.add_all([Project(name="one"), Project(name="two")])
+    presence = Presence(db, ttl=0.2)
     assert presence.beat(1, "ann", 7) and presence.beat(1, "bob", 7)
     assert presence.holder(1, 7) == "ann"
     assert not presence.beat(1, "ann", 7)  # a plain heartbeat changes nothing others see
@@ -23,6 +31,7 @@ def test_first_arrival_holds_the_lock_until_it_lapses() -> None:
     assert presence.holder(1, 7) == "bob"
     assert presence.leave(1, "bob") and presence.holder(1, 7) is None
     assert presence.snapshot(2) == {"users": [], "locks": {}}
+    db.dispose()
 
 
 def test_presence_api_reports_the_holder(client: TestClient, project: dict) -> None:

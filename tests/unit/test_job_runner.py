@@ -124,6 +124,45 @@ def test_interrupted_job_resumes_after_restart(job_settings: Settings) -> None:
             assert len(session.scalars(select(LabelClass.name)).all()) == 9
 
 
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_two_apps_on_one_database_run_a_job_once_and_the_survivor_resumes_it(
+    tmp_path: Path, database_url: str
+) -> None:
+    """Two apps (as two server processes) share one PostgreSQL: whichever claims the job runs
+    it alone while it lives; once it stops mid-job the other resumes after its last item."""
+    labellers = {name: SlowLabeller() for name in ("a", "b")}
+    clients = {
+        name: TestClient(
+            create_app(
+                make_settings(tmp_path / name, database_url=database_url),
+                job_handlers={"slow": labeller},
+            )
+        )  # fmt: skip
+        for name, labeller in labellers.items()
+    }
+    for client in clients.values():
+        client.__enter__()
+    try:
+        pid = clients["a"].post("/api/projects", json={"name": "p"}).json()["id"]
+        job_id = clients["a"].post(f"/api/projects/{pid}/jobs", json={"kind": "slow"}).json()["id"]
+        while clients["b"].get(f"/api/jobs/{job_id}").json()["done"] < 2:
+            time.sleep(0.01)
+        owner = next(name for name, labeller in labellers.items() if labeller.started.is_set())
+        other = "b" if owner == "a" else "a"
+        labellers[owner].gate.clear()  # the owner sits between items, holding the job
+        time.sleep(3)  # longer than a runner's poll: the other looks at the job and leaves it
+        assert not labellers[other].started.is_set()
+        labellers[owner].gate.set()
+        clients.pop(owner).__exit__(None, None, None)  # mid-job: the job stays "running"
+        job = _wait(clients[other], job_id, {"succeeded", "failed"})
+        assert job["done"] == 10 and job["failed_items"] == 1
+        ran = labellers[owner].calls + labellers[other].calls
+        assert sorted(ran) == sorted(ITEMS) and labellers[other].calls  # each item once
+    finally:
+        for client in clients.values():
+            client.__exit__(None, None, None)
+
+
 def test_progress_stream_sends_job_state(tmp_path: Path) -> None:
     import httpx
 

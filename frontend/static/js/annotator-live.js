@@ -32,6 +32,12 @@ export async function installAnnotatorLive({ projectId, state, store, filmstrip,
   async function applySegments(batch) {
     const ids = batch.changes.map(([id]) => id);
     if (batch.kind === "delete") return store.forget(ids);
+    if (batch.kind === "edit") {
+      if (!store.items.some((s) => ids.includes(s.id) && s.version < batch.changes[0][2]))
+        return false;
+      await store.refresh(ids); // a new mask: reload it (this page's own edit is already here)
+      return true;
+    }
     if (batch.kind === "create" && store.hasUnknown(ids)) {
       await store.refresh();
       return true;

@@ -6,7 +6,7 @@ import { renderCandidates, renderLabels, renderSegments } from "./annotator-side
 import { $, el, guarded, showError } from "./dom.js";
 import { createFilmstrip } from "./filmstrip.js";
 import { createHistory } from "./history.js";
-import { bind, installKeyboard } from "./keyboard.js";
+import { bind, gesture, installKeyboard } from "./keyboard.js";
 import { hexToRgb, labelForDigit, loadLabels } from "./labels.js";
 import { projectId, refreshHeader } from "./project-header.js";
 import { addPoint, EMPTY_PROMPTS, installPromptInput, isEmpty, setBox } from "./prompts.js";
@@ -15,6 +15,7 @@ import { createLocalDecoder } from "./local-decoder.js";
 import { createLocalPredictor } from "./local-predictor.js";
 import { createUpscaler } from "./mask-upscale.js";
 import { installHover } from "./hover.js";
+import { fillHoles, installBrush } from "./mask-brush.js";
 import { decodeRle, encodeRle, maskCanvas } from "./rle.js";
 import { createSegmentStore } from "./segments.js";
 import { createView } from "./view.js";
@@ -225,6 +226,64 @@ function pickLabel(label) {
   paintCandidate();
 }
 
+const selectedSegment = () => store.items.find((s) => s.id === state.selected) ?? null;
+
+/** Save a corrected mask of the selected segment as one undoable, versioned step. */
+function saveMask(segment, mask) {
+  return guarded(errorBox, async () => {
+    const before = segment.rle;
+    const after = encodeRle(mask);
+    // Each direction sends the version this page last saw: someone else's edit meanwhile is
+    // a 409, never overwritten.
+    const put = async (rle) => {
+      const current = store.items.find((s) => s.id === segment.id);
+      await store.editMask(segment.id, rle, current.version);
+      state.maskLayer = null;
+      repaint();
+    };
+    try {
+      await put(after);
+    } finally {
+      state.maskLayer = null;
+      repaint();
+    }
+    steps.push({ undo: () => put(before), redo: () => put(after) });
+    document.body.dataset.maskSaved = String(store.items.find((s) => s.id === segment.id).version);
+  });
+}
+
+function previewMask(mask) {
+  state.maskLayer = maskCanvas(mask, [...hexToRgb(state.current?.color ?? "#4e79a7"), 255]);
+  painter.request();
+  paintCanvas();
+}
+
+function setTool(name) {
+  const tool = brush.toggle(name);
+  for (const b of document.querySelectorAll("[data-mask-tool]"))
+    b.classList.toggle("active", b.dataset.maskTool === tool);
+  document.body.dataset.maskTool = tool ?? "";
+  say(
+    tool
+      ? `${tool} on (radius ${brush.radius}px, [ and ] change it): drag on the selected segment`
+      : "",
+  );
+}
+
+function resizeBrush(factor) {
+  const radius = brush.resize(factor);
+  $("#brush-size").textContent = `${radius}px`;
+  if (brush.tool) say(`${brush.tool} radius ${radius}px`);
+}
+
+function fillSelectedHoles() {
+  const segment = selectedSegment();
+  if (!segment) return say("Select a segment first (Ctrl+click it)");
+  return saveMask(segment, fillHoles(store.maskOf(segment.id)));
+}
+
+let brush = null;
+
 function selectSegment(id) {
   state.selected = state.selected === id ? null : id;
   repaint();
@@ -274,6 +333,16 @@ function installInput() {
     onPoint: (at, positive) => setPrompts(addPoint(state.prompts, at, positive)),
     onSelectAt: (at) => selectSegment(store.hit(at, visible)?.id ?? null),
   });
+  brush = installBrush(canvas, {
+    toImage: view.toImage,
+    getMask: () => (selectedSegment() ? store.maskOf(state.selected) : null),
+    onPreview: previewMask,
+    onStroke: (mask) => saveMask(selectedSegment(), mask),
+    onNoTarget: () => say("Select a segment first (Ctrl+click it), then paint on it"),
+  });
+  for (const b of document.querySelectorAll("[data-mask-tool]"))
+    b.addEventListener("click", () => setTool(b.dataset.maskTool));
+  $("#fill-holes").addEventListener("click", fillSelectedHoles);
   const undoStep = () => guarded(errorBox, steps.undo);
   const redoStep = () => guarded(errorBox, steps.redo);
   $("#accept").addEventListener("click", accept);
@@ -318,6 +387,17 @@ function installInput() {
     $("#show-auto").click();
   });
   bind("f", "Fit the image to the window", () => view.refit());
+  bind("b", "Brush: paint onto the selected segment (drag)", () => setTool("brush"));
+  bind("e", "Eraser: remove from the selected segment (drag)", () => setTool("eraser"));
+  bind("[", "Smaller brush or eraser", () => resizeBrush(0.8));
+  bind("]", "Larger brush or eraser", () => resizeBrush(1.25));
+  bind("h", "Fill the holes of the selected segment", fillSelectedHoles);
+  gesture("click", "Positive point (ask SAM for a mask)");
+  gesture(["right-click", "alt+click"], "Negative point");
+  gesture("drag", "Box prompt (with brush or eraser on: paint)");
+  gesture("ctrl+click", "Select the segment under the pointer (click again to deselect)");
+  gesture("wheel", "Zoom at the pointer");
+  gesture(["space+drag", "middle-drag"], "Pan");
   for (let k = 1; k <= 9; k++) {
     bind(
       String(k),

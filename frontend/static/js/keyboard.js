@@ -30,7 +30,28 @@ export function bind(combos, label, handler, { when = () => true, hidden = false
   bindings.push({ combos: [].concat(combos), label, handler, when, hidden });
 }
 
+/** List a mouse gesture in the sheet (it has no key: the page handles the mouse itself). */
+export function gesture(names, label) {
+  bindings.push({
+    combos: [].concat(names),
+    label,
+    handler: () => false,
+    when: () => false,
+    hidden: false,
+  });
+}
+
 function dispatch(event) {
+  // An open dialog (this sheet, a confirmation) takes the keys: Esc closes it, page shortcuts
+  // wait (the annotator's own Esc binding would otherwise keep the sheet open over the image).
+  const open = document.querySelector("dialog[open]");
+  if (open) {
+    if (event.key === "Escape") {
+      open.close();
+      event.preventDefault();
+    }
+    return;
+  }
   if (typingIn(event.target) && event.key !== "Escape") return;
   const combo = comboOf(event);
   for (const binding of bindings) {
@@ -64,6 +85,7 @@ export function toggleSheet() {
 
 export function installKeyboard() {
   bind("?", "Show this list of shortcuts", toggleSheet);
+  bind("Escape", "Close this list (and any dialog)", () => false, { when: () => false });
   document.getElementById("help-button")?.addEventListener("click", toggleSheet);
   window.addEventListener("keydown", dispatch);
 }

@@ -60,6 +60,21 @@ export function createSegmentStore(getLabels) {
       items = items.filter((s) => s.id !== segmentId);
       decoded.delete(segmentId);
     },
+    /** The decoded mask of a segment of this image (null when it is not here). */
+    maskOf(segmentId) {
+      const segment = items.find((s) => s.id === segmentId);
+      return segment ? entryOf(segment).mask : null;
+    },
+    /** Replace a segment's mask; `version` is the one this page saw (a stale one is a 409). */
+    async editMask(segmentId, rle, version) {
+      const updated = await api(`/api/segments/${segmentId}`, {
+        method: "PATCH",
+        json: { rle, version },
+      });
+      items = items.map((s) => (s.id === segmentId ? { ...s, ...updated } : s));
+      decoded.delete(segmentId);
+      return updated;
+    },
     async relabel(segmentId, labelId) {
       const updated = await api(`/api/segments/${segmentId}`, {
         method: "PATCH",
@@ -98,12 +113,15 @@ export function createSegmentStore(getLabels) {
       const known = new Set(items.map((s) => s.id));
       return ids.some((id) => !known.has(id));
     },
-    /** Reload this image's segments (someone else made one), keeping decoded masks. */
-    async refresh() {
+    /** Reload this image's segments (someone else made or edited some), keeping the decoded
+     * masks of all but `edited` (ids whose mask changed). */
+    async refresh(edited = []) {
       if (imageId === null) return;
       const id = imageId,
         data = await api(`/api/images/${id}/segments`);
-      if (id === imageId) items = data.segments ?? data.items ?? data;
+      if (id !== imageId) return;
+      items = data.segments;
+      for (const segmentId of edited) decoded.delete(segmentId);
     },
     /** Outline canvases of the segments passing `visible(segment)`; the selected one in white. */
     outlines(visible, selectedId) {

@@ -1,0 +1,114 @@
+"""Correcting a mask in the annotator: brush and eraser strokes on the selected segment ([ and ]
+size them), fill holes; each edit is one versioned PATCH (a stale one is refused with 409),
+audited as an "edit" batch and undone with Ctrl+Z. The shortcut sheet lists every gesture and
+Esc closes it on every page."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.e2e.conftest import screenshot, upload_images
+from tests.e2e.mask_tools import select, square_rle, stroke
+
+W, H = 320, 240
+
+
+def segment(api: httpx.Client, segment_id: int) -> dict:
+    return api.get(f"/api/segments/{segment_id}").json()
+
+
+def open_with_square(page, api: httpx.Client, project: dict, hole: int = 0) -> tuple[dict, dict]:  # type: ignore[no-untyped-def]
+    image = upload_images(api, project["id"], 1, size=(W, H))[0]
+    made = api.post(
+        f"/api/images/{image['id']}/segments",
+        json={"rle": square_rle(H, W, (100, 80, 180, 160), hole)},
+    ).json()
+    page.goto(f"/projects/{project['id']}/annotate?image={image['id']}")
+    page.wait_for_function("window.lassolabelAnnotator?.state.image")
+    page.wait_for_selector(f"#segment-list li[data-segment-id='{made['id']}']")
+    return image, made
+
+
+def test_brush_eraser_undo_and_history(page, api: httpx.Client, project: dict) -> None:  # type: ignore[no-untyped-def]
+    _, made = open_with_square(page, api, project)
+    select(page, made["id"], 140, 120)
+    page.keyboard.press("b")
+    page.wait_for_selector("body[data-mask-tool=brush]")
+    page.keyboard.press("]")
+    assert page.text_content("#brush-size") == "10px"
+    stroke(page, [(170, 120), (230, 120)])  # out of the square's right side
+    page.wait_for_selector("body[data-mask-saved='2']")
+    grown = segment(api, made["id"])
+    assert grown["version"] == 2 and grown["area"] > made["area"] + 500
+    assert grown["bbox"][0] + grown["bbox"][2] >= 235  # XYWH: reaches the stroke's end
+    screenshot(page, "mask-brush")
+
+    page.keyboard.press("e")
+    page.wait_for_selector("body[data-mask-tool=eraser]")
+    page.keyboard.press("[")
+    page.keyboard.press("[")
+    assert page.text_content("#brush-size") == "6px"
+    stroke(page, [(140, 70), (140, 170)])  # a cut through the middle
+    page.wait_for_selector("body[data-mask-saved='3']")
+    cut = segment(api, made["id"])
+    assert cut["area"] < grown["area"] - 500
+
+    page.keyboard.press("Control+z")  # the eraser stroke comes back
+    page.wait_for_function(
+        "(id) => window.lassolabelAnnotator.store.items.find((s) => s.id === id).version === 4",
+        arg=made["id"],
+    )
+    assert segment(api, made["id"])["area"] == grown["area"]
+    kinds = [b["kind"] for b in api.get(f"/api/projects/{project['id']}/history").json()["items"]]
+    assert kinds[:3] == ["edit", "edit", "edit"]
+
+
+def test_fill_holes(page, api: httpx.Client, project: dict) -> None:  # type: ignore[no-untyped-def]
+    _, made = open_with_square(page, api, project, hole=20)
+    select(page, made["id"], 105, 85)
+    page.click("#fill-holes")
+    page.wait_for_selector("body[data-mask-saved='2']")
+    assert segment(api, made["id"])["area"] == 80 * 80 == made["area"] + 400
+
+
+def test_stale_edit_is_refused_not_overwritten(
+    page, api: httpx.Client, project: dict, console
+) -> None:  # type: ignore[no-untyped-def]
+    console.expect(r"status of 409 \(Conflict\).*/api/segments/")
+    page.route("**/api/projects/*/events", lambda route: route.fulfill(status=204))
+    _, made = open_with_square(page, api, project)
+    select(page, made["id"], 140, 120)
+    theirs = square_rle(H, W, (10, 10, 50, 50))
+    assert api.patch(f"/api/segments/{made['id']}", json={"rle": theirs}).status_code == 200
+    page.keyboard.press("b")
+    stroke(page, [(170, 120), (200, 120)])
+    page.wait_for_selector("#annotator-error:text('changed since you loaded it')")
+    assert segment(api, made["id"])["area"] == 1600  # theirs stands
+
+
+def test_shortcut_sheet_lists_gestures_and_esc_closes_it_everywhere(
+    page, api: httpx.Client, project: dict
+) -> None:  # type: ignore[no-untyped-def]
+    open_with_square(page, api, project)
+    page.keyboard.press("?")
+    page.wait_for_selector("#shortcuts[open]")
+    sheet = page.text_content("#shortcut-table")
+    for gesture in ("right-click", "drag", "wheel", "ctrl+click", "Select the segment", "[", "]"):
+        assert gesture in sheet, gesture
+    page.keyboard.press("Escape")
+    page.wait_for_selector("#shortcuts", state="hidden")
+    pid = project["id"]
+    for path in (
+        "/",
+        "/admin",
+        f"/projects/{pid}",
+        f"/projects/{pid}/map",
+        f"/projects/{pid}/review",
+        f"/projects/{pid}/history",
+    ):
+        page.goto(path)
+        page.wait_for_load_state("networkidle")
+        page.click("#help-button")
+        page.wait_for_selector("#shortcuts[open]")
+        page.keyboard.press("Escape")
+        page.wait_for_selector("#shortcuts", state="hidden")
