@@ -10,7 +10,7 @@ from sqlalchemy import inspect
 
 from app.db import Database, create_db_engine
 from app.migrate import upgrade
-from app.models import Base, Image, LabelClass, Project, Suggestion
+from app.models import Base, Image, Job, LabelClass, Project, Suggestion
 from tests.postgres import PostgresCluster, both_backends  # noqa: F401  (`backend` fixture)
 from tests.team.conftest import add_segments
 
@@ -112,3 +112,24 @@ def test_upgrade_keeps_rows_of_tables_it_rebuilds(url: str) -> None:
         if connection.dialect.name == "sqlite":
             assert connection.exec_driver_sql("PRAGMA foreign_key_check").all() == []
     engine.dispose()
+
+
+def test_stored_project_jobs_become_projection_jobs(url: str) -> None:
+    """0007 renames the job kind 'project' (it clashed with the Project table), so a queued
+    job of the old name resumes under the new one."""
+    upgrade(url, "0006")
+    db = Database(url)
+    with db.write() as session:
+        project = Project(name="p")
+        session.add(project)
+        session.flush()
+        session.add_all(
+            [Job(project_id=project.id, kind=kind, params={}) for kind in ("project", "embed")]
+        )
+    db.dispose()
+    upgrade(url)
+    engine = create_db_engine(url)
+    with engine.connect() as connection:
+        kinds = [row[0] for row in connection.exec_driver_sql("SELECT kind FROM jobs ORDER BY id")]
+    engine.dispose()
+    assert kinds == ["projection", "embed"]
