@@ -17,6 +17,8 @@ NOT_UNDOABLE = {
     "create": "a new segment is not undone from the history: delete the segment instead",
     "delete": "a deleted segment cannot be restored from the history",
     "edit": "a mask edit is undone in the annotator (Ctrl+Z), not from the history",
+    "merge": "a merge is undone in the annotator (Ctrl+Z), not from the history",
+    "split": "a split is undone in the annotator (Ctrl+Z), not from the history",
 }
 
 
