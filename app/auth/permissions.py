@@ -96,6 +96,8 @@ PERMISSIONS: dict[tuple[str, str], Access] = {
     ("GET", "/api/segments/{segment_id}/thumbnail"): Access.read,
     ("PATCH", "/api/segments/{segment_id}"): Access.label,
     ("DELETE", "/api/segments/{segment_id}"): Access.label,
+    ("POST", "/api/segments/{segment_id}/merge"): Access.label,
+    ("POST", "/api/segments/{segment_id}/split"): Access.label,
     ("GET", "/api/segments/{segment_id}/similar"): Access.read,
     # jobs
     ("GET", f"{P}/jobs"): Access.read,

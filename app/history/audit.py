@@ -79,6 +79,29 @@ def record_assign_batch(
     return batch_id
 
 
+def record_undo_batch(
+    session: Session,
+    *,
+    project_id: int,
+    actor: Actor,
+    undo_of: int,
+    count: int,
+) -> int:
+    """The "undo" batch of `undo_of` (`count` changes): each change reversed, copied in SQL
+    (one INSERT ... SELECT, no row in Python). Returns the new batch id."""
+    batch_id = _open_batch(session, project_id, actor, "undo", count, undo_of)
+    rows = select(
+        literal(batch_id),
+        AuditChange.segment_id,
+        AuditChange.new_label_id,
+        AuditChange.old_label_id,
+        AuditChange.new_version + 1,
+    ).where(AuditChange.batch_id == undo_of)
+    columns = ["batch_id", "segment_id", "old_label_id", "new_label_id", "new_version"]
+    session.execute(insert(AuditChange).from_select(columns, rows))
+    return batch_id
+
+
 def _open_batch(
     session: Session,
     project_id: int,

@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
 from app.errors import Conflict, Forbidden, Invalid, NotFound
-from app.history.audit import Change, batch_changes, record_batch
-from app.models import AuditBatch, LabelClass
-from app.services.assign import current_versions, write_labels
+from app.history.audit import record_undo_batch
+from app.models import AuditBatch, AuditChange, LabelClass, Segment
 
 # Undo restores labels; it does not bring back, remove or repaint masks.
 NOT_UNDOABLE = {
     "create": "a new segment is not undone from the history: delete the segment instead",
     "delete": "a deleted segment cannot be restored from the history",
     "edit": "a mask edit is undone in the annotator (Ctrl+Z), not from the history",
+    "merge": "a merge is undone in the annotator (Ctrl+Z), not from the history",
+    "split": "a split is undone in the annotator (Ctrl+Z), not from the history",
 }
 
 
@@ -41,45 +42,71 @@ def undo_batch(session: Session, *, project_id: int, batch_id: int, principal: P
         raise Conflict(f"batch {batch_id} was already undone", code="already_undone")
     if batch.kind in NOT_UNDOABLE:
         raise Invalid(NOT_UNDOABLE[batch.kind], code="not_undoable")
-    changes = batch_changes(session, batch_id)
-    _check_unchanged(session, project_id, changes)
-    _check_labels_exist(session, {c.old_label_id for c in changes} - {None})
-    by_label: defaultdict[int | None, list[int]] = defaultdict(list)
-    for change in changes:
-        by_label[change.old_label_id].append(change.segment_id)
-    for label_id, ids in by_label.items():
-        write_labels(session, ids, label_id, principal.user_id)
-    undo_id = record_batch(
+    count = session.scalar(select(func.count()).where(AuditChange.batch_id == batch_id)) or 0
+    _check_unchanged(session, project_id, batch_id)
+    replaced = select(AuditChange.old_label_id).where(AuditChange.batch_id == batch_id).distinct()
+    _check_labels_exist(session, set(session.scalars(replaced)) - {None})
+    # Set-based, so a 1M-segment batch never becomes Python objects: the audit rows first
+    # (they read the batch's changes), then the labels from the same rows.
+    undo_id = record_undo_batch(
         session,
         project_id=project_id,
         actor=principal.actor,
-        kind="undo",
         undo_of=batch_id,
-        changes=[
-            Change(c.segment_id, c.new_label_id, c.old_label_id, c.new_version + 1) for c in changes
-        ],
+        count=count,
     )
+    _restore_labels(session, batch_id, principal.user_id)
     batch.undone_by = undo_id
     return undo_id
 
 
-def _check_unchanged(session: Session, project_id: int, changes: list[Change]) -> None:
-    current = current_versions(session, project_id, [c.segment_id for c in changes])
-    changed = [
-        {
-            "segment_id": c.segment_id,
-            "expected_version": c.new_version,
-            "version": current[c.segment_id][0] if c.segment_id in current else None,
-            "label_id": current[c.segment_id][1] if c.segment_id in current else None,
-        }
-        for c in changes
-        if current.get(c.segment_id, (None, None))[0] != c.new_version
-    ]
-    if changed:
+def _restore_labels(session: Session, batch_id: int, user_id: int | None) -> None:
+    """Every segment of the batch back to its old label, its version bumped once."""
+    mine = AuditChange.batch_id == batch_id
+    previous = (
+        select(AuditChange.old_label_id)
+        .where(mine, AuditChange.segment_id == Segment.id)
+        .scalar_subquery()
+    )
+    session.execute(
+        update(Segment)
+        .where(Segment.id.in_(select(AuditChange.segment_id).where(mine)))
+        .values(
+            label_class_id=previous,
+            version=Segment.version + 1,
+            updated_at=datetime.now(UTC),
+            updated_by=user_id,
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _check_unchanged(session: Session, project_id: int, batch_id: int) -> None:
+    """Conflict unless every segment of the batch still has the version the batch gave it
+    (a deleted segment counts as changed)."""
+    stale = (
+        select(
+            AuditChange.segment_id,
+            AuditChange.new_version.label("expected_version"),
+            Segment.version,
+            Segment.label_class_id.label("label_id"),
+        )
+        .select_from(AuditChange)
+        .outerjoin(
+            Segment, and_(Segment.id == AuditChange.segment_id, Segment.project_id == project_id)
+        )
+        .where(
+            AuditChange.batch_id == batch_id,
+            or_(Segment.id.is_(None), Segment.version != AuditChange.new_version),
+        )
+    )
+    changed_count = session.scalar(select(func.count()).select_from(stale.subquery())) or 0
+    if changed_count:
+        rows = session.execute(stale.order_by(AuditChange.segment_id).limit(100)).mappings()
         raise Conflict(
-            f"{len(changed)} segment(s) changed since this batch; undo refused",
+            f"{changed_count} segment(s) changed since this batch; undo refused",
             code="stale_version",
-            detail={"changed": changed[:100], "changed_count": len(changed)},
+            detail={"changed": [dict(row) for row in rows], "changed_count": changed_count},
         )
 
 

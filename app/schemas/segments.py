@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -31,6 +32,21 @@ class SegmentUpdate(BaseModel):
 
     label_id: int | None = Field(default=None, ge=1)
     rle: RleBody | None = None
+    version: int | None = Field(default=None, ge=1)
+
+
+class SegmentMerge(BaseModel):
+    """Merge segment `other_id` into the one in the path (same image); `versions` maps either
+    id to the version the client saw (a stale one is a 409)."""
+
+    other_id: int = Field(ge=1)
+    versions: dict[int, Annotated[int, Field(ge=1)]] | None = None
+
+
+class SegmentSplit(BaseModel):
+    """Cut along a polyline of (X, Y) canonical image pixels."""
+
+    line: list[tuple[float, float]] = Field(min_length=2, max_length=2000)
     version: int | None = Field(default=None, ge=1)
 
 

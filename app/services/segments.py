@@ -37,7 +37,7 @@ def create_segment(
     if label_id is not None:
         get_label(session, image.project_id, label_id)
     segment = Segment(project_id=image.project_id, image_id=image.id, source=source, score=score)
-    _set_mask(segment, image, rle)
+    set_mask(segment, image, rle)
     segment.label_class_id = label_id
     segment.created_by = segment.updated_by = actor.user_id if actor else None
     session.add(segment)
@@ -75,7 +75,7 @@ def update_segment(
     A new mask is an audit batch of kind "edit" (label unchanged), so history lists it and
     other people's annotators reload the mask live."""
     segment = get_segment(session, segment_id, lock=True)
-    _check_version(segment, expected_version)
+    check_version(segment, expected_version)
     if "label_id" in changes:
         assign_labels(
             session=session,
@@ -88,7 +88,7 @@ def update_segment(
     if changes.get("rle") is not None:
         image = session.get(Image, segment.image_id)
         assert image is not None  # segments cascade with their image
-        _set_mask(segment, image, changes["rle"])
+        set_mask(segment, image, changes["rle"])
         segment.version += 1
         segment.updated_at = datetime.now(UTC)
         segment.updated_by = actor.user_id
@@ -108,7 +108,7 @@ def delete_segment(
 ) -> None:
     """Delete a segment; with an `actor` logged as an audit batch of kind "delete"."""
     segment = get_segment(session, segment_id, lock=True)
-    _check_version(segment, expected_version)
+    check_version(segment, expected_version)
     if actor is not None:
         change = Change(segment.id, segment.label_class_id, None, segment.version + 1)
         _log(session, segment.project_id, actor, "delete", change)
@@ -119,7 +119,7 @@ def _log(session: Session, project_id: int, actor: Actor, kind: str, change: Cha
     record_batch(session, project_id=project_id, actor=actor, kind=kind, changes=[change])
 
 
-def _set_mask(segment: Segment, image: Image, rle: dict[str, Any]) -> None:
+def set_mask(segment: Segment, image: Image, rle: dict[str, Any]) -> None:
     try:
         normal = normalize_rle(rle)
     except ValueError as exc:
@@ -134,7 +134,7 @@ def _set_mask(segment: Segment, image: Image, rle: dict[str, Any]) -> None:
     segment.area = rle_area(normal)
 
 
-def _check_version(segment: Segment, expected: int | None) -> None:
+def check_version(segment: Segment, expected: int | None) -> None:
     if expected is not None and expected != segment.version:
         raise Conflict(
             f"segment {segment.id} changed since you loaded it (version {segment.version}, "

@@ -88,3 +88,54 @@ def test_mask_edit_is_versioned_and_audited(client: TestClient, project: dict) -
     ]
     refused = client.post(f"/api/projects/{pid}/history/{batch['id']}/undo")
     assert_error_shape(refused, 422, "not_undoable")
+
+
+def test_merge_two_segments_into_one(client: TestClient, project: dict) -> None:
+    pid = project["id"]
+    image = upload(client, pid, [("a.png", png_bytes())])["imported"][0]
+    url = f"/api/images/{image['id']}/segments"
+    left = client.post(url, json={"rle": _square_rle(48, 64, (0, 0, 10, 10))}).json()
+    right = client.post(url, json={"rle": _square_rle(48, 64, (20, 0, 30, 10))}).json()
+    stale = client.post(
+        f"/api/segments/{left['id']}/merge",
+        json={"other_id": right["id"], "versions": {str(right["id"]): 7}},
+    )
+    assert_error_shape(stale, 409, "stale_version")
+    merged = client.post(
+        f"/api/segments/{left['id']}/merge",
+        json={"other_id": right["id"], "versions": {str(left["id"]): 1, str(right["id"]): 1}},
+    )
+    assert merged.status_code == 200, merged.text
+    assert merged.json()["area"] == 200 and merged.json()["version"] == 2
+    assert [s["id"] for s in client.get(url).json()["segments"]] == [left["id"]]
+    batch = client.get(f"/api/projects/{pid}/history").json()["items"][0]
+    assert (batch["kind"], batch["segment_count"]) == ("merge", 2)
+    itself = client.post(f"/api/segments/{left['id']}/merge", json={"other_id": left["id"]})
+    assert_error_shape(itself, 422)
+
+
+def test_split_along_a_line(client: TestClient, project: dict) -> None:
+    pid = project["id"]
+    image = upload(client, pid, [("a.png", png_bytes())])["imported"][0]
+    label = client.post(f"/api/projects/{pid}/labels", json={"name": "cell"}).json()["id"]
+    url = f"/api/images/{image['id']}/segments"
+    whole = client.post(
+        url, json={"rle": _square_rle(48, 64, (10, 10, 50, 30)), "label_id": label}
+    ).json()
+    missed = client.post(f"/api/segments/{whole['id']}/split", json={"line": [[0, 40], [63, 40]]})
+    assert_error_shape(missed, 422, "no_split")
+    cut = client.post(
+        f"/api/segments/{whole['id']}/split", json={"line": [[20, 0], [20, 47]], "version": 1}
+    )
+    assert cut.status_code == 200, cut.text
+    big, small = cut.json()["segments"]
+    assert big["id"] == whole["id"] and big["version"] == 2 and small["label_id"] == label
+    assert big["area"] > small["area"] > 0
+    assert big["area"] + small["area"] >= whole["area"] - 3 * 20  # only the cut line is lost
+    assert big["bbox"][0] >= 20 and small["bbox"][0] + small["bbox"][2] <= 20
+    batch = client.get(f"/api/projects/{pid}/history").json()["items"][0]
+    assert batch["kind"] == "split"
+    stale = client.post(
+        f"/api/segments/{whole['id']}/split", json={"line": [[40, 0], [40, 47]], "version": 1}
+    )
+    assert_error_shape(stale, 409, "stale_version")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import httpx
 
 from tests.e2e.conftest import screenshot, upload_images
-from tests.e2e.mask_tools import select, square_rle, stroke
+from tests.e2e.mask_tools import at, select, square_rle, stroke
 
 W, H = 320, 240
 
@@ -112,3 +112,41 @@ def test_shortcut_sheet_lists_gestures_and_esc_closes_it_everywhere(
         page.wait_for_selector("#shortcuts[open]")
         page.keyboard.press("Escape")
         page.wait_for_selector("#shortcuts", state="hidden")
+
+
+def test_split_one_by_a_line_then_merge_two(page, api: httpx.Client, project: dict) -> None:  # type: ignore[no-untyped-def]
+    image, square = open_with_square(page, api, project)
+    other = api.post(
+        f"/api/images/{image['id']}/segments",
+        json={"rle": square_rle(H, W, (200, 80, 240, 160))},
+    ).json()
+    page.wait_for_selector(f"#segment-list li[data-segment-id='{other['id']}']")  # live
+    select(page, square["id"], 140, 120)
+    page.keyboard.press("s")
+    page.wait_for_selector("body[data-mask-tool=cut]")
+    stroke(page, [(140, 60), (140, 180)])
+    page.wait_for_selector("body[data-split]")
+    piece = int(page.evaluate("document.body.dataset.split"))
+    kept, cut = segment(api, square["id"]), segment(api, piece)
+    assert kept["area"] >= cut["area"] > 0
+    assert kept["bbox"][0] + kept["bbox"][2] <= 141 <= cut["bbox"][0]  # left | right of x=140
+    page.keyboard.press("Escape")  # tool off, selection cleared
+
+    select(page, square["id"], 120, 120)
+    page.keyboard.press("m")
+    page.wait_for_selector("#annotator-message:text('merge into the selected one')")
+    page.mouse.move(*at(page, 220, 120))
+    page.keyboard.down("Control")
+    page.mouse.down()
+    page.mouse.up()
+    page.keyboard.up("Control")
+    page.wait_for_selector(f"body[data-merged='{square['id']}']")
+    page.wait_for_selector(f"#segment-list li[data-segment-id='{other['id']}']", state="detached")
+    assert segment(api, square["id"])["area"] == kept["area"] + 40 * 80
+    assert api.get(f"/api/segments/{other['id']}").status_code == 404
+    kinds = [b["kind"] for b in api.get(f"/api/projects/{project['id']}/history").json()["items"]]
+    assert kinds[:2] == ["merge", "split"]
+
+    page.keyboard.press("Control+z")  # the merge is undone: the other square is back
+    page.wait_for_function("() => window.lassolabelAnnotator.store.items.length === 3")
+    assert segment(api, square["id"])["area"] == kept["area"]

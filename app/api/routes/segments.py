@@ -14,10 +14,13 @@ from app.schemas.segments import (
     SegmentCreate,
     SegmentDetail,
     SegmentList,
+    SegmentMerge,
     SegmentRead,
+    SegmentSplit,
     SegmentUpdate,
 )
 from app.services import segments as service
+from app.services.segment_surgery import merge_segments, split_segment
 from app.services.segment_thumbnails import segment_thumbnail
 
 router = APIRouter(tags=["segments"])
@@ -104,6 +107,42 @@ def update_segment(
         updated = SegmentRead.of(segment)
     live.notify()
     return updated
+
+
+@router.post("/api/segments/{segment_id}/merge", response_model=SegmentRead)
+def merge_segment(
+    ctx: ContextDep, live: LiveDep, segment_id: IdPath, principal: PrincipalDep, body: SegmentMerge
+) -> SegmentRead:
+    """Add another segment of the same image to this one (the other is deleted)."""
+    with ctx.db.write() as session:
+        merged = merge_segments(
+            session=session,
+            keep_id=segment_id,
+            other_id=body.other_id,
+            versions=body.versions,
+            actor=principal.actor,
+        )
+        result = SegmentRead.of(merged)
+    live.notify()
+    return result
+
+
+@router.post("/api/segments/{segment_id}/split", response_model=SegmentList)
+def split(
+    ctx: ContextDep, live: LiveDep, segment_id: IdPath, principal: PrincipalDep, body: SegmentSplit
+) -> SegmentList:
+    """Cut along a line: the largest piece keeps the segment, the rest is one new segment."""
+    with ctx.db.write() as session:
+        parts = split_segment(
+            session=session,
+            segment_id=segment_id,
+            line=body.line,
+            version=body.version,
+            actor=principal.actor,
+        )
+        result = SegmentList(segments=[SegmentRead.of(s) for s in parts])
+    live.notify()
+    return result
 
 
 @router.delete("/api/segments/{segment_id}", status_code=204, response_class=Response)

@@ -38,6 +38,18 @@ export function createPainter(canvas, view) {
     ctx.setLineDash([]);
   }
 
+  function polyline(points) {
+    ctx.beginPath();
+    points.forEach(([x, y], i) => {
+      const [sx, sy] = view.toScreen(x, y);
+      if (i === 0) ctx.moveTo(sx, sy);
+      else ctx.lineTo(sx, sy);
+    });
+    ctx.lineWidth = 2;
+    ctx.strokeStyle = "#e74c3c";
+    ctx.stroke();
+  }
+
   function paint() {
     queued = false;
     resize();
@@ -57,6 +69,7 @@ export function createPainter(canvas, view) {
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     if (scene.prompts.box) box(scene.prompts.box, false);
     if (scene.dragBox) box(scene.dragBox, true);
+    if (scene.line?.length > 1) polyline(scene.line);
     scene.prompts.points.forEach((p, i) => {
       marker(p, scene.prompts.labels[i] === 1);
     });

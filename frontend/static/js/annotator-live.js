@@ -32,10 +32,14 @@ export async function installAnnotatorLive({ projectId, state, store, filmstrip,
   async function applySegments(batch) {
     const ids = batch.changes.map(([id]) => id);
     if (batch.kind === "delete") return store.forget(ids);
-    if (batch.kind === "edit") {
-      if (!store.items.some((s) => ids.includes(s.id) && s.version < batch.changes[0][2]))
-        return false;
-      await store.refresh(ids); // a new mask: reload it (this page's own edit is already here)
+    if (["edit", "merge", "split"].includes(batch.kind)) {
+      // New masks (and a split's new piece): reload them, unless this page made the change.
+      const stale = batch.changes.some(([id, , version]) => {
+        const here = store.items.find((s) => s.id === id);
+        return here ? here.version < version : batch.kind === "split";
+      });
+      if (!stale) return false;
+      await store.refresh(ids);
       return true;
     }
     if (batch.kind === "create" && store.hasUnknown(ids)) {

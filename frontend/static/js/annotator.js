@@ -40,6 +40,8 @@ const state = {
   preparing: false,
   sam: true,
   hoverLayer: null,
+  mergeInto: null, // the selected segment while waiting for the one to merge into it
+  cutLine: null, // the split line being drawn, image pixels
 };
 const view = createView(canvas, () => painter.request());
 const painter = createPainter(canvas, view);
@@ -74,6 +76,7 @@ function paintCanvas() {
     mask: state.maskLayer ?? state.hoverLayer,
     prompts: state.prompts,
     dragBox: state.dragBox,
+    line: state.cutLine,
   });
 }
 
@@ -263,11 +266,12 @@ function setTool(name) {
   for (const b of document.querySelectorAll("[data-mask-tool]"))
     b.classList.toggle("active", b.dataset.maskTool === tool);
   document.body.dataset.maskTool = tool ?? "";
-  say(
-    tool
-      ? `${tool} on (radius ${brush.radius}px, [ and ] change it): drag on the selected segment`
-      : "",
-  );
+  const hint = {
+    brush: `brush on (radius ${brush.radius}px, [ and ] change it): drag on the selected segment`,
+    eraser: `eraser on (radius ${brush.radius}px, [ and ] change it): drag on the selected segment`,
+    cut: "split: drag a line across the selected segment",
+  };
+  say(hint[tool] ?? "");
 }
 
 function resizeBrush(factor) {
@@ -280,6 +284,68 @@ function fillSelectedHoles() {
   const segment = selectedSegment();
   if (!segment) return say("Select a segment first (Ctrl+click it)");
   return saveMask(segment, fillHoles(store.maskOf(segment.id)));
+}
+
+/** Merge the segment ctrl+clicked next into the selected one (M, then Ctrl+click). */
+function mergeWith(otherId) {
+  const keep = selectedSegment();
+  const other = store.items.find((s) => s.id === otherId);
+  state.mergeInto = null;
+  say("");
+  if (!keep || !other || keep.id === other.id) return;
+  return guarded(errorBox, async () => {
+    const before = keep.rle;
+    let again = other;
+    await store.merge(keep.id, other.id);
+    repaint();
+    steps.push({
+      undo: async () => {
+        const current = store.items.find((s) => s.id === keep.id);
+        await store.editMask(keep.id, before, current.version);
+        again = await createSegment(other.rle, other.label_id);
+        repaint();
+      },
+      redo: async () => {
+        await store.merge(keep.id, again.id);
+        repaint();
+      },
+    });
+    document.body.dataset.merged = String(keep.id);
+  });
+}
+
+/** Cut the selected segment along the line just drawn (S, then drag across it). */
+function splitSelected(line) {
+  const segment = selectedSegment();
+  state.cutLine = null;
+  if (!segment) return repaint();
+  return guarded(errorBox, async () => {
+    const before = segment.rle;
+    try {
+      let [, piece] = await store.split(segment.id, line);
+      steps.push({
+        undo: async () => {
+          await store.remove(piece.id);
+          const current = store.items.find((s) => s.id === segment.id);
+          await store.editMask(segment.id, before, current.version);
+          repaint();
+        },
+        redo: async () => {
+          [, piece] = await store.split(segment.id, line);
+          repaint();
+        },
+      });
+      document.body.dataset.split = String(piece.id);
+    } finally {
+      repaint();
+    }
+  });
+}
+
+function startMerge() {
+  if (!selectedSegment()) return say("Select a segment first (Ctrl+click it)");
+  state.mergeInto = state.selected;
+  say("Ctrl+click the segment to merge into the selected one (Esc cancels)");
 }
 
 let brush = null;
@@ -331,7 +397,11 @@ function installInput() {
     },
     onBox: (a, b) => setPrompts(setBox(state.prompts, a, b)),
     onPoint: (at, positive) => setPrompts(addPoint(state.prompts, at, positive)),
-    onSelectAt: (at) => selectSegment(store.hit(at, visible)?.id ?? null),
+    onSelectAt: (at) => {
+      const id = store.hit(at, visible)?.id ?? null;
+      if (state.mergeInto !== null && id !== null) return mergeWith(id);
+      selectSegment(id);
+    },
   });
   brush = installBrush(canvas, {
     toImage: view.toImage,
@@ -339,10 +409,16 @@ function installInput() {
     onPreview: previewMask,
     onStroke: (mask) => saveMask(selectedSegment(), mask),
     onNoTarget: () => say("Select a segment first (Ctrl+click it), then paint on it"),
+    onCutPreview: (line) => {
+      state.cutLine = line;
+      paintCanvas();
+    },
+    onCut: splitSelected,
   });
   for (const b of document.querySelectorAll("[data-mask-tool]"))
     b.addEventListener("click", () => setTool(b.dataset.maskTool));
   $("#fill-holes").addEventListener("click", fillSelectedHoles);
+  $("#merge-segments").addEventListener("click", startMerge);
   const undoStep = () => guarded(errorBox, steps.undo);
   const redoStep = () => guarded(errorBox, steps.redo);
   $("#accept").addEventListener("click", accept);
@@ -374,8 +450,10 @@ function installInput() {
       state.answer &&
       chooseCandidate((state.chosen + state.answer.masks.length - 1) % state.answer.masks.length),
   );
-  bind("Escape", "Clear prompts (and the selection)", () => {
+  bind("Escape", "Clear prompts (and the selection, a merge or a tool)", () => {
     state.selected = null;
+    state.mergeInto = null;
+    if (brush.tool) setTool(brush.tool);
     setPrompts(EMPTY_PROMPTS);
   });
   bind(["ctrl+z"], "Undo (prompts and segments)", undoStep);
@@ -392,6 +470,8 @@ function installInput() {
   bind("[", "Smaller brush or eraser", () => resizeBrush(0.8));
   bind("]", "Larger brush or eraser", () => resizeBrush(1.25));
   bind("h", "Fill the holes of the selected segment", fillSelectedHoles);
+  bind("m", "Merge: then Ctrl+click the segment to add to the selected one", startMerge);
+  bind("s", "Split: then drag a line across the selected segment", () => setTool("cut"));
   gesture("click", "Positive point (ask SAM for a mask)");
   gesture(["right-click", "alt+click"], "Negative point");
   gesture("drag", "Box prompt (with brush or eraser on: paint)");

@@ -59,8 +59,11 @@ export function fillHoles(mask) {
  * of getMask() (null: nothing selected), previewed with onPreview(mask), and committed once,
  * on release, with onStroke(mask). Other canvas listeners (prompts) do not see these events.
  */
-export function installBrush(canvas, { toImage, getMask, onPreview, onStroke, onNoTarget }) {
-  let tool = null; // "brush" | "eraser" | null
+export function installBrush(
+  canvas,
+  { toImage, getMask, onPreview, onStroke, onNoTarget, onCutPreview, onCut },
+) {
+  let tool = null; // "brush" | "eraser" | "cut" (draw a line to split along) | null
   let radius = 8;
   let stroke = null; // {mask, last}
 
@@ -72,6 +75,10 @@ export function installBrush(canvas, { toImage, getMask, onPreview, onStroke, on
       const source = getMask();
       if (!source) return onNoTarget();
       const at = toImage(event.clientX, event.clientY);
+      if (tool === "cut") {
+        stroke = { line: [at] };
+        return onCutPreview(stroke.line);
+      }
       stroke = { mask: { ...source, data: Uint8Array.from(source.data) }, last: at };
       strokeLine(stroke.mask, at, at, radius, tool === "brush" ? 1 : 0);
       onPreview(stroke.mask);
@@ -81,15 +88,20 @@ export function installBrush(canvas, { toImage, getMask, onPreview, onStroke, on
   window.addEventListener("mousemove", (event) => {
     if (!stroke) return;
     const at = toImage(event.clientX, event.clientY);
+    if (stroke.line) {
+      stroke.line.push(at);
+      return onCutPreview(stroke.line);
+    }
     strokeLine(stroke.mask, stroke.last, at, radius, tool === "brush" ? 1 : 0);
     stroke.last = at;
     onPreview(stroke.mask);
   });
   window.addEventListener("mouseup", () => {
     if (!stroke) return;
-    const { mask } = stroke;
+    const { mask, line } = stroke;
     stroke = null;
-    onStroke(mask);
+    if (line) onCut(line);
+    else onStroke(mask);
   });
 
   return {

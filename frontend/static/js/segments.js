@@ -75,6 +75,33 @@ export function createSegmentStore(getLabels) {
       decoded.delete(segmentId);
       return updated;
     },
+    /** Merge `otherId` into `keepId` (server-side, versioned); returns the merged segment. */
+    async merge(keepId, otherId) {
+      const versionOf = (id) => items.find((s) => s.id === id).version;
+      const merged = await api(`/api/segments/${keepId}/merge`, {
+        method: "POST",
+        json: {
+          other_id: otherId,
+          versions: { [keepId]: versionOf(keepId), [otherId]: versionOf(otherId) },
+        },
+      });
+      items = items.filter((s) => s.id !== otherId).map((s) => (s.id === keepId ? merged : s));
+      decoded.delete(keepId);
+      decoded.delete(otherId);
+      return merged;
+    },
+    /** Cut a segment along `line` ([[x, y], ...] image pixels); returns [it, the new piece]. */
+    async split(segmentId, line) {
+      const version = items.find((s) => s.id === segmentId).version;
+      const { segments } = await api(`/api/segments/${segmentId}/split`, {
+        method: "POST",
+        json: { line, version },
+      });
+      const [kept, piece] = segments;
+      items = [...items.map((s) => (s.id === segmentId ? kept : s)), piece];
+      decoded.delete(segmentId);
+      return segments;
+    },
     async relabel(segmentId, labelId) {
       const updated = await api(`/api/segments/${segmentId}`, {
         method: "PATCH",
