@@ -6,14 +6,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Executable, case, func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from app.columns import int_columns
 from app.maps.store import MapStore
 from app.models import Project, Segment, SegmentSource
 from app.services.labels import list_labels
-
-FETCH_ROWS = 65_536
 
 
 @dataclass(frozen=True)
@@ -87,20 +86,6 @@ def _label_index(label_ids: np.ndarray, known: list[int]) -> np.ndarray:
     at = np.minimum(np.searchsorted(sorted_known, label_ids), max(len(known) - 1, 0))
     found = (sorted_known[at] == label_ids) if len(known) else np.zeros(len(label_ids), bool)
     return np.where(found, order[at] if len(known) else -1, -1).astype(np.int32)
-
-
-def int_columns(session: Session, query: Executable, width: int) -> np.ndarray:
-    """(R, width) int64 from a select of `width` integer columns (no NULLs), read in chunks
-    straight from the DBAPI cursor: SQLAlchemy Row objects cost ~5 s per million rows, plain
-    tuples a fraction, and no more than one chunk of them exists at a time."""
-    result = session.connection().execute(query)
-    parts = [np.zeros((0, width), np.int64)]
-    try:
-        while rows := result.cursor.fetchmany(FETCH_ROWS):
-            parts.append(np.array(rows, np.int64).reshape(-1, width))
-    finally:
-        result.close()
-    return np.concatenate(parts)
 
 
 def labelled_counts(session: Session, project_id: int) -> dict[int | None, int]:

@@ -84,7 +84,7 @@ def test_int_columns_reads_every_row_in_chunks(tmp_path: Path, monkeypatch) -> N
     from sqlalchemy import column, create_engine, select, table, text
     from sqlalchemy.orm import Session
 
-    from app.maps import service
+    from app import columns as service
 
     engine = create_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
     with engine.begin() as conn:
