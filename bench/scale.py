@@ -95,13 +95,13 @@ def run_size(n: int, root: Path) -> dict[str, float]:
     out["build_s"] = timer.lap()
     pid = built.project_id
     with ServerProcess(data_dir, env=ENV, log=root / f"server-{n}.log") as server:
-        out["projection_s"] = srv.run_job(server.url, pid, "project", {})
+        out["projection_s"] = srv.run_job(server.url, pid, "projection", {})
         peak = srv.peak_rss_gb(server.process.pid)
     more = add_segments(data_dir, built, PLACED, seed=2)
     add_vectors(data_dir, pid, more, seed=2)
     with ServerProcess(data_dir, env=ENV, log=root / f"server-{n}.log") as server:
         url = server.url
-        out["place_10k_s"] = srv.run_job(url, pid, "project", {})
+        out["place_10k_s"] = srv.run_job(url, pid, "projection", {})
         out["map_server_s"], header, cols = srv.fetch_map(url, pid)
         xy = np.stack([cols["x"], cols["y"]], axis=1)
         page = measure_page(url, pid, xy, built.label_ids[0])
