@@ -16,6 +16,7 @@ from app.config import Settings
 from app.context import AppContext
 from app.db import Database
 from app.inference.base import Segmenter
+from app.inference.candidates import CandidatePicks
 from app.inference.factory import build_inference
 from app.inference.handles import HandleStore
 from app.jobs.runner import Handler, JobKind, JobRunner
@@ -67,6 +68,7 @@ def build_context(
         auth=AuthService(settings, db),
         live=LiveHub(db, settings.presence_ttl_seconds),
         mask_handles=HandleStore(),
+        candidate_picks=CandidatePicks(),
         similar=SimilarityIndexes(vectors),
     )
     ctx.jobs.register(job_kinds(ctx))

@@ -12,6 +12,7 @@ from app.auth.service import AuthService
 from app.config import Settings
 from app.db import Database
 from app.errors import ServiceUnavailable
+from app.inference.candidates import CandidatePicks
 from app.inference.fetcher import ModelFetcher
 from app.inference.handles import HandleStore
 from app.inference.worker import InferenceWorker
@@ -43,6 +44,7 @@ class AppContext:
     auth: AuthService
     live: LiveHub
     mask_handles: HandleStore
+    candidate_picks: CandidatePicks
     similar: SimilarityIndexes
     # On PostgreSQL: LISTEN/NOTIFY between server processes (bootstrap.start_services).
     signal: PgSignal | None = None

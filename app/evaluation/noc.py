@@ -67,6 +67,7 @@ class ClickTrace:
 
     ious: list[float] = field(default_factory=list)
     first_candidates: list[float] = field(default_factory=list)
+    first_scores: list[float] = field(default_factory=list)  # their predicted IoUs
     encode_ms: float = 0.0
     decode_ms: list[float] = field(default_factory=list)
 
@@ -103,6 +104,7 @@ def click_trace(
         trace.ious.append(float(mask_iou(gt, pred)))
         if len(clicks) == 1:
             trace.first_candidates = [float(mask_iou(gt, m)) for m in answer.candidates]
+            trace.first_scores = list(answer.candidate_scores)
         trace.encode_ms += answer.encode_ms
         trace.decode_ms.append(answer.decode_ms)
         if trace.ious[-1] >= stop_iou:

@@ -27,6 +27,7 @@ class Prediction:
     score: float
     handle: Any  # what to send back as mask_input to refine this mask
     candidates: tuple[np.ndarray, ...] = ()  # every returned HxW bool mask, chosen first
+    candidate_scores: tuple[float, ...] = ()  # their predicted IoUs
     encode_ms: float = 0.0  # time the answer spent encoding the image (0 when cached)
     decode_ms: float = 0.0
 
@@ -93,7 +94,11 @@ def _best_first(masks: list[PredictedMask]) -> Prediction:
     """A segmenter's answer (sorted best first) as a Prediction of its first mask."""
     chosen = masks[0]
     return Prediction(
-        chosen.mask, chosen.score, chosen.low_res_logits[None], tuple(m.mask for m in masks)
+        chosen.mask,
+        chosen.score,
+        chosen.low_res_logits[None],
+        tuple(m.mask for m in masks),
+        tuple(m.score for m in masks),
     )
 
 
@@ -104,6 +109,8 @@ class HttpPredictor:
     def __init__(self, client: Any, image_id: int) -> None:
         self.client = client
         self.url = f"/api/images/{image_id}/predict"
+        self.segments_url = f"/api/images/{image_id}/segments"
+        self.last_handle: str | None = None
 
     def __call__(self, points, labels, *, box=None, mask_input=None, multimask=False) -> Prediction:
         body = {
@@ -118,11 +125,19 @@ class HttpPredictor:
             raise RuntimeError(f"predict failed ({response.status_code}): {response.text[:300]}")
         answer = response.json()
         masks = [decode_rle(m["rle"]) for m in answer["masks"]]
+        self.last_handle = answer["mask_input"]
         return Prediction(
             masks[0],
             float(answer["masks"][0]["score"]),
             answer["mask_input"],
             tuple(masks),
+            tuple(float(m["score"]) for m in answer["masks"]),
             encode_ms=answer["timing_ms"]["encode"],
             decode_ms=answer["timing_ms"]["decode"],
         )
+
+    def accept(self) -> None:
+        """Save the last answer's first mask as a segment, as an annotator accepting it."""
+        response = self.client.post(self.segments_url, json={"mask_handle": self.last_handle})
+        if response.status_code != 201:
+            raise RuntimeError(f"save failed ({response.status_code}): {response.text[:300]}")

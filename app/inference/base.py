@@ -47,11 +47,13 @@ class Prompt:
 @dataclass(frozen=True)
 class PredictedMask:
     """mask: HxW bool in canonical pixels; score: predicted IoU in [0, 1] (clipped);
-    low_res_logits: 256x256 float32, the handle for refinement."""
+    low_res_logits: 256x256 float32, the handle for refinement; token: the SAM mask token it
+    came from (0 single-mask, 1..3 multimask), -1 for other backends."""
 
     mask: np.ndarray
     score: float
     low_res_logits: np.ndarray
+    token: int = -1
 
 
 @dataclass(frozen=True)

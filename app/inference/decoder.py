@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import torch
@@ -28,12 +28,18 @@ from segment_anything.utils.onnx import SamOnnxModel
 
 from app.inference.fast_attention import folded_decoder
 from app.inference.fast_upscaling import channels_last_decoder
-from app.inference.split_decoder import IMAGE_OUTPUTS, ImageStage, PromptStage
+from app.inference.split_decoder import IMAGE_OUTPUTS, BatchPromptStage, ImageStage, PromptStage
 
 log = logging.getLogger(__name__)
 
-_INPUTS = ["image_embeddings", "point_coords", "point_labels", "mask_input", "has_mask_input"]
-_OUTPUTS = ["low_res_masks", "iou_predictions"]
+DECODER_INPUTS = [
+    "image_embeddings",
+    "point_coords",
+    "point_labels",
+    "mask_input",
+    "has_mask_input",
+]
+DECODER_OUTPUTS = ["low_res_masks", "iou_predictions"]
 # Names the exported graph's form; part of the cached .onnx file name.
 DECODER_GRAPH = "lowres-folded-v2"
 
@@ -114,20 +120,25 @@ class OnnxDecoder:
     name = "onnx"
 
     def __init__(self, onnx_path: Path, threads: int) -> None:
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self.session = ort.InferenceSession(
-            str(onnx_path), options, providers=["CPUExecutionProvider"]
-        )
+        self.session = onnx_session(onnx_path, threads)
 
     def __call__(self, features, coords, labels, mask_input, has_mask):  # type: ignore[no-untyped-def]
-        feed = dict(zip(_INPUTS, (features, coords, labels, mask_input, has_mask), strict=True))
-        masks, scores = self.session.run(_OUTPUTS, feed)
+        feed = dict(
+            zip(DECODER_INPUTS, (features, coords, labels, mask_input, has_mask), strict=True)
+        )
+        masks, scores = self.session.run(DECODER_OUTPUTS, feed)
         return masks, scores
+
+
+def onnx_session(onnx_path: Path, threads: int) -> Any:
+    """An onnxruntime CPU session over one exported graph, all optimisations on."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
 
 
 @dataclass(frozen=True)
@@ -138,6 +149,7 @@ class _Graph:
     example: Callable[[Sam], tuple[torch.Tensor, ...]]
     inputs: list[str]
     outputs: list[str]
+    batched: bool = False  # prompts (point_coords' first axis) vary in number
 
 
 def _full_example(sam: Sam) -> tuple[torch.Tensor, ...]:
@@ -164,13 +176,31 @@ def _prompt_example(sam: Sam) -> tuple[torch.Tensor, ...]:
     return (*features, *ImageStage(sam).cpu()(*features), *_points_example())
 
 
+def _batch_example(sam: Sam) -> tuple[torch.Tensor, ...]:
+    *image, coords, labels = _prompt_example(sam)
+    return (*image, coords.expand(2, -1, -1), labels.expand(2, -1))
+
+
 # full: LowResDecoder, any click. image + prompt: the same maths split at the image for clicks
 # without a mask input (split_decoder.py); the page runs image once per image.
 GRAPHS = {
-    "full": _Graph(partial(LowResDecoder, folded=True), _full_example, _INPUTS, _OUTPUTS),
-    "image": _Graph(ImageStage, _image_example, _INPUTS[:1], IMAGE_OUTPUTS),
+    "full": _Graph(
+        partial(LowResDecoder, folded=True), _full_example, DECODER_INPUTS, DECODER_OUTPUTS
+    ),
+    "image": _Graph(ImageStage, _image_example, DECODER_INPUTS[:1], IMAGE_OUTPUTS),
     "prompt": _Graph(
-        PromptStage, _prompt_example, [_INPUTS[0], *IMAGE_OUTPUTS, *_INPUTS[1:3]], _OUTPUTS
+        PromptStage,
+        _prompt_example,
+        [DECODER_INPUTS[0], *IMAGE_OUTPUTS, *DECODER_INPUTS[1:3]],
+        DECODER_OUTPUTS,
+    ),
+    # batch: prompt for many prompts at once (automatic masks, batch_decoder.py).
+    "batch": _Graph(
+        BatchPromptStage,
+        _batch_example,
+        [DECODER_INPUTS[0], *IMAGE_OUTPUTS, *DECODER_INPUTS[1:3]],
+        DECODER_OUTPUTS,
+        batched=True,
     ),
 }
 
@@ -197,7 +227,10 @@ def export_decoder(sam: Sam, path: Path, part: str = "full") -> Path:
 
 
 def _export(graph: _Graph, sam: Sam, tmp: Path) -> None:
-    points = {"point_coords": {1: "num_points"}, "point_labels": {1: "num_points"}}
+    axes = {1: "num_points", **({0: "prompts"} if graph.batched else {})}
+    points = {"point_coords": axes, "point_labels": axes}
+    if graph.batched:
+        points.update({name: {0: "prompts"} for name in graph.outputs})
     # eval(): export restores the wrapper's mode afterwards, and a fresh module is in training
     # mode, which would leave SAM's BatchNorm (TinyViT, vit_t) on batch statistics.
     torch.onnx.export(
@@ -206,7 +239,9 @@ def _export(graph: _Graph, sam: Sam, tmp: Path) -> None:
         str(tmp),
         input_names=graph.inputs,
         output_names=graph.outputs,
-        dynamic_axes={name: axes for name, axes in points.items() if name in graph.inputs},
+        dynamic_axes={
+            name: axes for name, axes in points.items() if name in graph.inputs + graph.outputs
+        },
         opset_version=17,
         do_constant_folding=True,
         dynamo=False,

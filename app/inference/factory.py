@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import cast
 
@@ -14,6 +15,7 @@ from app.config import Settings
 from app.inference.acceleration import safe_autocast, use_sdpa
 from app.inference.architecture import infer_architecture, load_sam, read_state_dict
 from app.inference.base import ModelUnavailable, Segmenter
+from app.inference.batch_decoder import make_batch_runner
 from app.inference.cache import EmbeddingCache
 from app.inference.checkpoints import checkpoint_sha256
 from app.inference.decoder import DECODER_GRAPH, make_decoder
@@ -49,8 +51,10 @@ def load_sam_segmenter(settings: Settings, checkpoint: Path | None = None) -> Sa
     sam = load_sam(state, arch).to(pick_device(settings.device))
     model_id = f"sam-{arch.name}-{checkpoint_sha256(path, settings.models_dir)[:16]}"
     onnx_path = settings.models_dir / "onnx" / f"{model_id}.{DECODER_GRAPH}.onnx"
-    decoder = make_decoder(sam, onnx_path, torch.get_num_threads())
-    segmenter = SamSegmenter(sam, model_id, decoder)
+    threads = torch.get_num_threads()
+    decoder = make_decoder(sam, onnx_path, threads)
+    batch = partial(make_batch_runner, sam, onnx_path, threads)
+    segmenter = SamSegmenter(sam, model_id, decoder, batch_runner=batch)
     if sam.device.type == "cuda":
         if isinstance(sam.image_encoder, ImageEncoderViT):  # TinyViT (vit_t) stays eager
             use_sdpa(sam.image_encoder)

@@ -2,7 +2,7 @@
 
 `prepare` is SamPredictor.set_image for a batch (the encoder); `predict` is SamPredictor.predict
 with the decoder run by a DecoderRunner (onnxruntime on CPU) and only the returned masks
-upscaled. Features are kept as float16 so a memory hit and a disk hit give the same masks.
+upscaled; `auto` is SamAutomaticMaskGenerator's algorithm on a batched decoder (auto_masks.py). Features are kept as float16 so a memory hit and a disk hit give the same masks.
 """
 
 from __future__ import annotations
@@ -11,25 +11,15 @@ import contextlib
 from collections.abc import Callable
 from typing import Any
 
-import cv2
 import numpy as np
 import torch
-from segment_anything import SamAutomaticMaskGenerator, SamPredictor
 from segment_anything.modeling import Sam
 from segment_anything.utils.transforms import ResizeLongestSide
 
+from app.inference.auto_masks import AutoParams, FastAutoMasks, upscale_logits
 from app.inference.base import AutoMask, PredictedMask, PreparedImage, Prompt
+from app.inference.batch_decoder import BatchRunner, TorchBatchRunner
 from app.inference.decoder import DecoderRunner
-
-_AUTO_PARAMS = {
-    "points_per_side",
-    "points_per_batch",
-    "pred_iou_thresh",
-    "stability_score_thresh",
-    "stability_score_offset",
-    "box_nms_thresh",
-    "min_mask_region_area",
-}
 
 
 class InferenceOutOfMemory(RuntimeError):
@@ -48,12 +38,16 @@ class SamSegmenter:
         decoder: DecoderRunner,
         *,
         autocast_dtype: torch.dtype | None = None,
+        batch_runner: Callable[[], BatchRunner] | None = None,
     ) -> None:
         self.sam = sam
         self.model_id = model_id
         self.decoder = decoder
         self.autocast_dtype = autocast_dtype
         self.transform = ResizeLongestSide(sam.image_encoder.img_size)
+        # Built on the first automatic-mask run (its ONNX export costs seconds).
+        self._batch_runner = batch_runner or (lambda: TorchBatchRunner(sam))
+        self._auto: FastAutoMasks | None = None
 
     @property
     def device(self) -> torch.device:
@@ -86,6 +80,7 @@ class SamSegmenter:
                 mask=mask,
                 score=float(np.clip(scores[t], 0.0, 1.0)),
                 low_res_logits=low_res[t].astype(np.float32),
+                token=t,
             )
             for t, mask in zip(tokens, masks, strict=True)
         ]
@@ -97,23 +92,14 @@ class SamSegmenter:
         params: dict[str, Any],
         between_batches: Callable[[], None] | None = None,
     ) -> list[AutoMask]:
-        """SAM's automatic mask generator on one crop (the whole image), reusing state."""
-        unknown = set(params) - _AUTO_PARAMS
-        if unknown:
-            raise ValueError(f"unknown automatic-mask parameters: {sorted(unknown)}")
-        generator = _YieldingGenerator(self.sam, crop_n_layers=0, **params)
-        generator.predictor = _PreparedPredictor(self.sam, state)
-        generator.between_batches = between_batches or _nothing
-        with torch.inference_mode():
-            records = generator.generate(image)
-        return [
-            AutoMask(
-                mask=np.asarray(r["segmentation"], bool),
-                predicted_iou=float(r["predicted_iou"]),
-                stability_score=float(r["stability_score"]),
+        """Automatic masks of the whole image (auto_masks.py), reusing state."""
+        settings = AutoParams.of(params)
+        if self._auto is None:
+            self._auto = FastAutoMasks(
+                self._batch_runner(), self.transform, self.sam.mask_threshold
             )
-            for r in records
-        ]
+        generator, between = self._auto, between_batches or (lambda: None)
+        return _on_oom(lambda: generator(state, settings, between), self.device)
 
     def _model_input(self, resized: np.ndarray) -> torch.Tensor:
         """Resized HxWx3 uint8 -> 1x3x1024x1024 normalised, padded float on the device."""
@@ -156,50 +142,11 @@ class SamSegmenter:
         )
 
     def _upscale(self, low_res: np.ndarray, state: PreparedImage) -> np.ndarray:
-        """Cx256x256 logits -> CxHxW bool: Sam.postprocess_masks (bilinear to the padded
-        square, crop, bilinear to the original size) then > threshold.
-
-        OpenCV's INTER_LINEAR uses the same half-pixel mapping as torch's bilinear with
-        align_corners=False and is ~8x faster on CPU; masks differ in at most a pixel or two.
-        """
+        """Cx256x256 logits -> CxHxW bool: Sam.postprocess_masks then > threshold (OpenCV's
+        bilinear, ~8x faster on CPU; masks differ in at most a pixel or two)."""
         size = self.sam.image_encoder.img_size
-        channels = np.ascontiguousarray(low_res.transpose(1, 2, 0), dtype=np.float32)
-        padded = cv2.resize(channels, (size, size), interpolation=cv2.INTER_LINEAR)
-        cropped = padded[: state.input_size[0], : state.input_size[1]]
-        height, width = state.original_size
-        full = cv2.resize(cropped, (width, height), interpolation=cv2.INTER_LINEAR)
-        full = full.reshape(height, width, -1)  # OpenCV drops a single channel axis
-        return (full > self.sam.mask_threshold).transpose(2, 0, 1)
-
-
-class _PreparedPredictor(SamPredictor):
-    """A SamPredictor whose image is already encoded: set_image only checks the size."""
-
-    def __init__(self, sam: Sam, state: PreparedImage) -> None:
-        super().__init__(sam)
-        features = torch.from_numpy(state.arrays["features"].astype(np.float32))
-        self.features = features.to(sam.device)
-        self.original_size = state.original_size
-        self.input_size = state.input_size
-        self.is_image_set = True
-
-    def set_image(self, image: np.ndarray, image_format: str = "RGB") -> None:
-        if tuple(image.shape[:2]) != tuple(self.original_size):
-            raise ValueError("the image does not match the prepared state")
-
-
-def _nothing() -> None:
-    pass
-
-
-class _YieldingGenerator(SamAutomaticMaskGenerator):
-    """Calls between_batches before each point batch so a long job never holds the model."""
-
-    between_batches: Callable[[], None]
-
-    def _process_batch(self, *args: Any, **kwargs: Any) -> Any:
-        self.between_batches()
-        return super()._process_batch(*args, **kwargs)
+        logits = upscale_logits(low_res, state.input_size, state.original_size, size)
+        return logits > self.sam.mask_threshold
 
 
 def _on_oom(run: Any, device: torch.device) -> Any:

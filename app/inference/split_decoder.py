@@ -99,7 +99,23 @@ class PromptStage(_Stage):
         attended = final(q=queries + tokens, k=keys + self.pe_rows, v=keys)
         hs = transformer.norm_final_attn(queries + attended)
         masks, scores = masks_and_scores(self.decoder, hs, keys, image_embeddings.shape[-2:])
+        return self._outputs(masks, scores)
+
+    def _outputs(
+        self, masks: torch.Tensor, scores: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         return masks[0], scores[0]
+
+
+class BatchPromptStage(PromptStage):
+    """PromptStage for B prompts on one image at once (automatic masks): point_coords B x N x 2,
+    point_labels B x N -> B x 4 x 256 x 256 logits, B x 4 IoU predictions. The image tensors
+    stay batch 1 and broadcast; each prompt still gets its own two-way transformer pass."""
+
+    def _outputs(
+        self, masks: torch.Tensor, scores: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        return masks, scores
 
 
 def _first_layer(

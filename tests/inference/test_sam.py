@@ -127,6 +127,7 @@ def test_auto_reuses_the_state_and_yields_between_batches(tiny_segmenter, prepar
         "points_per_batch": 2,
         "pred_iou_thresh": 0.0,
         "stability_score_thresh": 0.0,
+        "prune": False,
     }
     masks = tiny_segmenter.auto(state, image, params, lambda: calls.append(1))
     assert len(calls) == 2

@@ -18,6 +18,7 @@ from app.context import AppContext
 from app.deps import ContextDep, ImageDep
 from app.errors import Invalid, NotFound, ServiceUnavailable
 from app.inference.base import ModelUnavailable, PredictedMask, Prompt
+from app.inference.candidates import CandidatePicks
 from app.inference.decoder import DECODER_GRAPH, graph_path
 from app.inference.handles import HandleStore, MaskHandle
 from app.inference.queue import Priority
@@ -44,7 +45,8 @@ WorkerDep = Annotated[InferenceWorker, Depends(get_worker)]
 async def predict(
     ctx: ContextDep, image: ImageDep, worker: WorkerDep, body: PredictRequest
 ) -> PredictResponse:
-    """Masks for points and/or a box (and an optional previous mask), best score first."""
+    """Masks for points and/or a box (and an optional previous mask), best first: by predicted
+    IoU and the candidates this project's annotators kept before (candidates.py)."""
     handles = ctx.mask_handles
     prompt = _prompt(body, image, handles, worker.model_id)
     try:
@@ -53,7 +55,11 @@ async def predict(
         raise ServiceUnavailable(str(exc), code="inference_failed") from None
     if prediction.encode_ms > 50:  # the user opened a new image: warm up the next ones
         _prefetch_neighbours(ctx, worker, image)
-    masks = [_mask_read(m, image, worker.model_id, handles) for m in prediction.masks]
+    picks: CandidatePicks = ctx.candidate_picks
+    chosen = picks.order(image.project_id, prediction.masks)
+    masks = [_mask_read(m, image, worker.model_id, handles) for m in chosen]
+    if body.box is None and body.mask_input is None:  # one-click candidates: learn the pick
+        picks.offered(image.project_id, image.id, chosen, [m.rle.model_dump() for m in masks])
     timing = {"encode": round(prediction.encode_ms, 2), "decode": round(prediction.decode_ms, 2)}
     return PredictResponse(masks=masks, mask_input=masks[0].handle, timing_ms=timing)
 

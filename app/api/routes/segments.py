@@ -56,6 +56,7 @@ def create_segment(
             actor=principal.actor,
         )
         created = SegmentRead.of(segment)
+    ctx.candidate_picks.kept(image.id, rle)
     live.notify()
     return created
 

@@ -1,0 +1,99 @@
+"""SAM's decoder for many prompts on one image (automatic masks): the split graphs of
+split_decoder.py, the image part once per image and the prompt part on B prompts per run.
+
+Inputs follow decoder.py: features 1x256x64x64 float32; coords Bx N x2 float32 in the 1024
+model frame (a padding point with label -1 appended); labels BxN float32.
+Outputs: low_res Bx4x256x256 float32 logits, scores Bx4 float32 (token 0 = single mask).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import torch
+from segment_anything.modeling import Sam
+
+from app.inference.decoder import (
+    DECODER_INPUTS,
+    DECODER_OUTPUTS,
+    export_decoder,
+    graph_path,
+    onnx_session,
+)
+from app.inference.split_decoder import IMAGE_OUTPUTS, BatchPromptStage, ImageStage
+
+log = logging.getLogger(__name__)
+
+
+class BatchRunner(Protocol):
+    name: str
+
+    def project(self, features: np.ndarray) -> tuple[np.ndarray, ...]:
+        """features 1x256x64x64 -> the image part's outputs (IMAGE_OUTPUTS), once per image."""
+        ...
+
+    def __call__(
+        self,
+        features: np.ndarray,
+        projected: tuple[np.ndarray, ...],
+        coords: np.ndarray,
+        labels: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+class OnnxBatchRunner:
+    """onnxruntime (CPU) over the exported image and batch graphs."""
+
+    name = "onnx-batch"
+
+    def __init__(self, image_path: Path, batch_path: Path, threads: int) -> None:
+        self.image = onnx_session(image_path, threads)
+        self.batch = onnx_session(batch_path, threads)
+
+    def project(self, features: np.ndarray) -> tuple[np.ndarray, ...]:
+        return tuple(self.image.run(IMAGE_OUTPUTS, {DECODER_INPUTS[0]: features}))
+
+    def __call__(self, features, projected, coords, labels):  # type: ignore[no-untyped-def]
+        names = [DECODER_INPUTS[0], *IMAGE_OUTPUTS, *DECODER_INPUTS[1:3]]
+        feed = dict(zip(names, (features, *projected, coords, labels), strict=True))
+        masks, scores = self.batch.run(DECODER_OUTPUTS, feed)
+        return masks, scores
+
+
+class TorchBatchRunner:
+    """The same stages in eager PyTorch on the model's device (GPU, or when export fails)."""
+
+    name = "torch-batch"
+
+    def __init__(self, sam: Sam) -> None:
+        self.device = sam.device
+        self.image = ImageStage(sam).to(self.device).eval()
+        self.batch = BatchPromptStage(sam).to(self.device).eval()
+
+    def project(self, features: np.ndarray) -> tuple[np.ndarray, ...]:
+        with torch.inference_mode():
+            outputs = self.image(torch.from_numpy(features).to(self.device))
+        return tuple(o.float().cpu().numpy() for o in outputs)
+
+    def __call__(self, features, projected, coords, labels):  # type: ignore[no-untyped-def]
+        args = [torch.from_numpy(a).to(self.device) for a in (features, *projected, coords, labels)]
+        with torch.inference_mode():
+            masks, scores = self.batch(*args)
+        return masks.float().cpu().numpy(), scores.float().cpu().numpy()
+
+
+def make_batch_runner(sam: Sam, onnx_path: Path | None, threads: int) -> BatchRunner:
+    """ONNX on CPU when onnx_path (the full graph's path) is given and export works, else torch."""
+    if onnx_path is None or sam.device.type != "cpu":
+        return TorchBatchRunner(sam)
+    try:
+        image = export_decoder(sam, graph_path(onnx_path, "image"), "image")
+        return OnnxBatchRunner(
+            image, export_decoder(sam, graph_path(onnx_path, "batch"), "batch"), threads
+        )
+    except Exception:  # noqa: BLE001 - any export/runtime failure falls back to eager
+        log.exception("ONNX batch decoder unavailable; automatic masks use the PyTorch decoder")
+        return TorchBatchRunner(sam)

@@ -1,0 +1,85 @@
+"""Fast automatic masks: segment-anything's generator on the batched decoder, with pruning."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from segment_anything import SamAutomaticMaskGenerator
+from segment_anything.utils.amg import build_point_grid
+from segment_anything.utils.transforms import ResizeLongestSide
+
+from app.evaluation.metrics import iou_matrix
+from app.inference.auto_masks import AutoParams, FastAutoMasks, grid_points
+from app.inference.base import PreparedImage
+from tests.inference.conftest import photo
+
+LOOSE = {"pred_iou_thresh": 0.0, "stability_score_thresh": 0.0, "points_per_side": 4}
+
+
+def test_grid_is_segment_anythings_coarse_to_fine() -> None:
+    points = grid_points(8, 60, 80)
+    expected = build_point_grid(8) * [80, 60]
+    assert sorted(map(tuple, points.round(3))) == sorted(map(tuple, expected.round(3)))
+    assert points[0].tolist() == pytest.approx([5.0, 3.75])  # the coarsest level first
+
+
+def test_without_pruning_it_gives_segment_anythings_masks(tiny_segmenter) -> None:
+    """Same grid, thresholds and NMS as SamAutomaticMaskGenerator on the same features."""
+    image = photo()
+    state = tiny_segmenter.prepare([image])[0]
+    generator = SamAutomaticMaskGenerator(tiny_segmenter.sam, **LOOSE)
+    predictor = generator.predictor
+    predictor.set_image(image)
+    predictor.features = torch.from_numpy(state.arrays["features"].astype(np.float32))
+    predictor.set_image = lambda *args, **kwargs: None  # keep the fp16-rounded features
+    expected = [r["segmentation"] for r in generator.generate(image)]
+    ours = tiny_segmenter.auto(state, image, {**LOOSE, "prune": False})
+    assert len(ours) == len(expected) > 0
+    ious = iou_matrix([m.mask for m in ours], expected)
+    # OpenCV's bilinear upscaling differs from torch's by a pixel here and there.
+    assert (ious.max(axis=1) > 0.95).all() and (ious.max(axis=0) > 0.95).all()
+
+
+class SquaresRunner:
+    """A fake batch decoder on a 128x128 image with two square objects: a point inside one
+    gets that square (all three tokens), any other point the whole image."""
+
+    name = "squares"
+
+    def __init__(self) -> None:
+        self.objects = [(8, 40), (72, 120)]  # [start, stop) on both axes
+        self.decoded: list[tuple[float, float]] = []
+
+    def project(self, features: np.ndarray) -> tuple[np.ndarray, ...]:
+        return ()
+
+    def __call__(self, features, projected, coords, labels):  # type: ignore[no-untyped-def]
+        low_res = np.full((len(coords), 4, 256, 256), 10.0, np.float32)
+        for b, (x, y) in enumerate(coords[:, 0] / 8):  # model frame 1024 -> image pixels
+            self.decoded.append((x, y))
+            for start, stop in self.objects:
+                if start <= x < stop and start <= y < stop:
+                    low_res[b] = -10.0
+                    low_res[b, :, 2 * start : 2 * stop, 2 * start : 2 * stop] = 10.0
+        return low_res, np.full((len(coords), 4), 0.95, np.float32)
+
+
+def squares_state() -> PreparedImage:
+    features = np.zeros((1, 256, 64, 64), np.float16)
+    return PreparedImage("fake", {"features": features}, (128, 128), (1024, 1024))
+
+
+def test_pruning_skips_points_inside_objects_already_found() -> None:
+    results = {}
+    for prune in (False, True):
+        runner = SquaresRunner()
+        generator = FastAutoMasks(runner, ResizeLongestSide(1024))
+        params = AutoParams(points_per_side=8, points_per_batch=4, prune=prune)
+        masks = generator(squares_state(), params)
+        results[prune] = (len(runner.decoded), sorted(int(m.mask.sum()) for m in masks))
+    assert results[False][0] == 64
+    # 4 + 9 grid points lie in the squares; each square needs one of them (a few more when
+    # several fall in one batch). The whole-image masks never prune.
+    assert 64 - 13 < results[True][0] < 64 - 6
+    assert results[True][1] == results[False][1] == [32 * 32, 48 * 48, 128 * 128]
