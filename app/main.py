@@ -34,7 +34,7 @@ from app.auth.hosts import HostGuard, allowed_hosts, ensure_safe_binding
 from app.bootstrap import SegmenterOverride, build_context, start_services, stop_services
 from app.config import Settings
 from app.context import AppContext
-from app.demo import seed_demo
+from app.demo import demo_without_jobs, queue_demo_pipeline, seed_demo
 from app.errors import install_error_handlers
 from app.jobs.runner import Handler
 from app.projection.registry import warm_umap_in_background
@@ -69,6 +69,10 @@ def create_app(
             seed_demo(ctx)
         _open_first_run_setup(ctx)
         await run_in_threadpool(start_services, ctx)
+        demo = demo_without_jobs(ctx) if settings.seed_demo else None
+        if demo is not None:
+            fetcher = ctx.model_fetch
+            queue_demo_pipeline(ctx, demo, fetcher.finished if fetcher else None)
         if settings.warm_numba_at_startup:
             warm_umap_in_background()  # numba's compile never lands on a user's job
         try:
