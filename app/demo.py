@@ -29,7 +29,7 @@ DEMO_LABELS = ("person", "animal", "vehicle", "food", "cell", "object", "backgro
 DEMO_PIPELINE: tuple[tuple[str, dict[str, Any]], ...] = (
     ("segment", {"points_per_side": 8}),
     ("embed", {}),
-    ("project", {}),
+    ("projection", {}),
 )
 
 
