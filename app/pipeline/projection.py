@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import select
 
+from app.columns import int_columns
 from app.context import AppContext
 from app.jobs.runner import JobContext
 from app.models import Project, Segment
@@ -29,10 +30,9 @@ def run_projection_job(job: JobContext, ctx: AppContext) -> None:
         embedder = (
             session.scalar(select(Project.embedder).where(Project.id == job.project_id)) or ""
         )
-        live = np.array(
-            list(session.scalars(select(Segment.id).where(Segment.project_id == job.project_id))),
-            np.int64,
-        )
+        live = int_columns(
+            session, select(Segment.id).where(Segment.project_id == job.project_id), 1
+        )[:, 0]
     store = ctx.vectors.existing(job.project_id, embedder)
     if store is None:
         raise RuntimeError(f"no embeddings for {embedder!r} yet: run the embed job first")

@@ -7,8 +7,9 @@ from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from app.columns import int_columns
 from app.context import AppContext
 from app.jobs.runner import JobContext
 from app.models import Project, Segment
@@ -57,12 +58,15 @@ def predict_unlabelled(
     with ctx.db.read() as session:
         project = session.get(Project, project_id)
         embedder = params.embedder or (project.embedder if project else "")
-        rows = session.execute(
-            select(Segment.id, Segment.label_class_id).where(Segment.project_id == project_id)
-        ).all()
+        columns = int_columns(
+            session,
+            select(Segment.id, func.coalesce(Segment.label_class_id, 0)).where(
+                Segment.project_id == project_id
+            ),
+            2,
+        )
     store = ctx.vectors.existing(project_id, embedder)
-    ids = np.array([row.id for row in rows], np.int64)
-    labels = np.array([row.label_class_id or 0 for row in rows], np.int64)
+    ids, labels = columns[:, 0], columns[:, 1]
     have = store.contains(ids) if store is not None and len(ids) else np.zeros(len(ids), bool)
     train, query = have & (labels > 0), have & (labels == 0)
     if store is None or not train.any() or not query.any():
