@@ -104,7 +104,7 @@ def main() -> None:
         "pred_iou_thresh": 0.0,
         "stability_score_thresh": 0.0,
     }
-    ray.init(num_cpus=cores, include_dashboard=False, _node_ip_address="127.0.0.1")
+    ray.init(num_cpus=cores, include_dashboard=False)
     address = ray.get_runtime_context().gcs_address
     configs = [
         ("in-process", f"worker, {cores} threads", {}),

@@ -13,7 +13,8 @@ NAMESPACE = "lassolabel"
 
 
 class RayCluster:
-    """`address`: "local" starts a private cluster on this machine (loopback, no dashboard);
+    """`address`: "local" starts a private cluster on this machine (no dashboard; Ray's own
+    servers listen on the node's address, guarded by Ray's token authentication);
     anything else ("auto", "ray://head:10001", a GCS address) joins an existing one. A
     connection made elsewhere in the process (a test's ray.init) is reused and left open."""
 
@@ -31,7 +32,6 @@ class RayCluster:
                     address="local",
                     namespace=NAMESPACE,
                     include_dashboard=False,
-                    _node_ip_address="127.0.0.1",
                 )
             else:
                 ray.init(address=self.address, namespace=NAMESPACE)

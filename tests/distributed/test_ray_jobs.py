@@ -28,7 +28,6 @@ def ray_address() -> Iterator[str]:
         num_cpus=2,
         include_dashboard=False,
         object_store_memory=80 * 1024 * 1024,
-        _node_ip_address="127.0.0.1",
     )
     try:
         yield ray.get_runtime_context().gcs_address
