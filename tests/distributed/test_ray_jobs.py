@@ -106,7 +106,9 @@ def test_segment_job_on_ray_matches_in_process(
         assert_same_masks(expected, actual)
     (ids, local), (ray_ids, remote) = vectors
     assert len(ids) == sum(map(len, results[0])) and list(ray_ids) == list(ids)
-    np.testing.assert_allclose(remote.astype(np.float32), local.astype(np.float32), atol=0.02)
+    # Unit vectors pooled over masks that may differ by a few edge pixels (see above).
+    cosine = np.sum(remote.astype(np.float32) * local.astype(np.float32), axis=1)
+    assert (cosine > 0.95).all(), cosine
 
     # The actors filled the shared embedding cache: a click encodes nothing.
     with TestClient(create_app(ray_settings.model_copy(update={"data_dir": tmp_path / "r"}))) as c:
