@@ -23,6 +23,7 @@ from app.api.routes import (
     live,
     maps,
     projects,
+    review,
     segments,
     similar,
     suggestions,
@@ -101,7 +102,7 @@ def create_app(
     )
     for module in (health, projects, labels, images, inference, segments, jobs, maps, exchange):
         app.include_router(module.router)
-    for module in (auth, users, history, live, similar, suggestions):
+    for module in (auth, users, history, live, similar, suggestions, review):
         app.include_router(module.router)
     mount_frontend(app)
     return app

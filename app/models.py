@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -212,6 +213,9 @@ class Segment(Base):
     label_class_id: Mapped[int | None] = mapped_column(
         ForeignKey("label_classes.id", ondelete="SET NULL")
     )
+    # The label was seen by a person (a thumbnail shown, a single fix), not only given to a
+    # lasso's unseen tail or accepted in bulk: propagation and review trust only these.
+    confirmed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Optimistic concurrency: bumped on every change; writers send the version they saw.
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -35,22 +35,30 @@ from bench.effort_api import (  # noqa: E402
     HttpProduct,
     create_project,
     find_project,
+    images_by_name,
     segment_masks,
+    stop_segmenting,
     wait_job,
 )
 from tests.server_process import ServerProcess  # noqa: E402
 
-# name -> segment job params (SAM's argument names; each backend keeps its own defaults).
+# name -> (segmenter, segment job params: SAM's argument names; unset ones keep the
+# backend's defaults). Granularity: a sparser point grid finds fewer, larger (whole) masks.
 MASK_SETTINGS = {
-    "default": {},
-    "coarse": {"points_per_side": 16, "min_mask_region_area": 400},
+    "classic": ("classic", {}),
+    "sam-8": ("sam", {"points_per_side": 8}),
+    "sam-16": ("sam", {"points_per_side": 16}),
 }
 EMBEDDERS = ("timm:tf_efficientnet_lite0", "sam-pool")
-POLICIES = (
-    Policy("lasso"),
-    Policy("lasso+propagate", propagate_every=10, accept_at=0.9),
-)
-DEFAULT = ("default", "timm:tf_efficientnet_lite0", "lasso")
+POLICIES = {
+    p.name: p
+    for p in (
+        Policy("lasso", review=False),
+        Policy("lasso+review"),
+        Policy("propagate+review", propagate_every=10, accept_at=0.9),
+    )
+}
+DEFAULT = ("sam-8", "timm:tf_efficientnet_lite0", "lasso")
 
 
 @dataclass
@@ -121,7 +129,7 @@ def result_row(setting, embedder, policy, frames: Frames, ledger: Ledger) -> lis
     curve = [frames.miou(ledger.labels_at(f"n{k}"))[0] for k in CHECKPOINTS]  # type: ignore[arg-type]
     spent = " ".join(f"{k}:{v}" for k, v in sorted(ledger.kinds.items()))
     return [
-        setting, embedder, policy.name, str(n), str(int(frames.ambiguous.sum())),
+        setting, str(len(frames.files)), embedder, policy.name, str(n), str(int(frames.ambiguous.sum())),
         *(fmt(ledger.actions_to(t)) for t in (0.8, 0.9, 0.95)),
         fmt(n / a90 if a90 else None, 1), fmt(miou90), *(fmt(m) for m in curve),
         f"{ledger.now_correct() / ledger.scored:.3f}", spent,
@@ -129,21 +137,27 @@ def result_row(setting, embedder, policy, frames: Frames, ledger: Ledger) -> lis
 
 
 HEADER = [
-    "masks", "embedder", "policy", "segments", "ambiguous", "to80", "to90", "to95", "ratio90",
+    "masks", "frames", "embedder", "policy", "segments", "ambiguous", "to80", "to90", "to95", "ratio90",
     "mIoU@90", *(f"mIoU@{k}" for k in CHECKPOINTS), "final acc", "actions",
 ]  # fmt: skip
 
 
-def run_setting(args, name: str, params: dict, rows: list, finals: dict) -> None:
+def run_setting(args, name: str, rows: list, finals: dict) -> None:
+    segmenter, params = MASK_SETTINGS[name]
     data = Dataset.open(args.data, args.frames)
     data_dir = args.work / name / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
-    env = {"LASSOLABEL_SEGMENTER": args.segmenter, "LASSOLABEL_SEED_DEMO": "false"}
+    env = {"LASSOLABEL_SEGMENTER": segmenter, "LASSOLABEL_SEED_DEMO": "false"}
+    if args.checkpoint:
+        env["LASSOLABEL_SAM_CHECKPOINT"] = str(args.checkpoint)
     with (
         ServerProcess(data_dir, env=env) as server,
         httpx.Client(base_url=server.url, timeout=600) as client,
     ):
         project_id = find_project(client) or create_project(client, data, params)
+        if args.use_partial:
+            stop_segmenting(client, project_id)
+        data = data.only(set(images_by_name(client, project_id)))  # a cached run's frames
         frames = Frames.load(client, project_id, data)
         print(f"# {name}: {len(frames.ids)} segments on {len(data.files)} frames", flush=True)
         for embedder in args.embedders:
@@ -153,7 +167,7 @@ def run_setting(args, name: str, params: dict, rows: list, finals: dict) -> None
             except RuntimeError as exc:
                 print(f"# {name} {embedder}: {exc}", flush=True)
                 continue
-            for policy in POLICIES:
+            for policy in (POLICIES[p] for p in args.policies):
                 ledger = simulate(client, project_id, frames, policy)
                 rows.append(result_row(name, embedder, policy, frames, ledger))
                 finals[(name, embedder, policy.name)] = (frames, ledger)
@@ -165,14 +179,21 @@ def main() -> None:
     parser.add_argument("--data", type=Path, required=True, help="camvid-like folder")
     parser.add_argument("--work", type=Path, default=Path("/tmp/lassolabel-effort"))
     parser.add_argument("--frames", type=int, default=None, help="only the first N frames")
-    parser.add_argument("--segmenter", default="auto", choices=("auto", "sam", "classic"))
-    parser.add_argument("--settings", nargs="+", default=list(MASK_SETTINGS))
+    parser.add_argument(
+        "--use-partial", action="store_true",
+        help="a cached project still segmenting: cancel that and score the frames it finished",
+    )  # fmt: skip
+    parser.add_argument("--checkpoint", type=Path, help="SAM checkpoint (e.g. mobile_sam.pt)")
+    parser.add_argument(
+        "--settings", nargs="+", default=list(MASK_SETTINGS), choices=list(MASK_SETTINGS)
+    )
     parser.add_argument("--embedders", nargs="+", default=list(EMBEDDERS))
+    parser.add_argument("--policies", nargs="+", default=list(POLICIES), choices=list(POLICIES))
     args = parser.parse_args()
     rows: list[list[str]] = [HEADER]
     finals: dict = {}
     for name in args.settings:
-        run_setting(args, name, MASK_SETTINGS[name], rows, finals)
+        run_setting(args, name, rows, finals)
     print(table(rows))
     default = finals.get(DEFAULT) or next(iter(finals.values()))
     print_defaults(*default)

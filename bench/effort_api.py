@@ -40,6 +40,9 @@ class Dataset:
         files = sorted(p.name for p in (root / "images").glob("*.png"))[:limit]
         return cls(root, [classes[i] for i in sorted(classes) if i != void], void, files)
 
+    def only(self, files: set[str]) -> Dataset:
+        return Dataset(self.root, self.names, self.void, [f for f in self.files if f in files])
+
     def label_map(self, file: str) -> np.ndarray:
         """HxW int64 class indices."""
         return np.asarray(Image.open(self.root / "labels" / file), np.int64)
@@ -116,18 +119,30 @@ def ground_truth_coco(client: httpx.Client, project_id: int, data: Dataset) -> d
     }  # fmt: skip
 
 
+def stop_segmenting(client: httpx.Client, project_id: int) -> None:
+    """Cancel a segment job still running (resumed from an interrupted run): the frames it
+    finished are scored, the others left out."""
+    for job in client.get(f"/api/projects/{project_id}/jobs").raise_for_status().json()["items"]:
+        if job["kind"] == "segment" and job["state"] in ("queued", "running"):
+            client.post(f"/api/jobs/{job['id']}/cancel").raise_for_status()
+            while client.get(f"/api/jobs/{job['id']}").json()["state"] in ("queued", "running"):
+                time.sleep(0.5)
+
+
 def images_by_name(client: httpx.Client, project_id: int) -> dict[str, dict]:
     page = client.get(f"/api/projects/{project_id}/images", params={"limit": 1000})
     return {image["filename"]: image for image in page.raise_for_status().json()["items"]}
 
 
 def segment_masks(client: httpx.Client, project_id: int, data: Dataset):
-    """[(file, segment ids (K,), masks (K, H, W) bool)] for every frame."""
+    """[(file, segment ids (K,), masks (K, H, W) bool)] for every frame that has segments."""
     images = images_by_name(client, project_id)
     result = []
     for file in data.files:
         rows = client.get(f"/api/images/{images[file]['id']}/segments").raise_for_status()
         segments = rows.json()["segments"]
+        if not segments:
+            continue
         ids = np.array([s["id"] for s in segments], np.int64)
         masks = np.array([decode_rle(s["rle"]) for s in segments], bool)
         result.append((file, ids, masks))
@@ -162,7 +177,11 @@ class HttpProduct:
         return result
 
     def assign(self, rows: np.ndarray, cls: int, seen: np.ndarray) -> None:
-        body = {"segment_ids": self.ids[rows].tolist(), "label_id": self.label_ids[cls]}
+        body = {
+            "segment_ids": self.ids[rows].tolist(),
+            "label_id": self.label_ids[cls],
+            "seen_ids": self.ids[seen].tolist(),
+        }
         self.client.post(f"/api/projects/{self.project_id}/assign", json=body).raise_for_status()
 
     def fix(self, row: int, cls: int) -> None:
@@ -177,7 +196,13 @@ class HttpProduct:
         self.client.post(url, json={"min_confidence": min_confidence}).raise_for_status()
 
     def review_page(self, limit: int) -> np.ndarray | None:
-        return None
+        url = f"/api/projects/{self.project_id}/review"
+        items = self.client.get(url, params={"limit": limit}).raise_for_status().json()["items"]
+        ids = [item["segment_id"] for item in items]
+        if ids:  # the page was shown: what the person leaves as it is, they confirmed
+            url = f"/api/projects/{self.project_id}/confirm"
+            self.client.post(url, json={"segment_ids": ids}).raise_for_status()
+        return np.searchsorted(self.ids, ids)
 
     def clear(self) -> None:
         """Unlabel every segment and drop suggestions: the next session starts from zero."""

@@ -114,6 +114,8 @@ PERMISSIONS: dict[tuple[str, str], Access] = {
     ("GET", f"{P}/suggestions/map"): Access.read,
     ("POST", f"{P}/suggestions/accept"): Access.label,
     ("POST", f"{P}/suggestions/reject"): Access.label,
+    ("GET", f"{P}/review"): Access.read,
+    ("POST", f"{P}/confirm"): Access.label,
     ("GET", f"{P}/history/{{batch_id}}"): Access.read,
     ("POST", f"{P}/history/{{batch_id}}/undo"): Access.label,
     ("GET", f"{P}/events"): Access.read,

@@ -62,6 +62,8 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
     print(result["table"])
     if args.noc:
         result["effort"] = _effort(settings, db, project_id, args)
+    if args.labelling:
+        result["labelling"] = _labelling(db, project_id)
     if args.json:
         args.json.write_text(json.dumps(result, indent=1))
     return 0
@@ -96,6 +98,17 @@ def _effort(settings: Settings, db: Database, project_id: int, args) -> dict[str
     return figures
 
 
+def _labelling(db: Database, project_id: int) -> dict[str, object]:
+    """Actions spent so far and segments correctly labelled (app/evaluation/labelling.py)."""
+    from app.evaluation.labelling import labelling_progress
+
+    figures = labelling_progress(db=db, project_id=project_id).as_dict()
+    print("labelling " + " ".join(
+        f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in figures.items()
+    ))  # fmt: skip
+    return figures
+
+
 def register(commands: argparse._SubParsersAction) -> None:
     from app.exchange.export import FORMATS
     from app.exchange.importer import IMPORT_FORMATS
@@ -119,6 +132,10 @@ def register(commands: argparse._SubParsersAction) -> None:
     ev = commands.add_parser("eval", help="score labels against the imported ground truth")
     ev.add_argument("project", help="project id or name")
     ev.add_argument("--noc", action="store_true", help="also simulate clicks (NoC@85/90)")
+    ev.add_argument(
+        "--labelling", action="store_true",
+        help="also report label actions spent and the share of segments correctly labelled",
+    )  # fmt: skip
     ev.add_argument("--max-clicks", type=int, default=20)
     ev.add_argument("--limit", type=int, default=None, help="at most this many objects")
     ev.add_argument("--json", type=Path, help="also write the figures here")

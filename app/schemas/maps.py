@@ -12,6 +12,9 @@ class AssignRequest(BaseModel):
     label_id: SegmentId | None
     # segment id -> the version the client saw; a stale one fails the whole batch with 409.
     expected_versions: dict[SegmentId, int] | None = None
+    # The ones the person saw in the gallery: their labels are confirmed (trusted by
+    # propagation and skipped by the review queue); the rest of the selection is not.
+    seen_ids: Annotated[list[SegmentId], Field(max_length=2_000_000)] = []
 
 
 class AssignResult(BaseModel):

@@ -62,6 +62,7 @@ class SegmentRead(BaseModel):
     stability_score: float | None
     parent_id: int | None
     label_id: int | None
+    confirmed: bool  # the label was seen by a person, not only given in bulk
     version: int
     updated_at: datetime
 
@@ -79,6 +80,7 @@ class SegmentRead(BaseModel):
             stability_score=segment.stability_score,
             parent_id=segment.parent_id,
             label_id=segment.label_class_id,
+            confirmed=bool(segment.confirmed),
             version=segment.version,
             updated_at=segment.updated_at,
         )

@@ -37,8 +37,12 @@ def assign_labels(
     label_id: int | None,
     expected_versions: dict[int, int] | None = None,
     actor: Actor,
+    seen_ids: Sequence[int] = (),
 ) -> Assignment:
     """Set `label_id` (None clears) on every segment and log it as one audit batch.
+
+    `seen_ids` (a subset of segment_ids) are the ones the person saw in a thumbnail: their
+    label is confirmed; every other one is not (a lasso's unseen tail, a bulk accept).
 
     Every id must belong to the project (else NotFound, nothing written). When
     `expected_versions` is given, a segment changed since the client read it makes the whole
@@ -68,6 +72,8 @@ def assign_labels(
         new_label_id=label_id,
     )
     write_labels(session, ids, label_id, actor.user_id)
+    if label_id is not None and seen_ids:
+        confirm_labels(session, sorted(set(seen_ids) & set(ids)))
     return Assignment(len(ids), batch_id, dict(zip(ids, (current[:, 1] + 1).tolist(), strict=True)))
 
 
@@ -102,7 +108,19 @@ def write_labels(
             version=Segment.version + 1,
             updated_at=datetime.now(UTC),
             updated_by=user_id,
+            confirmed=False,
         )
+        .execution_options(synchronize_session=False)
+    )
+
+
+def confirm_labels(session: Session, ids: Sequence[int]) -> None:
+    """Mark the labels of these segments as seen by a person (unlabelled ones stay as they
+    are). Not a label change: no version bump, no audit row."""
+    session.execute(
+        update(Segment)
+        .where(_in_ids(ids), Segment.label_class_id.is_not(None))
+        .values(confirmed=True)
         .execution_options(synchronize_session=False)
     )
 

@@ -83,6 +83,7 @@ def update_segment(
             segment_ids=[segment.id],
             label_id=changes["label_id"],
             actor=actor,
+            seen_ids=[segment.id],  # one segment's label is set looking at it
         )
         session.refresh(segment)
     if changes.get("rle") is not None:

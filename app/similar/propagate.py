@@ -45,6 +45,16 @@ def knn_vote(
 
     train (N, d), labels (N,), query (M, d) -> (label (M,), share of the vote (M,) float32).
     """
+    classes, share, nearest = vote_shares(train, labels, query, k)
+    best = share.argmax(axis=1)
+    confidence = share[np.arange(len(query)), best] * _familiarity(train, labels, nearest)
+    return classes[best], confidence.astype(np.float32)
+
+
+def vote_shares(
+    train: np.ndarray, labels: np.ndarray, query: np.ndarray, k: int = KNN_K
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(classes (C,) sorted, share of the vote per class (M, C), nearest similarity (M,))."""
     classes, index = np.unique(labels, return_inverse=True)
     k = min(k, len(train))
     similarity = query @ train.T
@@ -55,10 +65,20 @@ def knn_vote(
     weight = np.exp((near - near.max(axis=1, keepdims=True)) / VOTE_TEMPERATURE)
     votes = np.zeros((len(query), len(classes)), np.float64)
     np.add.at(votes, (np.arange(len(query))[:, None], index[top]), weight)
-    share = votes / votes.sum(axis=1, keepdims=True)
-    best = share.argmax(axis=1)
-    confidence = share[np.arange(len(query)), best] * _familiarity(train, labels, near.max(axis=1))
-    return classes[best], confidence.astype(np.float32)
+    return classes, votes / votes.sum(axis=1, keepdims=True), near.max(axis=1)
+
+
+def label_support(
+    train: np.ndarray, labels: np.ndarray, query: np.ndarray, query_labels: np.ndarray
+) -> np.ndarray:
+    """(M,) float32 in [0, 1]: the share of the trusted neighbours' vote that agrees with each
+    query row's current label (any float vectors; 0 for a label no trusted row has)."""
+    train, query = normalise(train), normalise(query)
+    classes, share, _ = vote_shares(train, np.asarray(labels, np.int64), query)
+    at = np.searchsorted(classes, query_labels)
+    known = (at < len(classes)) & (classes[np.minimum(at, len(classes) - 1)] == query_labels)
+    support = np.where(known, share[np.arange(len(query)), np.minimum(at, len(classes) - 1)], 0)
+    return support.astype(np.float32)
 
 
 def _familiarity(train: np.ndarray, labels: np.ndarray, nearest: np.ndarray) -> np.ndarray:

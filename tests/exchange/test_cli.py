@@ -28,6 +28,15 @@ def test_export_import_eval_from_the_command_line(client, labelled, cli_env, tmp
     figures = json.loads(report.read_text())
     assert figures["miou"] == 1.0 and figures["gt_instances"] == 5
     assert "mIoU 1.000" in capsys.readouterr().out
+    assert main(["eval", ref, "--labelling", "--json", str(report)]) == 0
+    progress = json.loads(report.read_text())["labelling"]
+    # The unlabelled stray has no ground truth under it: ambiguous, left out of accuracy.
+    # The fixture writes labels straight into the database: nobody saw them.
+    assert progress | {"actions": 0} == {
+        "actions": 0, "segments": 6, "ambiguous": 1, "labelled": 5, "confirmed": 0,
+        "correct": 5, "accuracy": 1.0,
+    }  # fmt: skip
+    assert "labelling actions=" in capsys.readouterr().out
 
 
 def test_yolo_folder_import_from_the_command_line(client, labelled, cli_env, tmp_path, capsys):

@@ -6,13 +6,26 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from app.db import Database, create_db_engine
 from app.migrate import upgrade
 from app.models import Base, Image, Job, LabelClass, Project, Suggestion
 from tests.postgres import PostgresCluster, both_backends  # noqa: F401  (`backend` fixture)
-from tests.team.conftest import add_segments
+
+
+def _old_segment(db: Database, project_id: int, image_id: int, **fields: int | None) -> int:
+    """A segment row in plain SQL: the ORM model has columns that old revisions lack."""
+    row = {"project_id": project_id, "image_id": image_id, "rle_counts": "0", "height": 4,
+           "width": 4, "bbox_x": 0, "bbox_y": 0, "bbox_w": 1, "bbox_h": 1, "area": 1,
+           "source": "auto", "version": 1, "created_at": "2026-01-01 00:00:00.000000",
+           "updated_at": "2026-01-01 00:00:00.000000", **fields}  # fmt: skip
+    with db.write() as session:
+        names = ", ".join(row)
+        values = ", ".join(f":{name}" for name in row)
+        insert = text(f"INSERT INTO segments ({names}) VALUES ({values}) RETURNING id")
+        return int(session.execute(insert, row).scalar_one())
+
 
 REVISIONS = sorted(
     p.stem.split("_")[0]
@@ -87,8 +100,8 @@ def test_upgrade_keeps_rows_of_tables_it_rebuilds(url: str) -> None:
         session.flush()
         ids = (project.id, image.id, label.id)
     project_id, image_id, label_id = ids
-    (parent,) = add_segments(db, project_id, image_id, 1, label_class_id=label_id)
-    (child,) = add_segments(db, project_id, image_id, 1, parent_id=parent)
+    parent = _old_segment(db, project_id, image_id, label_class_id=label_id, parent_id=None)
+    child = _old_segment(db, project_id, image_id, label_class_id=None, parent_id=parent)
     with db.write() as session:
         session.add(
             Suggestion(
@@ -109,6 +122,9 @@ def test_upgrade_keeps_rows_of_tables_it_rebuilds(url: str) -> None:
             "SELECT label_class_id, parent_id FROM segments ORDER BY id"
         )
         assert labels.all() == [(1, None), (None, 1)]
+        # Labels from before 0008 were given by people: they count as seen.
+        seen = connection.exec_driver_sql("SELECT confirmed FROM segments ORDER BY id")
+        assert seen.all() == [(1,), (0,)]
         if connection.dialect.name == "sqlite":
             assert connection.exec_driver_sql("PRAGMA foreign_key_check").all() == []
     engine.dispose()

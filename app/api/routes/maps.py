@@ -70,6 +70,7 @@ def assign(
             label_id=body.label_id,
             expected_versions=body.expected_versions,
             actor=principal.actor,
+            seen_ids=body.seen_ids,
         )
     live.notify()
     return AssignReceipt(count=done.count, batch_id=done.batch_id, versions=done.versions)
