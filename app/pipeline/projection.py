@@ -23,9 +23,14 @@ from app.projection.registry import build_projector
 MAX_NEW_SHARE_FOR_TRANSFORM = 0.5
 
 
+# The job's progress is its three stages (the fit is one opaque call): the vectors are read,
+# the positions computed, the map written. Only "map" writes; the others are markers.
+STAGES = ("vectors", "fit", "map")
+
+
 def run_projection_job(job: JobContext, ctx: AppContext) -> None:
     params = ProjectionParams.model_validate(job.params)
-    job.set_total(1)
+    job.set_total(len(STAGES))
     with ctx.db.read() as session:
         embedder = (
             session.scalar(select(Project.embedder).where(Project.id == job.project_id)) or ""
@@ -42,25 +47,26 @@ def run_projection_job(job: JobContext, ctx: AppContext) -> None:
     vectors = store.get(ids)
     if not len(ids):
         raise RuntimeError("no embedded segments to project: run the segment and embed jobs first")
-    job.check()
+    job.complete_item("vectors")
     projector_path = ctx.maps.path(job.project_id, embedder).with_name("projector.pkl")
     placed, _ = ctx.maps.read(job.project_id, embedder)
     new = ~np.isin(ids, placed)
     if not params.refit and projector_path.is_file() and new.mean() <= MAX_NEW_SHARE_FOR_TRANSFORM:
         if new.any():
             xy = load_projector(projector_path).transform(vectors[new])
-            job.check()
+            job.complete_item("fit")
             job.complete_item(
                 "map", lambda _session: ctx.maps.upsert(job.project_id, embedder, ids[new], xy)
             )
         else:
+            job.complete_item("fit")
             job.complete_item("map")
         return
     projector = build_projector(
         params.projector or ctx.settings.projector, **params.projector_args()
     )
     xy = projector.fit_transform(vectors)
-    job.check()
+    job.complete_item("fit")
     job.complete_item(
         "map",
         lambda _session: _save(ctx, job.project_id, embedder, ids, xy, projector, projector_path),

@@ -237,3 +237,12 @@ def test_viewer_sees_disabled_controls_with_the_reason(browser, admin, server) -
         assert "needs the admin role" in segment_button.get_attribute("title")
         assert vera.locator("#import-form button").is_disabled()
         assert vera.locator("#export-form button").is_enabled()  # reading is allowed
+        for page_name, tool in (
+            ("annotate", "#mask-tools"),
+            ("map", "#assign-label"),
+            ("review", "#review-accept-all"),
+        ):
+            vera.goto(f"/projects/{project_id}/{page_name}")
+            note = vera.wait_for_selector("#role-note")
+            assert "need the annotator role in this project (yours: viewer)" in note.text_content()
+            assert vera.locator(tool).is_hidden()

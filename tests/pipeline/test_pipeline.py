@@ -57,6 +57,9 @@ def test_segment_embed_project_assign_end_to_end(sam_client: TestClient) -> None
 
     job = run_job(client, pid, "projection", {"n_epochs": 50})
     assert job["state"] == "succeeded", job
+    assert (job["done"], job["total"]) == (3, 3)  # vectors read, positions fitted, map written
+    stages = [i["item_key"] for i in client.get(f"/api/jobs/{job['id']}/items").json()["items"]]
+    assert sorted(stages) == ["fit", "map", "vectors"]
     header, arrays = decode_map(client.get(f"/api/projects/{pid}/map").content)
     assert header["count"] == total and header["unplaced"] == 0
     assert np.isfinite(arrays["x"]).all() and np.isfinite(arrays["y"]).all()

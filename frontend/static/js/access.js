@@ -44,3 +44,23 @@ export function gate(nodes, role, needed) {
   }
   return false;
 }
+
+/** Hide every `[data-needs=ROLE]` element `role` does not reach, and say why once, at the top
+ * of `container`. Returns whether `role` may label (annotator or better). */
+export async function gatePage(projectId, container) {
+  const role = await projectRole(projectId);
+  const hidden = [...document.querySelectorAll("[data-needs]")].filter(
+    (node) => !allows(role, node.dataset.needs),
+  );
+  for (const node of hidden) node.hidden = true;
+  if (hidden.length) {
+    const needed = hidden.some((n) => n.dataset.needs === "annotator") ? "annotator" : "admin";
+    const note = document.createElement("p");
+    note.className = "denied-note";
+    note.id = "role-note";
+    note.textContent = `Some tools are hidden: they need the ${needed} role in this project (yours: ${role}).`;
+    container.prepend(note);
+  }
+  document.body.dataset.role = role;
+  return allows(role, "annotator");
+}

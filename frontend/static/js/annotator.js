@@ -1,4 +1,5 @@
 // Annotator page: one image at a time; clicks and boxes ask SAM for a mask, Enter keeps it.
+import { gatePage } from "./access.js";
 import { api } from "./api.js";
 import { createPainter } from "./annotator-canvas.js";
 import { installAnnotatorLive } from "./annotator-live.js";
@@ -350,6 +351,11 @@ function startMerge() {
 
 let brush = null;
 
+function viewOnly() {
+  state.dragBox = null;
+  say($("#role-note")?.textContent ?? "Viewing only");
+}
+
 function selectSegment(id) {
   state.selected = state.selected === id ? null : id;
   repaint();
@@ -395,8 +401,9 @@ function installInput() {
       painter.request();
       repaint();
     },
-    onBox: (a, b) => setPrompts(setBox(state.prompts, a, b)),
-    onPoint: (at, positive) => setPrompts(addPoint(state.prompts, at, positive)),
+    onBox: (a, b) => (state.canLabel ? setPrompts(setBox(state.prompts, a, b)) : viewOnly()),
+    onPoint: (at, positive) =>
+      state.canLabel ? setPrompts(addPoint(state.prompts, at, positive)) : viewOnly(),
     onSelectAt: (at) => {
       const id = store.hit(at, visible)?.id ?? null;
       if (state.mergeInto !== null && id !== null) return mergeWith(id);
@@ -549,6 +556,7 @@ async function showSegmenterNotice() {
 
 async function start() {
   installKeyboard();
+  state.canLabel = await gatePage(projectId, $(".side"));
   installInput();
   const [labels, page] = await Promise.all([
     loadLabels(projectId),

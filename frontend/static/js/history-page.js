@@ -12,6 +12,8 @@ const WHAT = {
   create: "drew a segment",
   delete: "deleted a segment",
   edit: "edited a mask",
+  merge: "merged two segments",
+  split: "split a segment",
   undo: "undid step",
 };
 // Mirrors app/history/undo.py: what the server refuses to undo, said before the click.
@@ -19,6 +21,8 @@ const NOT_UNDOABLE = {
   create: "a new segment is undone by deleting it",
   delete: "a deleted segment cannot be restored",
   edit: "undo a mask edit in the annotator (Ctrl+Z)",
+  merge: "undo a merge in the annotator (Ctrl+Z)",
+  split: "undo a split in the annotator (Ctrl+Z)",
 };
 const errorBox = $("#history-error");
 let me = null;

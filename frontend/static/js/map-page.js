@@ -1,4 +1,5 @@
 // Map page: every segment as a point, lasso/box/click selection, batch labelling with undo.
+import { gatePage } from "./access.js";
 import { api } from "./api.js";
 import { $, el, guarded } from "./dom.js";
 import { createHoverCard, segmentDescriber } from "./hover-card.js";
@@ -169,7 +170,7 @@ function refreshSuggestions() {
 
 function assign(labelId) {
   const points = state.selected;
-  if (!points.length) return;
+  if (!points.length || !state.canLabel) return;
   return guarded(errorBox, async () => {
     let receipt;
     try {
@@ -320,6 +321,7 @@ function installSimilar(thumbnailUrl) {
 async function start() {
   installKeyboard();
   installControls();
+  state.canLabel = await gatePage(projectId, $(".side"));
   refreshHeader().catch((err) => say(err.message));
   const live = installMapLive(projectId, {
     onLabels: showLiveLabels,

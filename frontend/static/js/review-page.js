@@ -1,6 +1,7 @@
 // Review page: suggested labels (propagate and exemplar jobs) to accept, reject or correct one
 // by one from the keyboard, most informative first; accept everything above a threshold in one
 // action; start propagate or exemplar. Other sessions' label changes refresh the list live.
+import { gatePage } from "./access.js";
 import { api } from "./api.js";
 import { confirmAction } from "./confirm.js";
 import { $, el, guarded } from "./dom.js";
@@ -303,6 +304,7 @@ function installLive() {
 async function start() {
   installKeyboard();
   installControls();
+  await gatePage(projectId, $(".side"));
   [labels] = await Promise.all([loadLabels(projectId), refreshHeader()]);
   renderCorrections();
   renderExemplarLabels();
