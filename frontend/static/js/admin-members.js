@@ -56,9 +56,13 @@ export function installMembers() {
       : "every non-admin user is already a member (admins see every project)";
   }
 
+  let asked = 0;
   async function refresh() {
     if (!projectSelect.value) return;
-    members = (await api(base())).items;
+    const mine = ++asked;
+    const items = (await api(base())).items;
+    if (mine !== asked) return; // a later refresh (after a change) is on its way
+    members = items;
     $("#members").replaceChildren(...members.map(row));
     renderCandidates();
   }
