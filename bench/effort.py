@@ -56,6 +56,8 @@ POLICIES = {
         Policy("lasso", review=False),
         Policy("lasso+review"),
         Policy("propagate+review", propagate_every=10, accept_at=0.9),
+        # Small, purer lassos; propagation (confirmed seeds, parts) after every second one.
+        Policy("small+propagate", lasso_size=20, propagate_every=2, accept_at=0.9),
     )
 }
 DEFAULT = ("sam-8", "timm:tf_efficientnet_lite0", "lasso")
