@@ -88,7 +88,12 @@ def test_sigkill_under_load_loses_no_acknowledged_batch(
             ]
             for writer in writers:
                 writer.start()
-            time.sleep(rng.uniform(0.3, 1.5))
+            # Kill at a random moment once this cycle's load is flowing (its first batch
+            # acknowledged), however slow the machine is.
+            baseline, deadline = len(acked), time.monotonic() + 60
+            while len(acked) == baseline and time.monotonic() < deadline:
+                time.sleep(0.01)
+            time.sleep(rng.uniform(0.0, 1.2))
             os.kill(pid, signal.SIGKILL)
             stop.set()
             for writer in writers:
