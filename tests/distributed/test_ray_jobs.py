@@ -21,6 +21,9 @@ from tests.conftest import upload
 from tests.pipeline.conftest import FAST_SEGMENT, photo_files, run_job, wait_job
 from tests.pipeline.test_resume_after_kill import kill_and_resume
 
+# A local Ray cluster costs minutes on 2 cores: `make test` runs these, `make test-fast` does not.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def ray_address() -> Iterator[str]:
