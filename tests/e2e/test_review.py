@@ -48,6 +48,8 @@ def test_accept_everything_above_a_threshold(page, api: httpx.Client, reviewed: 
     page.wait_for_selector(f"#review-accept-all[data-count='{len(above)}']")
     assert f"Accept {len(above)} ≥ {threshold:.2f}" == page.text_content("#review-accept-all")
     page.click("#review-accept-all")
+    page.wait_for_selector("#confirm-dialog[open]")
+    page.click("#confirm-ok")
     wait_total(page, len(items) - len(above))
     labels = labels_on_map(api, pid)
     assert all(labels[s["segment_id"]] == s["label_id"] for s in above)
