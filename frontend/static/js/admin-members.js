@@ -47,9 +47,12 @@ export function installMembers() {
   function renderCandidates() {
     const inside = new Set(members.map((m) => m.user_id));
     const candidates = users.filter((u) => !inside.has(u.id) && u.role !== "admin");
+    // A refresh landing while someone picks a user must not change their pick.
+    const picked = form.user_id.value;
     form.user_id.replaceChildren(
       ...candidates.map((u) => el("option", { value: u.id, text: u.username })),
     );
+    if (candidates.some((u) => String(u.id) === picked)) form.user_id.value = picked;
     form.querySelector("button").disabled = candidates.length === 0;
     form.querySelector("button").title = candidates.length
       ? ""
