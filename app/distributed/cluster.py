@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any
 
-import ray
+# Ray's driver-side log printer otherwise swaps builtins.print for its tqdm-safe print, and numba
+# cannot compile kernels that call print (pynndescent's) once print is not the builtin.
+os.environ.setdefault("RAY_TQDM_PATCH_PRINT", "0")
+
+import ray  # noqa: E402
 
 from app.config import Settings
 
