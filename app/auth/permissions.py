@@ -94,6 +94,7 @@ PERMISSIONS: dict[tuple[str, str], Access] = {
     ("POST", "/api/images/{image_id}/segments"): Access.label,
     ("GET", "/api/segments/{segment_id}"): Access.read,
     ("GET", "/api/segments/{segment_id}/thumbnail"): Access.read,
+    ("GET", "/api/segments/{segment_id}/polygon"): Access.read,
     ("PATCH", "/api/segments/{segment_id}"): Access.label,
     ("DELETE", "/api/segments/{segment_id}"): Access.label,
     ("POST", "/api/segments/{segment_id}/merge"): Access.label,

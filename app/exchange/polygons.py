@@ -78,19 +78,54 @@ def _component_rings(part: np.ndarray) -> list[np.ndarray]:
     return rings
 
 
-def mask_to_coco_polygons(mask: np.ndarray, tolerance: float = 0.0) -> list[list[float]]:
-    """HxW bool -> COCO polygons: one flat [x0, y0, x1, y1, ...] per 4-connected part, with
-    its holes bridged in; pixel-edge coordinates. `tolerance` (pixels) simplifies each ring."""
-    labels, count = ndimage.label(mask)
-    polygons = []
+def _part_rings(mask: np.ndarray, tolerance: float) -> list[list[np.ndarray]]:
+    """Per 4-connected part of an HxW bool mask: its rings (Nx2 XY, pixel-edge coordinates of
+    the mask's frame), the outer boundary first, each simplified within `tolerance` pixels."""
+    labels, _ = ndimage.label(mask)
+    parts = []
     for index, window in enumerate(ndimage.find_objects(labels), start=1):
         if window is None:
             continue
-        rings = _component_rings(labels[window] == index)
         offset = np.array([window[1].start, window[0].start], np.float64)
-        rings = [_simplify(ring, tolerance) + offset for ring in rings]
-        polygons.append(bridge_rings(rings).ravel().round(3).tolist())
-    return polygons
+        rings = _component_rings(labels[window] == index)
+        parts.append([_simplify(ring, tolerance) + offset for ring in rings])
+    return parts
+
+
+def mask_to_coco_polygons(mask: np.ndarray, tolerance: float = 0.0) -> list[list[float]]:
+    """HxW bool -> COCO polygons: one flat [x0, y0, x1, y1, ...] per 4-connected part, with
+    its holes bridged in; pixel-edge coordinates. `tolerance` (pixels) simplifies each ring."""
+    return [bridge_rings(rings).ravel().round(3).tolist() for rings in _part_rings(mask, tolerance)]
+
+
+def mask_to_rings(mask: np.ndarray, tolerance: float = 0.0) -> list[np.ndarray]:
+    """HxW bool -> every ring of every 4-connected part (outer boundaries and holes alike, the
+    largest part's outer ring first), Nx2 XY in pixel-edge coordinates, unbridged: what a person
+    edits vertex by vertex. `rings_to_mask` fills them back even-odd (exact at tolerance 0)."""
+    parts = _part_rings(mask, tolerance)
+    parts.sort(key=lambda rings: -abs(_signed_area(rings[0])))
+    return [ring for rings in parts for ring in rings]
+
+
+def rings_to_mask(rings: list[np.ndarray], height: int, width: int) -> np.ndarray:
+    """Nx2 XY rings (pixel-edge coordinates, any orientation) -> HxW bool, filled even-odd (a
+    pixel is inside when its centre lies inside an odd number of rings), so a hole is a ring
+    inside a ring. Rasterised by pycocotools within the rings' bounding box."""
+    mask = np.zeros((height, width), bool)
+    points = [np.asarray(ring, np.float64).reshape(-1, 2) for ring in rings if len(ring) >= 3]
+    if not points:
+        return mask
+    every = np.concatenate(points)
+    x0, y0 = (int(v) for v in np.clip(np.floor(every.min(axis=0)), 0, [width, height]))
+    x1, y1 = (int(v) for v in np.clip(np.ceil(every.max(axis=0)), 0, [width, height]))
+    if x1 <= x0 or y1 <= y0:
+        return mask
+    window = np.zeros((y1 - y0, x1 - x0), bool)
+    for ring in points:
+        flat = (ring - [x0, y0]).ravel().tolist()
+        window ^= coco_polygons_to_mask([flat], y1 - y0, x1 - x0)
+    mask[y0:y1, x0:x1] = window
+    return mask
 
 
 def coco_polygons_to_mask(polygons: list[list[float]], height: int, width: int) -> np.ndarray:

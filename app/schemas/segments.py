@@ -27,12 +27,35 @@ class SegmentCreate(BaseModel):
         return self
 
 
+Coordinate = Annotated[float, Field(allow_inf_nan=False, ge=-1e6, le=1e6)]
+Ring = Annotated[list[tuple[Coordinate, Coordinate]], Field(min_length=3, max_length=20_000)]
+
+
 class SegmentUpdate(BaseModel):
-    """Only the fields sent change; `label_id: null` clears the label."""
+    """Only the fields sent change; `label_id: null` clears the label. A new mask is either
+    `rle` or `polygon`: rings of (X, Y) pixel-edge points, filled even-odd (a ring inside a
+    ring is a hole), rasterised by the server."""
 
     label_id: int | None = Field(default=None, ge=1)
     rle: RleBody | None = None
+    polygon: list[Ring] | None = Field(default=None, min_length=1, max_length=2_000)
     version: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _one_mask(self) -> SegmentUpdate:
+        if self.rle is not None and self.polygon is not None:
+            raise ValueError("give rle or polygon, not both")
+        return self
+
+
+class SegmentPolygon(BaseModel):
+    """A segment's mask as rings (see SegmentUpdate.polygon), simplified within `tolerance` px."""
+
+    segment_id: int
+    version: int
+    tolerance: float
+    fill_rule: str = "evenodd"
+    rings: list[list[tuple[float, float]]]
 
 
 class SegmentMerge(BaseModel):

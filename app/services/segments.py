@@ -18,6 +18,7 @@ from app.masks import normalize_rle, rle_area, rle_bbox
 from app.models import Image, Segment, SegmentSource
 from app.services.assign import assign_labels
 from app.services.labels import get_label
+from app.services.segment_polygon import polygon_rle
 
 
 def create_segment(
@@ -70,12 +71,15 @@ def update_segment(
     expected_version: int | None = None,
     actor: Actor,
 ) -> Segment:
-    """Apply changes ("label_id": id | None, "rle": RLE); Conflict if the version moved on.
+    """Apply changes ("label_id": id | None, and a new mask as "rle": RLE or "polygon": rings
+    of (X, Y) pixel-edge points filled even-odd); Conflict if the version moved on.
 
     A new mask is an audit batch of kind "edit" (label unchanged), so history lists it and
     other people's annotators reload the mask live."""
     segment = get_segment(session, segment_id, lock=True)
     check_version(segment, expected_version)
+    if changes.get("polygon") is not None:
+        changes = {**changes, "rle": polygon_rle(changes["polygon"], segment.height, segment.width)}
     if "label_id" in changes:
         assign_labels(
             session=session,

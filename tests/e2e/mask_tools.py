@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import httpx
 import numpy as np
 
 from app.masks import encode_rle
+from tests.e2e.conftest import upload_images
+
+W, H = 320, 240  # the image open_with_square uploads
 
 SCREEN = """([x, y]) => {
   const { view } = window.lassolabelAnnotator;
@@ -48,3 +52,21 @@ def stroke(page, points: list[tuple[float, float]]) -> None:  # type: ignore[no-
     for x, y in points[1:]:
         page.mouse.move(*at(page, x, y), steps=4)
     page.mouse.up()
+
+
+def segment(api: httpx.Client, segment_id: int) -> dict:
+    return api.get(f"/api/segments/{segment_id}").json()
+
+
+def open_with_square(page, api: httpx.Client, project: dict, hole: int = 0) -> tuple[dict, dict]:  # type: ignore[no-untyped-def]
+    """A WxH image with one segment, the square (100, 80)-(180, 160) XYXY, open in the
+    annotator; returns (image, segment)."""
+    image = upload_images(api, project["id"], 1, size=(W, H))[0]
+    made = api.post(
+        f"/api/images/{image['id']}/segments",
+        json={"rle": square_rle(H, W, (100, 80, 180, 160), hole)},
+    ).json()
+    page.goto(f"/projects/{project['id']}/annotate?image={image['id']}")
+    page.wait_for_function("window.lassolabelAnnotator?.state.image")
+    page.wait_for_selector(f"#segment-list li[data-segment-id='{made['id']}']")
+    return image, made

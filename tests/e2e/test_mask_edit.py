@@ -7,26 +7,8 @@ from __future__ import annotations
 
 import httpx
 
-from tests.e2e.conftest import screenshot, upload_images
-from tests.e2e.mask_tools import at, select, square_rle, stroke
-
-W, H = 320, 240
-
-
-def segment(api: httpx.Client, segment_id: int) -> dict:
-    return api.get(f"/api/segments/{segment_id}").json()
-
-
-def open_with_square(page, api: httpx.Client, project: dict, hole: int = 0) -> tuple[dict, dict]:  # type: ignore[no-untyped-def]
-    image = upload_images(api, project["id"], 1, size=(W, H))[0]
-    made = api.post(
-        f"/api/images/{image['id']}/segments",
-        json={"rle": square_rle(H, W, (100, 80, 180, 160), hole)},
-    ).json()
-    page.goto(f"/projects/{project['id']}/annotate?image={image['id']}")
-    page.wait_for_function("window.lassolabelAnnotator?.state.image")
-    page.wait_for_selector(f"#segment-list li[data-segment-id='{made['id']}']")
-    return image, made
+from tests.e2e.conftest import screenshot
+from tests.e2e.mask_tools import H, W, at, open_with_square, segment, select, square_rle, stroke
 
 
 def test_brush_eraser_undo_and_history(page, api: httpx.Client, project: dict) -> None:  # type: ignore[no-untyped-def]

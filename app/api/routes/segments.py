@@ -15,11 +15,13 @@ from app.schemas.segments import (
     SegmentDetail,
     SegmentList,
     SegmentMerge,
+    SegmentPolygon,
     SegmentRead,
     SegmentSplit,
     SegmentUpdate,
 )
 from app.services import segments as service
+from app.services.segment_polygon import segment_polygon
 from app.services.segment_surgery import merge_segments, split_segment
 from app.services.segment_thumbnails import segment_thumbnail
 
@@ -91,12 +93,30 @@ def get_segment_thumbnail(
     return FileResponse(path, media_type="image/jpeg", headers=headers)
 
 
+@router.get("/api/segments/{segment_id}/polygon", response_model=SegmentPolygon)
+def get_segment_polygon(
+    segment: SegmentDep,
+    tolerance: Annotated[float, Query(ge=0, le=50)] = 1.0,
+    max_vertices: Annotated[int, Query(ge=16, le=20_000)] = 1000,
+) -> SegmentPolygon:
+    """The mask as polygon rings to edit vertex by vertex: every outer boundary and hole,
+    simplified within `tolerance` px (raised until at most `max_vertices` vertices remain)."""
+    polygon = segment_polygon(segment, tolerance=tolerance, max_vertices=max_vertices)
+    return SegmentPolygon(
+        segment_id=segment.id,
+        version=segment.version,
+        tolerance=polygon.tolerance,
+        rings=[ring.round(3).tolist() for ring in polygon.rings],
+    )
+
+
 @router.patch("/api/segments/{segment_id}", response_model=SegmentRead)
 def update_segment(
     ctx: ContextDep, live: LiveDep, segment_id: IdPath, principal: PrincipalDep, body: SegmentUpdate
 ) -> SegmentRead:
-    """Change the label (null clears) and/or the mask; send `version` to refuse stale edits."""
-    changes = body.model_dump(include=body.model_fields_set & {"label_id", "rle"})
+    """Change the label (null clears) and/or the mask (an RLE, or polygon rings the server
+    rasterises); send `version` to refuse stale edits."""
+    changes = body.model_dump(include=body.model_fields_set & {"label_id", "rle", "polygon"})
     with ctx.db.write() as session:
         segment = service.update_segment(
             session=session,

@@ -50,6 +50,33 @@ export function createPainter(canvas, view) {
     ctx.stroke();
   }
 
+  /** Rings (image pixels) filled even-odd, with a square handle per vertex. */
+  function polygon({ rings, selected }) {
+    ctx.beginPath();
+    for (const ring of rings) {
+      ring.forEach(([x, y], i) => {
+        const [sx, sy] = view.toScreen(x, y);
+        if (i === 0) ctx.moveTo(sx, sy);
+        else ctx.lineTo(sx, sy);
+      });
+      ctx.closePath();
+    }
+    ctx.fillStyle = "rgba(52, 152, 219, 0.25)";
+    ctx.fill("evenodd");
+    ctx.lineWidth = 1.5;
+    ctx.strokeStyle = "#3498db";
+    ctx.stroke();
+    rings.forEach((ring, r) => {
+      ring.forEach(([x, y], i) => {
+        const [sx, sy] = view.toScreen(x, y);
+        const chosen = selected?.ring === r && selected?.index === i;
+        ctx.fillStyle = chosen ? "#f1c40f" : "#fff";
+        ctx.fillRect(sx - 3.5, sy - 3.5, 7, 7);
+        ctx.strokeRect(sx - 3.5, sy - 3.5, 7, 7);
+      });
+    });
+  }
+
   function paint() {
     queued = false;
     resize();
@@ -70,13 +97,15 @@ export function createPainter(canvas, view) {
     if (scene.prompts.box) box(scene.prompts.box, false);
     if (scene.dragBox) box(scene.dragBox, true);
     if (scene.line?.length > 1) polyline(scene.line);
+    if (scene.polygon) polygon(scene.polygon);
     scene.prompts.points.forEach((p, i) => {
       marker(p, scene.prompts.labels[i] === 1);
     });
   }
 
   return {
-    /** scene: {image, outlines: [canvas], mask: canvas|null, prompts, dragBox} */
+    /** scene: {image, outlines: [canvas], mask: canvas|null, prompts, dragBox, line,
+     * polygon: {rings, selected}|null} */
     show(next) {
       scene = next;
       this.request();

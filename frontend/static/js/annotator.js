@@ -17,6 +17,7 @@ import { createLocalPredictor } from "./local-predictor.js";
 import { createUpscaler } from "./mask-upscale.js";
 import { installHover } from "./hover.js";
 import { fillHoles, installBrush } from "./mask-brush.js";
+import { installPolygonEditor } from "./mask-polygon.js";
 import { decodeRle, encodeRle, maskCanvas } from "./rle.js";
 import { createSegmentStore } from "./segments.js";
 import { createView } from "./view.js";
@@ -71,6 +72,7 @@ function visible(segment) {
 }
 
 function paintCanvas() {
+  editor?.sync();
   painter.show({
     image: state.image,
     outlines: store.outlines(visible, state.selected),
@@ -78,6 +80,7 @@ function paintCanvas() {
     prompts: state.prompts,
     dragBox: state.dragBox,
     line: state.cutLine,
+    polygon: editor?.shape,
   });
 }
 
@@ -232,27 +235,43 @@ function pickLabel(label) {
 
 const selectedSegment = () => store.items.find((s) => s.id === state.selected) ?? null;
 
-/** Save a corrected mask of the selected segment as one undoable, versioned step. */
-function saveMask(segment, mask) {
-  return guarded(errorBox, async () => {
-    const before = segment.rle;
-    const after = encodeRle(mask);
-    // Each direction sends the version this page last saw: someone else's edit meanwhile is
-    // a 409, never overwritten.
-    const put = async (rle) => {
-      const current = store.items.find((s) => s.id === segment.id);
-      await store.editMask(segment.id, rle, current.version);
-      state.maskLayer = null;
-      repaint();
-    };
+/** Save a new mask of the selected segment as one undoable, versioned step: write(version)
+ * sends it (an RLE or polygon rings); undo puts the RLE from before back. Rejects on failure. */
+async function saveEdit(segment, write) {
+  const before = segment.rle;
+  // Each direction sends the version this page last saw: someone else's edit meanwhile is a
+  // 409, never overwritten.
+  const version = () => store.items.find((s) => s.id === segment.id).version;
+  const put = async (send) => {
     try {
-      await put(after);
+      await send(version());
     } finally {
       state.maskLayer = null;
       repaint();
     }
-    steps.push({ undo: () => put(before), redo: () => put(after) });
-    document.body.dataset.maskSaved = String(store.items.find((s) => s.id === segment.id).version);
+  };
+  const undo = () => put((v) => store.editMask(segment.id, before, v));
+  try {
+    await put(write);
+  } catch (err) {
+    showError(errorBox, err);
+    throw err;
+  }
+  showError(errorBox, null);
+  steps.push({ undo, redo: () => put(write) });
+  document.body.dataset.maskSaved = String(version());
+}
+
+function saveMask(segment, mask) {
+  const rle = encodeRle(mask);
+  return saveEdit(segment, (v) => store.editMask(segment.id, rle, v)).catch(() => {});
+}
+
+/** A polygon edit; on a refusal the segment is reloaded so the editor shows what stands. */
+function savePolygon(segment, rings) {
+  return saveEdit(segment, (v) => store.editPolygon(segment.id, rings, v)).catch(async (err) => {
+    await store.refresh([segment.id]).catch(() => {});
+    throw err;
   });
 }
 
@@ -263,6 +282,7 @@ function previewMask(mask) {
 }
 
 function setTool(name) {
+  if (!state.canLabel && !brush.tool) return viewOnly();
   const tool = brush.toggle(name);
   for (const b of document.querySelectorAll("[data-mask-tool]"))
     b.classList.toggle("active", b.dataset.maskTool === tool);
@@ -271,8 +291,11 @@ function setTool(name) {
     brush: `brush on (radius ${brush.radius}px, [ and ] change it): drag on the selected segment`,
     eraser: `eraser on (radius ${brush.radius}px, [ and ] change it): drag on the selected segment`,
     cut: "split: drag a line across the selected segment",
+    polygon:
+      "polygon: drag a vertex, click an edge to add one, Alt+click or right-click one (or Delete) to remove it",
   };
   say(hint[tool] ?? "");
+  paintCanvas(); // the polygon tool draws (and loads) the selected segment's rings
 }
 
 function resizeBrush(factor) {
@@ -350,6 +373,7 @@ function startMerge() {
 }
 
 let brush = null;
+let editor = null;
 
 function viewOnly() {
   state.dragBox = null;
@@ -422,6 +446,14 @@ function installInput() {
     },
     onCut: splitSelected,
   });
+  editor = installPolygonEditor(canvas, {
+    view,
+    active: () => brush.tool === "polygon",
+    getSegment: selectedSegment,
+    onChange: paintCanvas,
+    onCommit: savePolygon,
+    say,
+  });
   for (const b of document.querySelectorAll("[data-mask-tool]"))
     b.addEventListener("click", () => setTool(b.dataset.maskTool));
   $("#fill-holes").addEventListener("click", fillSelectedHoles);
@@ -465,6 +497,14 @@ function installInput() {
   });
   bind(["ctrl+z"], "Undo (prompts and segments)", undoStep);
   bind(["ctrl+shift+z", "ctrl+y"], "Redo", redoStep);
+  bind(
+    ["Delete", "Backspace"],
+    "Polygon: delete the selected vertex",
+    () => editor.removeSelected(),
+    {
+      when: () => editor.hasSelectedVertex,
+    },
+  );
   bind(["Delete", "Backspace"], "Delete the selected segment", deleteSelected);
   bind(["ArrowRight", "n"], "Next image", () => openImage(state.index + 1));
   bind(["ArrowLeft", "p"], "Previous image", () => openImage(state.index - 1));
@@ -479,11 +519,16 @@ function installInput() {
   bind("h", "Fill the holes of the selected segment", fillSelectedHoles);
   bind("m", "Merge: then Ctrl+click the segment to add to the selected one", startMerge);
   bind("s", "Split: then drag a line across the selected segment", () => setTool("cut"));
+  bind("o", "Polygon: edit the selected segment's outline vertex by vertex", () =>
+    setTool("polygon"),
+  );
   gesture("click", "Positive point (ask SAM for a mask)");
   gesture(["right-click", "alt+click"], "Negative point");
   gesture("drag", "Box prompt (with brush or eraser on: paint)");
   gesture("ctrl+click", "Select the segment under the pointer (click again to deselect)");
   gesture("wheel", "Zoom at the pointer");
+  gesture("drag a vertex", "Polygon on: move it (click an edge adds one)");
+  gesture(["alt+click", "right-click"], "Polygon on: remove the vertex under the pointer");
   gesture(["space+drag", "middle-drag"], "Pan");
   for (let k = 1; k <= 9; k++) {
     bind(
@@ -589,6 +634,7 @@ async function start() {
     state,
     store,
     view,
+    polygon: editor,
     get predictor() {
       return predictor;
     },

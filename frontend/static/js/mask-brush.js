@@ -2,6 +2,8 @@
 // radius changed by [ and ], and hole filling. Masks are {width, height, data} in canonical
 // image pixels (row-major, 1 = inside), as rle.js decodes them.
 
+const PAINTING = new Set(["brush", "eraser", "cut"]); // the tools this module draws with
+
 /** Set (value 1) or clear (0) a disc of `radius` px around (cx, cy), in place. */
 function stamp(mask, cx, cy, radius, value) {
   const { width, height, data } = mask;
@@ -63,14 +65,16 @@ export function installBrush(
   canvas,
   { toImage, getMask, onPreview, onStroke, onNoTarget, onCutPreview, onCut },
 ) {
-  let tool = null; // "brush" | "eraser" | "cut" (draw a line to split along) | null
+  // "brush" | "eraser" | "cut" (draw a line to split along) | another page tool ("polygon",
+  // which this module only keeps as the one current tool) | null
+  let tool = null;
   let radius = 8;
   let stroke = null; // {mask, last}
 
   canvas.addEventListener(
     "mousedown",
     (event) => {
-      if (!tool || event.button !== 0) return;
+      if (!PAINTING.has(tool) || event.button !== 0) return;
       event.stopImmediatePropagation();
       const source = getMask();
       if (!source) return onNoTarget();

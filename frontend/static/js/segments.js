@@ -31,6 +31,13 @@ export function createSegmentStore(getLabels) {
     return entry;
   }
 
+  async function patchMask(segmentId, body) {
+    const updated = await api(`/api/segments/${segmentId}`, { method: "PATCH", json: body });
+    items = items.map((s) => (s.id === segmentId ? { ...s, ...updated } : s));
+    decoded.delete(segmentId);
+    return updated;
+  }
+
   return {
     get items() {
       return items;
@@ -66,14 +73,13 @@ export function createSegmentStore(getLabels) {
       return segment ? entryOf(segment).mask : null;
     },
     /** Replace a segment's mask; `version` is the one this page saw (a stale one is a 409). */
-    async editMask(segmentId, rle, version) {
-      const updated = await api(`/api/segments/${segmentId}`, {
-        method: "PATCH",
-        json: { rle, version },
-      });
-      items = items.map((s) => (s.id === segmentId ? { ...s, ...updated } : s));
-      decoded.delete(segmentId);
-      return updated;
+    editMask(segmentId, rle, version) {
+      return patchMask(segmentId, { rle, version });
+    },
+    /** Replace a segment's mask by polygon rings ([[[x, y], ...]], pixel-edge coordinates,
+     * even-odd) the server rasterises; `version` as for editMask. */
+    editPolygon(segmentId, polygon, version) {
+      return patchMask(segmentId, { polygon, version });
     },
     /** Merge `otherId` into `keepId` (server-side, versioned); returns the merged segment. */
     async merge(keepId, otherId) {
