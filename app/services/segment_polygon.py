@@ -28,7 +28,10 @@ def segment_polygon(segment: Segment, *, tolerance: float, max_vertices: int) ->
     """The segment's rings simplified within `tolerance` px, the tolerance doubled while they
     hold more than `max_vertices` vertices in all and doubling still helps. A ring is never
     dropped (a commit would erase its pixels), so speckle keeps three vertices per speck."""
-    mask = decode_rle(segment.rle)
+    try:
+        mask = decode_rle(segment.rle)
+    except ValueError as exc:  # a stored mask no writer of ours makes: say so, no 500
+        raise Invalid(f"segment {segment.id} has an unreadable mask: {exc}") from None
     rings = mask_to_rings(mask, tolerance)
     count = _vertices(rings)
     while count > max_vertices:
