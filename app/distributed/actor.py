@@ -19,8 +19,8 @@ import numpy as np
 
 from app.config import Settings
 from app.embeddings.base import Embedder
+from app.embeddings.combined import embed_masks, uses_sam_features
 from app.embeddings.registry import build_embedder
-from app.embeddings.sam_pool import SamPoolEmbedder
 from app.imaging import as_array
 from app.imaging.decode import canonical_frame
 from app.inference.base import PreparedImage, Segmenter
@@ -90,15 +90,14 @@ class PipelineActor:
         """(segment ids int64 (N,), vectors float32 (N, dim)) per image, for task.segments."""
         embedder = self._embedder(embedder_name)
         images = _decode_all(tasks, self.settings.max_image_pixels)
-        pooled = isinstance(embedder, SamPoolEmbedder)
+        pooled = uses_sam_features(embedder)
         states = self._prepare_all(tasks, images) if pooled else {}
 
         def vectors(task: ImageTask) -> tuple[np.ndarray, np.ndarray]:
             masks = [decode_rle(rle) for _, rle in task.segments]
             ids = np.array([segment_id for segment_id, _ in task.segments], np.int64)
-            if isinstance(embedder, SamPoolEmbedder):
-                return ids, embedder.embed_prepared(_value(states[task.key]), masks)
-            return ids, embedder.embed(_value(images[task.key]), masks)
+            state = _value(states[task.key]) if pooled else None
+            return ids, embed_masks(embedder, masks, lambda: _value(images[task.key]), state)
 
         return [_outcome(task.key, partial(vectors, task)) for task in tasks]
 

@@ -22,7 +22,7 @@ from app.distributed.actor import ImageTask, Outcome, RemoteMask
 from app.distributed.cluster import RayCluster
 from app.distributed.pool import BatchResult, RayPool
 from app.embeddings.base import Embedder
-from app.embeddings.sam_pool import SamPoolEmbedder
+from app.embeddings.combined import uses_sam_features
 from app.embeddings.store import VectorStore
 from app.inference.base import AutoMask
 from app.jobs.runner import JobContext
@@ -69,7 +69,7 @@ def embed_on_ray(
 
     run_on_ray(
         job, ctx, images, task=task, method="embed", args=(embedder.name,), write=write,
-        load_segmenter=isinstance(embedder, SamPoolEmbedder),
+        load_segmenter=uses_sam_features(embedder),
     )  # fmt: skip
 
 

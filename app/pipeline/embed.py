@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 
 from app.context import AppContext
 from app.embeddings.base import Embedder
+from app.embeddings.combined import embed_masks, uses_sam_features
 from app.embeddings.sam_pool import SamPoolEmbedder
 from app.inference.queue import Priority
 from app.jobs.runner import JobContext
@@ -56,11 +57,15 @@ def _embed_image(
         return np.zeros(0, np.int64), np.zeros((0, embedder.dim), np.float32)
     masks = [decode_rle(s.rle) for s in todo]
     load = image_loader(ctx, image)
-    if isinstance(embedder, SamPoolEmbedder):
+    state = None
+    if uses_sam_features(embedder):
         state = ctx.require_model().prepare_blocking(image.sha256, load, Priority.BACKGROUND)
-        vectors = embedder.embed_prepared(state, masks)
-    else:
-        vectors = _on_worker(ctx, lambda: embedder.embed(load(), masks))
+
+    def compute() -> np.ndarray:
+        return embed_masks(embedder, masks, load, state)
+
+    # sam-pool alone is numpy over the cached state: no model run to queue on the worker.
+    vectors = compute() if isinstance(embedder, SamPoolEmbedder) else _on_worker(ctx, compute)
     return np.array([s.id for s in todo], np.int64), vectors
 
 

@@ -55,6 +55,15 @@ def test_segment_embed_project_assign_end_to_end(sam_client: TestClient) -> None
     sam_ids, sam_vectors = client.app.state.context.vectors.existing(pid, "sam-pool").all()  # type: ignore[attr-defined]
     assert len(sam_ids) == total and sam_vectors.shape[1] == 256
 
+    # Combined: each part's unit vector, halved in weight, from the same cached state.
+    both = "sam-pool+timm:tf_efficientnet_lite0"
+    assert run_job(client, pid, "embed", {"embedder": both})["state"] == "succeeded"
+    assert client.app.state.context.inference.stats.encoded == encoded  # type: ignore[attr-defined]
+    both_ids, both_vectors = client.app.state.context.vectors.existing(pid, both).all()  # type: ignore[attr-defined]
+    np.testing.assert_array_equal(both_ids, sam_ids)
+    joined = np.hstack([sam_vectors, vectors]).astype(np.float32) / np.sqrt(2)
+    np.testing.assert_allclose(both_vectors.astype(np.float32), joined, atol=2e-3)
+
     job = run_job(client, pid, "projection", {"n_epochs": 50})
     assert job["state"] == "succeeded", job
     assert (job["done"], job["total"]) == (3, 3)  # vectors read, positions fitted, map written
