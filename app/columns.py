@@ -13,11 +13,18 @@ def int_columns(session: Session, query: Executable, width: int) -> np.ndarray:
     """(R, width) int64 from a select of `width` integer columns (no NULLs), read in chunks
     straight from the DBAPI cursor: SQLAlchemy Row objects cost ~5 s per million rows, plain
     tuples a fraction, and no more than one chunk of them exists at a time."""
+    return number_columns(session, query, width, np.int64)
+
+
+def number_columns(
+    session: Session, query: Executable, width: int, dtype: type[np.number]
+) -> np.ndarray:
+    """(R, width) of `dtype` from a select of `width` numeric columns (no NULLs); see int_columns."""
     result = session.connection().execute(query)
-    parts = [np.zeros((0, width), np.int64)]
+    parts = [np.zeros((0, width), dtype)]
     try:
         while rows := result.cursor.fetchmany(FETCH_ROWS):
-            parts.append(np.array(rows, np.int64).reshape(-1, width))
+            parts.append(np.array(rows, dtype).reshape(-1, width))
     finally:
         result.close()
     return np.concatenate(parts)

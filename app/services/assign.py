@@ -78,31 +78,43 @@ def assign_labels(
 
 
 def delete_label(session: Session, project_id: int, label_id: int, *, actor: Actor) -> int:
-    """Delete a class. Its segments are first unlabelled through the audited, versioned assign
-    path (not left to the foreign key), so the change is in the history and live stream.
+    """Delete a class. Its segments are first unlabelled through the audited, versioned path
+    (not left to the foreign key), so the change is in the history and live stream. Set-based:
+    the segments are locked (ids as one numpy column) and audited and updated in SQL.
     Returns how many segments lost the label."""
     label = get_label(session, project_id, label_id)
-    labelled = list(session.scalars(select(Segment.id).where(Segment.label_class_id == label_id)))
-    if labelled:
-        assign_labels(
-            session=session,
+    labelled = (Segment.project_id == project_id) & (Segment.label_class_id == label_id)
+    locked = int_columns(
+        session, select(Segment.id).where(labelled).order_by(Segment.id).with_for_update(), 1
+    )
+    if len(locked):
+        record_assign_batch(
+            session,
             project_id=project_id,
-            segment_ids=labelled,
-            label_id=None,
             actor=actor,
+            segments=labelled,
+            count=len(locked),
+            new_label_id=None,
         )
+        _write_where(session, labelled, None, actor.user_id)
     session.delete(label)
     session.flush()
-    return len(labelled)
+    return len(locked)
 
 
 def write_labels(
     session: Session, ids: Sequence[int], label_id: int | None, user_id: int | None
 ) -> None:
     """Set the label and bump the version of every id (no checks: callers check first)."""
+    _write_where(session, _in_ids(ids), label_id, user_id)
+
+
+def _write_where(
+    session: Session, segments: ColumnElement[bool], label_id: int | None, user_id: int | None
+) -> None:
     session.execute(
         update(Segment)
-        .where(_in_ids(ids))
+        .where(segments)
         .values(
             label_class_id=label_id,
             version=Segment.version + 1,

@@ -14,8 +14,9 @@ from app.context import AppContext
 from app.jobs.runner import JobContext
 from app.models import Project, Segment
 from app.pipeline.embed import run_embed_job
+from app.similar.ann import normalise
 from app.similar.parts import PART_CONFIDENCE, inherited_labels
-from app.similar.propagate import predict_labels
+from app.similar.propagate import fit_predictor
 from app.similar.suggestions import replace_suggestions
 
 KIND = "propagate"
@@ -85,11 +86,13 @@ def predict_unlabelled(
     query = have & (labels == 0)
     out, confidence = np.zeros(len(ids), np.int64), np.zeros(len(ids), np.float32)
     if store is not None and train.any() and query.any():
-        # float16 rows (2.5 GB at 1M x 1280); predict_labels normalises them a chunk at a time.
-        found = predict_labels(
-            store.get(ids[train]), labels[train], store.get(ids[query]), params.method
-        )
-        out[query], confidence[query] = found.labels, found.confidence * trust
+        fitted = fit_predictor(store.get(ids[train]), labels[train], params.method)
+        # Query vectors are read a chunk at a time: all of them are 2.5 GB at 1M x 1280.
+        at = np.flatnonzero(query)
+        for start in range(0, len(at), fitted.chunk_rows):
+            rows = at[start : start + fitted.chunk_rows]
+            out[rows], confidence[rows] = fitted.predict(normalise(store.get(ids[rows])))
+        confidence[at] *= trust
     if params.parts:
         whole = inherited_labels(ids, columns[:, 3], labels, confirmed)
         take = (labels == 0) & (whole > 0)

@@ -25,6 +25,13 @@ FAMILIAR_PERCENTILE = 10
 MAX_FOLDS = 5
 # Query rows normalised and scored at once: 50k x 1280 float32 is 256 MB.
 QUERY_CHUNK = 50_000
+# Learn from at most this many labelled rows, a per-class sample: a 100k-row lasso as seeds
+# made the kNN vote over 1M queries 1e14 flops and the familiarity check a 40 GB matrix.
+MAX_SEEDS = 5_000
+# Bytes of one chunk's (queries x seeds) float32 similarity matrix.
+SCORE_BYTES = 256 * 2**20
+# Seeds whose nearest same-class seed sets the typical similarity (a percentile: a sample does).
+FAMILIAR_ANCHORS = 2_000
 
 
 @dataclass(frozen=True)
@@ -39,16 +46,23 @@ class Prediction:
 
 
 def knn_vote(
-    train: np.ndarray, labels: np.ndarray, query: np.ndarray, k: int = KNN_K
+    train: np.ndarray,
+    labels: np.ndarray,
+    query: np.ndarray,
+    k: int = KNN_K,
+    typical: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Similarity-weighted (softmax) vote of the k nearest labelled rows; all arrays unit-normalised.
 
     train (N, d), labels (N,), query (M, d) -> (label (M,), share of the vote (M,) float32).
+    typical: typical_similarity(train, labels), when the caller computed it once for many calls.
     """
     classes, share, nearest = vote_shares(train, labels, query, k)
     best = share.argmax(axis=1)
-    confidence = share[np.arange(len(query)), best] * _familiarity(train, labels, nearest)
-    return classes[best], confidence.astype(np.float32)
+    if typical is None:
+        typical = typical_similarity(train, labels)
+    familiarity = np.clip(nearest / typical, 0, 1) if typical > 0 else np.ones(len(query))
+    return classes[best], (share[np.arange(len(query)), best] * familiarity).astype(np.float32)
 
 
 def vote_shares(
@@ -81,19 +95,22 @@ def label_support(
     return support.astype(np.float32)
 
 
-def _familiarity(train: np.ndarray, labels: np.ndarray, nearest: np.ndarray) -> np.ndarray:
-    """(M,) in [0, 1]: how close each query's nearest labelled vector is, relative to how
-    close labelled vectors of one class typically are to each other. A query of a class
-    nobody labelled yet is far from all of them: the vote alone would be confidently wrong."""
-    similarity = train @ train.T
-    np.fill_diagonal(similarity, -np.inf)
-    similarity[labels[:, None] != labels[None, :]] = -np.inf
+def typical_similarity(train: np.ndarray, labels: np.ndarray) -> float:
+    """How close labelled vectors of one class typically are to each other (0: no class has
+    two, so familiarity is not judged). A query's familiarity is its nearest labelled similarity over this: a query of
+    a class nobody labelled yet is far from all of them, and the vote alone would be
+    confidently wrong. Measured from up to FAMILIAR_ANCHORS seeds, so memory is (A, N)."""
+    anchors = np.arange(len(train))
+    if len(train) > FAMILIAR_ANCHORS:
+        anchors = np.sort(np.random.default_rng(0).choice(len(train), FAMILIAR_ANCHORS, False))
+    similarity = train[anchors] @ train.T
+    similarity[np.arange(len(anchors)), anchors] = -np.inf
+    similarity[labels[anchors][:, None] != labels[None, :]] = -np.inf
     same = similarity.max(axis=1)
     same = same[np.isfinite(same)]
     if not same.size:
-        return np.ones(len(nearest))
-    typical = max(float(np.percentile(same, FAMILIAR_PERCENTILE)), 1e-6)
-    return np.clip(nearest / typical, 0, 1)
+        return 0.0
+    return max(float(np.percentile(same, FAMILIAR_PERCENTILE)), 1e-6)
 
 
 def logistic_head(
@@ -119,23 +136,29 @@ def held_out_accuracy(method: str, train: np.ndarray, labels: np.ndarray) -> flo
     return correct / len(labels)
 
 
-def predict_labels(
-    train: np.ndarray,
-    labels: np.ndarray,
-    query: np.ndarray,
-    method: Method = "auto",
-    *,
-    chunk_rows: int = QUERY_CHUNK,
-) -> Prediction:
-    """Predict a label for every query row.
+Predict = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 
-    train (N, d) labelled vectors (any float, any scale), labels (N,) int label ids,
-    query (M, d) (float16 store rows are fine: they are normalised `chunk_rows` at a time, so
-    a million queries never exist as float32 at once). With a single class every query gets
-    it, confidence = kNN similarity.
-    """
-    train = normalise(train)
+
+@dataclass(frozen=True)
+class Predictor:
+    """A fitted method. predict: unit (M, d) float32 -> (label ids (M,), confidence (M,));
+    chunk_rows: query rows to pass at once so one chunk's scores stay within SCORE_BYTES."""
+
+    predict: Predict
+    method: str
+    held_out_accuracy: float | None
+    chunk_rows: int
+
+
+def fit_predictor(
+    train: np.ndarray, labels: np.ndarray, method: Method = "auto", *, chunk_rows: int = QUERY_CHUNK
+) -> Predictor:
+    """Choose and fit a method on train (N, d) labelled vectors (any float, any scale) with
+    labels (N,) int label ids, learning from at most MAX_SEEDS of them (a per-class sample).
+    With a single class every query gets it, confidence = kNN similarity."""
     labels = np.asarray(labels, np.int64)
+    keep = sample_seeds(labels, MAX_SEEDS)
+    train, labels = normalise(train[keep]), labels[keep]
     if len(np.unique(labels)) < 2:
         chosen, score = "knn", None
         predict = _single_class(train, int(labels[0]))
@@ -145,15 +168,42 @@ def predict_labels(
         chosen = max(candidates, key=lambda name: scores[name] or 0.0)
         score = scores[chosen]
         predict = _fitted(chosen, train, labels)
+    rows = max(1, min(chunk_rows, SCORE_BYTES // (4 * len(train))))
+    return Predictor(predict, chosen, score, rows)
+
+
+def predict_labels(
+    train: np.ndarray,
+    labels: np.ndarray,
+    query: np.ndarray,
+    method: Method = "auto",
+    *,
+    chunk_rows: int = QUERY_CHUNK,
+) -> Prediction:
+    """Predict a label for every query row (M, d); see fit_predictor. Float16 store rows are
+    fine: they are normalised a chunk at a time, so M queries never exist as float32 at once."""
+    fitted = fit_predictor(train, labels, method, chunk_rows=chunk_rows)
     predicted = np.empty(len(query), np.int64)
     confidence = np.empty(len(query), np.float32)
-    for start in range(0, len(query), chunk_rows):
-        rows = slice(start, start + chunk_rows)
-        predicted[rows], confidence[rows] = predict(normalise(query[rows]))
-    return Prediction(predicted, confidence, chosen, score)
+    for start in range(0, len(query), fitted.chunk_rows):
+        rows = slice(start, start + fitted.chunk_rows)
+        predicted[rows], confidence[rows] = fitted.predict(normalise(query[rows]))
+    return Prediction(predicted, confidence, fitted.method, fitted.held_out_accuracy)
 
 
-Predict = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+def sample_seeds(labels: np.ndarray, limit: int) -> np.ndarray:
+    """Indices (<= about limit,) sorted of a seeded per-class sample of labels (N,): each class
+    keeps its share, and at least min(its count, MAX_FOLDS * 4) rows so it stays checkable."""
+    if len(labels) <= limit:
+        return np.arange(len(labels))
+    rng = np.random.default_rng(0)
+    classes, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
+    quota = np.minimum(counts, np.maximum(counts * limit // len(labels), MAX_FOLDS * 4))
+    picked = [
+        rng.choice(np.flatnonzero(inverse == c), quota[c], replace=False)
+        for c in range(len(classes))
+    ]
+    return np.sort(np.concatenate(picked))
 
 
 def _single_class(train: np.ndarray, label: int) -> Predict:
@@ -167,7 +217,8 @@ def _single_class(train: np.ndarray, label: int) -> Predict:
 def _fitted(method: str, train: np.ndarray, labels: np.ndarray) -> Predict:
     """The method ready to apply to query chunks (the logistic head is fitted once)."""
     if method == "knn":
-        return lambda query: knn_vote(train, labels, query)
+        typical = typical_similarity(train, labels)
+        return lambda query: knn_vote(train, labels, query, typical=typical)
     return _logistic(train, labels)
 
 

@@ -8,14 +8,15 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
-from sqlalchemy import delete, exists, func, insert, select, update
+from sqlalchemy import Table, delete, exists, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from app.columns import number_columns
 from app.history.audit import Actor, Change, record_batch
-from app.models import Segment, SegmentSource, Suggestion
+from app.models import Segment, SegmentSource, Suggestion, utcnow
 from app.services.assign import current_versions, write_labels
 from app.similar.exemplar_store import is_proposal
 
@@ -54,19 +55,30 @@ def replace_suggestions(
     label_ids: np.ndarray,
     confidence: np.ndarray,
 ) -> int:
-    """Drop the project's suggestions of this kind and store (N,) new ones; returns N."""
+    """Drop the project's suggestions of this kind and store (N,) new ones; returns N.
+    Core inserts _CHUNK rows at a time: a million ORM rows at once took gigabytes."""
     session.execute(
         delete(Suggestion).where(Suggestion.project_id == project_id, Suggestion.kind == kind)
     )
-    rows = [
-        {"project_id": project_id, "segment_id": s, "kind": kind, "label_id": lab, "confidence": c}
-        for s, lab, c in zip(
-            segment_ids.tolist(), label_ids.tolist(), confidence.tolist(), strict=True
+    table, now = cast(Table, Suggestion.__table__), utcnow()
+    for start in range(0, len(segment_ids), _CHUNK):
+        rows = slice(start, start + _CHUNK)
+        columns = (segment_ids[rows].tolist(), label_ids[rows].tolist(), confidence[rows].tolist())
+        session.execute(
+            insert(table),
+            [
+                {
+                    "project_id": project_id,
+                    "segment_id": s,
+                    "kind": kind,
+                    "label_id": lab,
+                    "confidence": c,
+                    "created_at": now,
+                }
+                for s, lab, c in zip(*columns, strict=True)
+            ],
         )
-    ]
-    if rows:
-        session.execute(insert(Suggestion), rows)
-    return len(rows)
+    return len(segment_ids)
 
 
 def _pending(project_id: int, kind: str | None) -> list[Any]:
@@ -113,17 +125,18 @@ def best_suggestions(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The most confident suggestion of every still-unlabelled segment (any kind), for the
     map: (segment ids (M,) int64 ascending, label ids (M,) int64, confidence (M,) float32)."""
-    rows = session.execute(
+    rows = number_columns(
+        session,
         select(Suggestion.segment_id, Suggestion.label_id, Suggestion.confidence)
         .join(Segment, Segment.id == Suggestion.segment_id)
         .where(*_pending(project_id, None))
-        .order_by(Suggestion.confidence)
-    ).all()
-    best = {row.segment_id: (row.label_id, row.confidence) for row in rows}  # last = best
-    ids = np.array(sorted(best), np.int64)
-    labels = np.array([best[i][0] for i in ids.tolist()], np.int64)
-    confidence = np.array([best[i][1] for i in ids.tolist()], np.float32)
-    return ids, labels, confidence
+        .order_by(Suggestion.segment_id, Suggestion.confidence),
+        3,
+        np.float64,  # exact for ids below 2**53
+    )
+    ids = rows[:, 0].astype(np.int64)
+    best = np.r_[ids[1:] != ids[:-1], True]  # the last, most confident, row of each segment
+    return ids[best], rows[best, 1].astype(np.int64), rows[best, 2].astype(np.float32)
 
 
 def accept_suggestions(

@@ -3,7 +3,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.similar.propagate import held_out_accuracy, knn_vote, predict_labels
+from app.similar.propagate import (
+    MAX_SEEDS,
+    fit_predictor,
+    held_out_accuracy,
+    knn_vote,
+    predict_labels,
+    sample_seeds,
+)
 from tests.similar.conftest import clustered_vectors
 
 
@@ -42,3 +49,21 @@ def test_one_class_and_tiny_sets() -> None:
     found = predict_labels(vectors[:2], np.array([7, 7]), vectors[2:])
     assert found.labels.tolist() == [7, 7, 7] and found.held_out_accuracy is None
     assert held_out_accuracy("knn", vectors[:3], np.array([1, 2, 2])) is None
+
+
+def test_seed_sample_keeps_every_class_within_the_limit() -> None:
+    labels = np.array([1] * 900 + [2] * 95 + [3] * 5)
+    keep = sample_seeds(labels, 100)
+    counts = dict(zip(*np.unique(labels[keep], return_counts=True), strict=True))
+    assert counts == {1: 90, 2: 20, 3: 5}  # shares, a floor for the small class, all of a tiny one
+    assert np.all(np.diff(keep) > 0)
+    assert sample_seeds(labels[:50], 100).tolist() == list(range(50))
+
+
+def test_more_seeds_than_the_limit_still_recover_the_clusters() -> None:
+    vectors, cluster = clustered_vectors([3500, 2500], dim=16, spread=0.25, seed=5)
+    assert len(vectors) > MAX_SEEDS
+    fitted = fit_predictor(vectors, cluster + 1, "knn", chunk_rows=64)
+    assert fitted.chunk_rows == 64
+    labels, _ = fitted.predict(vectors / np.linalg.norm(vectors, axis=1, keepdims=True))
+    assert (labels == cluster + 1).mean() >= 0.97
