@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import frontend
 from app.deps import IdPath
+from app.similar.exemplar_job import DEFAULT_MIN_SCORE
 
 FRONTEND_DIR = Path(frontend.__file__).parent
 
@@ -82,4 +83,4 @@ def mount_frontend(app: FastAPI) -> None:
 
     @app.get("/projects/{project_id}/review", response_class=HTMLResponse, include_in_schema=False)
     def review_page(request: Request, project_id: IdPath) -> HTMLResponse:
-        return page(request, "review.html", project_id=project_id)
+        return page(request, "review.html", project_id=project_id, min_score=DEFAULT_MIN_SCORE)

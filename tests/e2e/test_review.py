@@ -8,6 +8,7 @@ import httpx
 import numpy as np
 import pytest
 
+from app.similar.exemplar_job import DEFAULT_MIN_SCORE
 from tests.e2e.conftest import screenshot, upload_images
 from tests.e2e.review_seed import labels_on_map, propagate, seed_clusters, suggestions
 from tests.e2e.seed import seed_proposal
@@ -121,7 +122,9 @@ def test_run_propagate_from_the_review_page(page, api: httpx.Client, server, pro
 
 
 def test_find_more_with_sam_from_the_review_page(page, api: httpx.Client, project: dict) -> None:  # type: ignore[no-untyped-def]
-    """The exemplar job started from the page (tiny SAM): its proposals arrive in the queue."""
+    """The exemplar job started from the page (tiny SAM): its proposals arrive in the queue.
+    The page offers the benchmarked min_score; the tiny random SAM scores below it, so the
+    test lowers it, which proves the page's value reaches the job."""
     from app.masks import encode_rle
 
     pid = project["id"]
@@ -134,12 +137,14 @@ def test_find_more_with_sam_from_the_review_page(page, api: httpx.Client, projec
     open_review(page, pid)
     assert page.locator("#review-exemplar-label option").all_text_contents() == ["<b>blob</b>"]
     page.fill("#review-exemplar-count", "2")
+    assert float(page.input_value("#review-exemplar-min-score")) == DEFAULT_MIN_SCORE
+    page.fill("#review-exemplar-min-score", "0")
     page.click("#review-exemplar")
     page.wait_for_selector("#review-jobs li[data-state=succeeded]", timeout=120_000)
     job = api.get(f"/api/projects/{pid}/jobs").json()["items"][0]
     assert (job["kind"], job["params"]) == (
         "exemplar",
-        {"label_id": label["id"], "max_per_image": 2},
+        {"label_id": label["id"], "max_per_image": 2, "min_score": 0},
     )
     found = suggestions(api, pid, kind="exemplar")["total"]
     assert found > 0  # seeded tiny SAM and images: the same proposals every run

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from app.main import create_app
 from app.masks import decode_rle, encode_rle
 from app.models import Segment, Suggestion
+from app.similar.exemplar_job import DEFAULT_MIN_SCORE
 from tests.conftest import upload
 from tests.fixtures.coins import Coins, coins
 from tests.fixtures.settings import make_settings
@@ -103,16 +104,13 @@ def test_exemplar_prompting_finds_coins_in_the_other_image(app_client, project):
     job = run_job(app_client, pid, "exemplar", {"label_id": label, "max_per_image": 3})
     assert job["state"] == "succeeded", job
     with app_client.app.state.context.db.read() as session:  # type: ignore[attr-defined]
-        proposed = (
-            session.execute(
-                select(Segment)
-                .join(Suggestion, Suggestion.segment_id == Segment.id)
-                .where(Suggestion.project_id == pid, Suggestion.kind == "exemplar")
-            )
-            .scalars()
-            .all()
-        )
-        found = [(row.image_id, decode_rle(row.rle)) for row in proposed]
+        proposed = session.execute(
+            select(Segment, Suggestion.confidence)
+            .join(Suggestion, Suggestion.segment_id == Segment.id)
+            .where(Suggestion.project_id == pid, Suggestion.kind == "exemplar")
+        ).all()
+        found = [(row.image_id, decode_rle(row.rle)) for row, _ in proposed]
     assert found and {image for image, _ in found} == {second}
+    assert all(confidence >= DEFAULT_MIN_SCORE for _, confidence in proposed)  # the default
     mirrored = project["truth"][1]
     assert sum(mirrored.best_iou(mask) >= 0.8 for _, mask in found) >= 2

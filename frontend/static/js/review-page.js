@@ -228,6 +228,7 @@ const propagate = createSuggestLauncher({
       params: () => ({
         label_id: Number($("#review-exemplar-label").value),
         max_per_image: Number($("#review-exemplar-count").value),
+        min_score: Number($("#review-exemplar-min-score").value),
       }),
     },
   ],
