@@ -335,6 +335,8 @@ class AuditBatch(Base):
         ForeignKey("audit_batches.id", ondelete="SET NULL")
     )
     segment_count: Mapped[int] = mapped_column(Integer)
+    # Its changes keep what undoing their masks needs (mask batches before revision 0009 don't).
+    masks_kept: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
@@ -352,6 +354,8 @@ class AuditChange(Base):
     new_label_id: Mapped[int | None] = mapped_column(Integer)
     # The segment's version right after this change: undo refuses unless it is still current.
     new_version: Mapped[int] = mapped_column(Integer)
+    # JSON, what undoing a mask change needs (app/history/mask_undo.py); null for label changes.
+    mask_undo: Mapped[str | None] = mapped_column(Text)
 
 
 class Suggestion(Base):

@@ -29,6 +29,7 @@ class Change(NamedTuple):
     old_label_id: int | None
     new_label_id: int | None
     new_version: int
+    mask_undo: str | None = None  # JSON from app/history/mask_undo.py for a mask change
 
 
 def record_batch(
@@ -41,14 +42,15 @@ def record_batch(
     undo_of: int | None = None,
 ) -> int:
     """Write one batch and its changes (inside the caller's write transaction); returns its id."""
-    batch_id = _open_batch(session, project_id, actor, kind, len(changes), undo_of)
+    masks_kept = any(change.mask_undo is not None for change in changes)
+    batch_id = _open_batch(session, project_id, actor, kind, len(changes), undo_of, masks_kept)
     # Plain executemany: the ORM's bulk insert costs ~10 us per row, 1 s per 100k-segment assign.
     connection = session.connection()
     mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     connection.exec_driver_sql(
         f"INSERT INTO {AuditChange.__tablename__} "
-        "(batch_id, segment_id, old_label_id, new_label_id, new_version) "
-        f"VALUES ({', '.join([mark] * 5)})",
+        "(batch_id, segment_id, old_label_id, new_label_id, new_version, mask_undo) "
+        f"VALUES ({', '.join([mark] * 6)})",
         [(batch_id, *change) for change in changes],
     )
     return batch_id
@@ -109,6 +111,7 @@ def _open_batch(
     kind: str,
     count: int,
     undo_of: int | None,
+    masks_kept: bool = False,
 ) -> int:
     _serialise_project_log(session, project_id)
     batch = AuditBatch(
@@ -118,6 +121,7 @@ def _open_batch(
         kind=kind,
         undo_of=undo_of,
         segment_count=count,
+        masks_kept=masks_kept,
     )
     session.add(batch)
     session.flush()
@@ -146,14 +150,17 @@ def list_batches(
     return list(session.scalars(query.order_by(AuditBatch.id.desc()).limit(limit)))
 
 
-def batch_changes(session: Session, batch_id: int) -> list[Change]:
+def batch_changes(session: Session, batch_id: int, *, masks: bool = False) -> list[Change]:
+    """The batch's changes by segment id; `masks` also reads what undoing their masks needs."""
     query = select(
         AuditChange.segment_id,
         AuditChange.old_label_id,
         AuditChange.new_label_id,
         AuditChange.new_version,
+        *([AuditChange.mask_undo] if masks else []),
     ).where(AuditChange.batch_id == batch_id)
-    return [Change(*row) for row in session.execute(query.order_by(AuditChange.segment_id))]
+    rows = session.execute(query.order_by(AuditChange.segment_id))
+    return [Change(*row[:4], mask_undo=row[4] if masks else None) for row in rows]
 
 
 def replay(session: Session, project_id: int) -> dict[int, tuple[int | None, int]]:

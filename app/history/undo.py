@@ -9,16 +9,18 @@ from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
 from app.errors import Conflict, Forbidden, Invalid, NotFound
-from app.history.audit import record_undo_batch
+from app.history.audit import Change, batch_changes, record_batch, record_undo_batch
+from app.history.mask_undo import expects_segment, undo_change
 from app.models import AuditBatch, AuditChange, LabelClass, Segment
 
-# Undo restores labels; it does not bring back, remove or repaint masks.
+# Mask batches logged before their audit rows kept masks (revision 0009) restore no masks.
+_BEFORE = "recorded before the history kept masks:"
 NOT_UNDOABLE = {
-    "create": "a new segment is not undone from the history: delete the segment instead",
-    "delete": "a deleted segment cannot be restored from the history",
-    "edit": "a mask edit is undone in the annotator (Ctrl+Z), not from the history",
-    "merge": "a merge is undone in the annotator (Ctrl+Z), not from the history",
-    "split": "a split is undone in the annotator (Ctrl+Z), not from the history",
+    "create": f"{_BEFORE} delete the segment instead",
+    "delete": f"{_BEFORE} a deleted segment cannot be restored",
+    "edit": f"{_BEFORE} undo the mask edit in the annotator (Ctrl+Z)",
+    "merge": f"{_BEFORE} undo the merge in the annotator (Ctrl+Z)",
+    "split": f"{_BEFORE} undo the split in the annotator (Ctrl+Z)",
 }
 
 
@@ -30,7 +32,9 @@ def get_batch(session: Session, project_id: int, batch_id: int) -> AuditBatch:
 
 
 def undo_batch(session: Session, *, project_id: int, batch_id: int, principal: Principal) -> int:
-    """Restore every segment of the batch to its previous label, as a new "undo" batch.
+    """Restore every segment of the batch to its previous label (and, for a mask batch, its
+    previous mask, deleting what it created and restoring what it deleted), as a new "undo"
+    batch.
 
     Refuses (Conflict `stale_version`) when any of those segments changed since the batch,
     and (Conflict `already_undone`) a batch undone before. Returns the new batch id.
@@ -40,6 +44,9 @@ def undo_batch(session: Session, *, project_id: int, batch_id: int, principal: P
         raise Forbidden("only the author of a change or an administrator can undo it")
     if batch.undone_by is not None:
         raise Conflict(f"batch {batch_id} was already undone", code="already_undone")
+    if batch.masks_kept:
+        batch.undone_by = _undo_masks(session, project_id, batch_id, principal)
+        return batch.undone_by
     if batch.kind in NOT_UNDOABLE:
         raise Invalid(NOT_UNDOABLE[batch.kind], code="not_undoable")
     count = session.scalar(select(func.count()).where(AuditChange.batch_id == batch_id)) or 0
@@ -58,6 +65,69 @@ def undo_batch(session: Session, *, project_id: int, batch_id: int, principal: P
     _restore_labels(session, batch_id, principal.user_id)
     batch.undone_by = undo_id
     return undo_id
+
+
+def _undo_masks(session: Session, project_id: int, batch_id: int, principal: Principal) -> int:
+    """A mask batch's undo (a few segments: row by row): every segment checked unchanged (a
+    deleted one still absent), then each change's inverse, logged as one "undo" batch."""
+    changes = batch_changes(session, batch_id, masks=True)
+    ids = sorted(change.segment_id for change in changes)
+    # Row locks in id order, as every versioned writer takes them.
+    rows = session.scalars(select(Segment).where(Segment.id.in_(ids)).with_for_update())
+    current = {segment.id: segment.version for segment in rows}
+    expected = _versions_since(session, batch_id, changes)
+    changed = [
+        {"segment_id": c.segment_id, "expected_version": expected.get(c.segment_id)}
+        for c in changes
+        if c.segment_id not in expected or current.get(c.segment_id) != expected[c.segment_id]
+    ]
+    if changed:
+        raise Conflict(
+            f"{len(changed)} segment(s) changed since this batch; undo refused",
+            code="stale_version",
+            detail={"changed": changed, "changed_count": len(changed)},
+        )
+    _check_labels_exist(session, {c.old_label_id for c in changes} - {None})
+    inverse = [undo_change(session, project_id, c, principal.actor) for c in changes]
+    return record_batch(
+        session,
+        project_id=project_id,
+        actor=principal.actor,
+        kind="undo",
+        changes=inverse,
+        undo_of=batch_id,
+    )
+
+
+def _versions_since(
+    session: Session, batch_id: int, changes: list[Change]
+) -> dict[int, int | None]:
+    """Segment id -> the version it must have now for the batch to be undone (None: absent),
+    for the segments that nothing changed since but steps undone since (a later batch and its
+    undo cancel out, so undoing the last steps one by one works); the others are left out."""
+    later = session.execute(
+        select(
+            AuditChange.segment_id,
+            AuditChange.batch_id,
+            AuditChange.new_version,
+            AuditBatch.undo_of,
+            AuditBatch.undone_by,
+        )
+        .join(AuditBatch, AuditBatch.id == AuditChange.batch_id)
+        .where(
+            AuditChange.batch_id > batch_id,
+            AuditChange.segment_id.in_([c.segment_id for c in changes]),
+        )
+        .order_by(AuditChange.batch_id)
+    ).all()
+    expected: dict[int, int | None] = {}
+    for change in changes:
+        mine = [row for row in later if row.segment_id == change.segment_id]
+        batches = {row.batch_id for row in mine}
+        if all(row.undo_of in batches or row.undone_by in batches for row in mine):
+            last = mine[-1].new_version if mine else change.new_version
+            expected[change.segment_id] = last if expects_segment(change) else None
+    return expected
 
 
 def _restore_labels(session: Session, batch_id: int, user_id: int | None) -> None:

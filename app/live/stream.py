@@ -61,6 +61,7 @@ def batches_after(db: Database, project_id: int, after: int, limit: int) -> list
                 "kind": b.kind,
                 "username": b.username,
                 "undo_of": b.undo_of,
+                "masks": b.masks_kept,  # masks changed too: reload them, not only labels
                 "changes": [
                     [c.segment_id, c.new_label_id, c.new_version]
                     for c in batch_changes(session, b.id)

@@ -22,6 +22,7 @@ class BatchRead(BaseModel):
     segment_count: int
     undo_of: int | None
     undone_by: int | None
+    masks_kept: bool  # undo also restores masks (mask batches logged since revision 0009)
     created_at: datetime
 
 

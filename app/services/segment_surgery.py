@@ -10,6 +10,7 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from app.errors import Invalid
+from app.history import mask_undo
 from app.history.audit import Actor, Change, record_batch
 from app.masks import decode_rle, encode_rle
 from app.models import Image, Segment, SegmentSource
@@ -52,11 +53,12 @@ def merge_segments(
         raise Invalid("merge needs two different segments of the same image")
     for segment in (keep, other):
         check_version(segment, (versions or {}).get(segment.id))
+    kept, gone = mask_undo.before_edit(keep), mask_undo.before_delete(other)
     set_mask(keep, _image(session, keep), encode_rle(_mask(keep) | _mask(other)))
     _bump(keep, actor)
     changes = [
-        Change(keep.id, keep.label_class_id, keep.label_class_id, keep.version),
-        Change(other.id, other.label_class_id, None, other.version + 1),
+        Change(keep.id, keep.label_class_id, keep.label_class_id, keep.version, kept),
+        Change(other.id, other.label_class_id, None, other.version + 1, gone),
     ]
     _record(session, keep.project_id, actor, "merge", changes)
     session.delete(other)
@@ -89,6 +91,7 @@ def split_segment(
     sizes = np.bincount(pieces.ravel(), minlength=count)[1:]
     largest = int(np.argmax(sizes)) + 1
     image = _image(session, segment)
+    before = mask_undo.before_edit(segment)
     set_mask(segment, image, encode_rle(pieces == largest))
     _bump(segment, actor)
     piece = Segment(
@@ -102,9 +105,10 @@ def split_segment(
     set_mask(piece, image, encode_rle((pieces > 0) & (pieces != largest)))
     session.add(piece)
     session.flush()
+    label = segment.label_class_id
     changes = [
-        Change(segment.id, segment.label_class_id, segment.label_class_id, segment.version),
-        Change(piece.id, None, piece.label_class_id, piece.version),
+        Change(segment.id, label, label, segment.version, before),
+        Change(piece.id, None, label, piece.version, mask_undo.created()),
     ]
     _record(session, segment.project_id, actor, "split", changes)
     return [segment, piece]

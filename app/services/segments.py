@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.errors import Conflict, Invalid, NotFound
+from app.history import mask_undo
 from app.history.audit import Actor, Change, record_batch
 from app.masks import normalize_rle, rle_area, rle_bbox
 from app.models import Image, Segment, SegmentSource
@@ -44,7 +45,7 @@ def create_segment(
     session.add(segment)
     session.flush()
     if actor is not None:
-        change = Change(segment.id, None, label_id, segment.version)
+        change = Change(segment.id, None, label_id, segment.version, mask_undo.created())
         _log(session, image.project_id, actor, "create", change)
     return segment
 
@@ -93,12 +94,13 @@ def update_segment(
     if changes.get("rle") is not None:
         image = session.get(Image, segment.image_id)
         assert image is not None  # segments cascade with their image
+        before = mask_undo.before_edit(segment)
         set_mask(segment, image, changes["rle"])
         segment.version += 1
         segment.updated_at = datetime.now(UTC)
         segment.updated_by = actor.user_id
         label = segment.label_class_id
-        change = Change(segment.id, label, label, segment.version)
+        change = Change(segment.id, label, label, segment.version, before)
         _log(session, segment.project_id, actor, "edit", change)
     session.flush()
     return segment
@@ -115,7 +117,8 @@ def delete_segment(
     segment = get_segment(session, segment_id, lock=True)
     check_version(segment, expected_version)
     if actor is not None:
-        change = Change(segment.id, segment.label_class_id, None, segment.version + 1)
+        before = mask_undo.before_delete(segment)
+        change = Change(segment.id, segment.label_class_id, None, segment.version + 1, before)
         _log(session, segment.project_id, actor, "delete", change)
     session.delete(segment)
 

@@ -132,3 +132,40 @@ def test_split_one_by_a_line_then_merge_two(page, api: httpx.Client, project: di
     page.keyboard.press("Control+z")  # the merge is undone: the other square is back
     page.wait_for_function("() => window.lassolabelAnnotator.store.items.length === 3")
     assert segment(api, square["id"])["area"] == kept["area"]
+
+
+def test_history_page_undoes_mask_batches_and_refuses_stale_ones(
+    page, api: httpx.Client, project: dict, console
+) -> None:  # type: ignore[no-untyped-def]
+    console.expect(r"status of 409 \(Conflict\).*/history/")
+    image, square = open_with_square(page, api, project)  # the annotator stays open
+    other = api.post(
+        f"/api/images/{image['id']}/segments", json={"rle": square_rle(H, W, (200, 80, 240, 160))}
+    ).json()
+    api.post(f"/api/segments/{square['id']}/merge", json={"other_id": other["id"]})
+    merged = segment(api, square["id"])
+    api.patch(f"/api/segments/{square['id']}", json={"rle": square_rle(H, W, (0, 0, 10, 10))})
+    pid = project["id"]
+    edit, merge = api.get(f"/api/projects/{pid}/history").json()["items"][:2]
+    annotator = page
+    page = annotator.context.new_page()
+    page.goto(f"/projects/{pid}/history")
+    page.wait_for_selector("body[data-history-ready=true]")
+
+    page.click(f"#batches tr[data-batch-id='{edit['id']}'] button")
+    page.wait_for_selector("#status:text('are back as they were')")
+    assert segment(api, square["id"])["area"] == merged["area"]
+    page.click(f"#batches tr[data-batch-id='{merge['id']}'] button")
+    page.wait_for_selector(f"#status:text('Step #{merge['id']} undone')")
+    assert segment(api, other["id"])["area"] == other["area"]  # the merged-away one is back
+    assert segment(api, square["id"])["area"] == square["area"]
+    annotator.wait_for_selector(f"#segment-list li[data-segment-id='{other['id']}']")  # live
+
+    api.patch(f"/api/segments/{other['id']}", json={"rle": square_rle(H, W, (0, 0, 20, 20))})
+    mine = api.get(f"/api/projects/{pid}/history").json()["items"][0]
+    api.patch(f"/api/segments/{other['id']}", json={"rle": square_rle(H, W, (0, 0, 30, 30))})
+    page.reload()
+    page.wait_for_selector("body[data-history-ready=true]")
+    page.click(f"#batches tr[data-batch-id='{mine['id']}'] button")
+    page.wait_for_selector("#history-error:text('changed since this batch; undo refused')")
+    assert segment(api, other["id"])["area"] == 900  # the later edit stands

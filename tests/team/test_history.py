@@ -139,8 +139,8 @@ def test_stale_batch_assign_is_refused_naming_what_changed(
 def test_drawn_and_deleted_segments_are_logged_and_not_undone(
     team_client: TestClient, team: dict
 ) -> None:
-    """A person's new segment and deletion are batches (history, live views); undo restores
-    labels only, so it refuses them with a clear message."""
+    """A person's new segment and deletion are batches (history, live views); undoing them
+    deletes the new segment and brings the deleted one back under its id."""
     import numpy as np
 
     from app.masks import encode_rle
@@ -167,7 +167,10 @@ def test_drawn_and_deleted_segments_are_logged_and_not_undone(
         (made["id"], None, cat)
     ]
     for batch in (created, deleted):
-        refused = team_client.post(
+        undone = team_client.post(
             f"/api/projects/{team['pid']}/history/{batch['id']}/undo", headers=ann
         )
-        assert "segment" in assert_error_shape(refused, 422, "not_undoable")["message"]
+        assert undone.status_code == 200, undone.text
+    assert team_client.get(f"/api/segments/{made['id']}", headers=ann).status_code == 404
+    back = team_client.get(f"/api/segments/{team['ids'][1]}", headers=ann).json()
+    assert back["version"] == 3  # 1, deleted as 2, restored as 3

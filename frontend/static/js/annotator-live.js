@@ -31,6 +31,11 @@ export async function installAnnotatorLive({ projectId, state, store, filmstrip,
    * page has not seen: reload the image's list (cheap) to learn whether they are on it. */
   async function applySegments(batch) {
     const ids = batch.changes.map(([id]) => id);
+    if (batch.kind === "undo" && batch.masks) {
+      // A mask batch undone from the history: masks back, segments deleted or restored.
+      await store.refresh(ids);
+      return true;
+    }
     if (batch.kind === "delete") return store.forget(ids);
     if (["edit", "merge", "split"].includes(batch.kind)) {
       // New masks (and a split's new piece): reload them, unless this page made the change.

@@ -16,13 +16,15 @@ const WHAT = {
   split: "split a segment",
   undo: "undid step",
 };
-// Mirrors app/history/undo.py: what the server refuses to undo, said before the click.
+// Mirrors app/history/undo.py: mask batches logged before the history kept masks (their
+// masks_kept is false) are refused; said before the click.
+const BEFORE = "recorded before the history kept masks:";
 const NOT_UNDOABLE = {
-  create: "a new segment is undone by deleting it",
-  delete: "a deleted segment cannot be restored",
-  edit: "undo a mask edit in the annotator (Ctrl+Z)",
-  merge: "undo a merge in the annotator (Ctrl+Z)",
-  split: "undo a split in the annotator (Ctrl+Z)",
+  create: `${BEFORE} delete the segment instead`,
+  delete: `${BEFORE} a deleted segment cannot be restored`,
+  edit: `${BEFORE} undo the mask edit in the annotator (Ctrl+Z)`,
+  merge: `${BEFORE} undo the merge in the annotator (Ctrl+Z)`,
+  split: `${BEFORE} undo the split in the annotator (Ctrl+Z)`,
 };
 const errorBox = $("#history-error");
 let me = null;
@@ -31,7 +33,7 @@ let oldest = null;
 
 function undoRefusal(batch) {
   if (batch.undone_by !== null) return `undone by step #${batch.undone_by}`;
-  if (NOT_UNDOABLE[batch.kind]) return NOT_UNDOABLE[batch.kind];
+  if (NOT_UNDOABLE[batch.kind] && !batch.masks_kept) return NOT_UNDOABLE[batch.kind];
   if (!allows(role, "annotator")) return deniedReason(role, "annotator");
   const own = batch.user_id === me.id;
   if (role !== "admin" && !own) return "only its author or an admin can undo it";
@@ -46,7 +48,11 @@ function row(batch) {
     class: "ghost",
     text: "Undo",
     disabled: refusal !== null,
-    title: refusal ?? `Put back the labels of these ${batch.segment_count} segment(s)`,
+    title:
+      refusal ??
+      (batch.masks_kept
+        ? `Put back the masks and segments of these ${batch.segment_count} segment(s)`
+        : `Put back the labels of these ${batch.segment_count} segment(s)`),
     onclick: () => undoBatch(batch),
   });
   return el(
@@ -76,7 +82,8 @@ function undoBatch(batch) {
     const { count } = await api(`/api/projects/${projectId}/history/${batch.id}/undo`, {
       method: "POST",
     });
-    setStatus(`Step #${batch.id} undone: ${count} segment(s) have their previous label`);
+    const what = batch.masks_kept ? "are back as they were" : "have their previous label";
+    setStatus(`Step #${batch.id} undone: ${count} segment(s) ${what}`);
     await Promise.all([load(), refreshHeader()]);
   });
 }
