@@ -43,8 +43,6 @@ def run_projection_job(job: JobContext, ctx: AppContext) -> None:
         raise RuntimeError(f"no embeddings for {embedder!r} yet: run the embed job first")
     ids = store.ids()
     ids = ids[np.isin(ids, live)]
-    # One float16 copy (2.5 GB at 1M x 1280); projectors convert it a chunk at a time.
-    vectors = store.get(ids)
     if not len(ids):
         raise RuntimeError("no embedded segments to project: run the segment and embed jobs first")
     job.complete_item("vectors")
@@ -53,7 +51,8 @@ def run_projection_job(job: JobContext, ctx: AppContext) -> None:
     new = ~np.isin(ids, placed)
     if not params.refit and projector_path.is_file() and new.mean() <= MAX_NEW_SHARE_FOR_TRANSFORM:
         if new.any():
-            xy = load_projector(projector_path).transform(vectors[new])
+            # Only the new rows are read: all of them are 2.5 GB at 1M x 1280 float16.
+            xy = load_projector(projector_path).transform(store.get(ids[new]))
             job.complete_item("fit")
             job.complete_item(
                 "map", lambda _session: ctx.maps.upsert(job.project_id, embedder, ids[new], xy)
@@ -65,7 +64,8 @@ def run_projection_job(job: JobContext, ctx: AppContext) -> None:
     projector = build_projector(
         params.projector or ctx.settings.projector, **params.projector_args()
     )
-    xy = projector.fit_transform(vectors)
+    # One float16 copy (2.5 GB at 1M x 1280); projectors convert it a chunk at a time.
+    xy = projector.fit_transform(store.get(ids))
     job.complete_item("fit")
     job.complete_item(
         "map",

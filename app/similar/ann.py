@@ -4,7 +4,7 @@ ApproximateIndex: faiss IVF with 8-bit scalar quantisation (1.3 GB at 1M x 1280)
 vectors; its candidates are re-ranked exactly from the float16 store, so returned distances
 are exact and only recall is approximate (bench/scale.py measures recall@50 against exact).
 scan_nearest: the exact answer a chunk at a time, used while the index builds. The only
-module that imports faiss.
+module that imports faiss with projection/placement.py.
 """
 
 from __future__ import annotations

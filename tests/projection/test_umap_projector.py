@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from app.projection.base import Projector, load_projector
-from app.projection.placement import nearest_neighbours
+from app.projection.placement import exact_neighbours, nearest_neighbours
 from app.projection.umap_projector import UmapProjector
 from tests.projection.conftest import Blobs, make_blobs
 
@@ -65,3 +65,18 @@ def test_exact_neighbours_match_brute_force() -> None:
     full = np.linalg.norm(queries[:, None] - points[None], axis=2)
     np.testing.assert_array_equal(indices, np.argsort(full, axis=1)[:, :7])
     np.testing.assert_allclose(distances, np.sort(full, axis=1)[:, :7], rtol=1e-4, atol=1e-4)
+
+
+def test_large_maps_place_from_approximate_neighbours() -> None:
+    rng = np.random.default_rng(1)
+    centres = rng.normal(size=(30, 12)) * 4
+    points = (centres[rng.integers(0, 30, 20_000)] + rng.normal(size=(20_000, 12))).astype(
+        np.float32
+    )
+    queries = (centres[rng.integers(0, 30, 200)] + rng.normal(size=(200, 12))).astype(np.float32)
+    exact, exact_distances = exact_neighbours(queries, points, 15)
+    found, distances = nearest_neighbours(queries, points, 15, exact_max=1_000)
+    recall = np.mean([len(set(a) & set(b)) / 15 for a, b in zip(found, exact, strict=True)])
+    assert recall >= 0.95
+    assert found.dtype == np.int64 and distances.shape == (200, 15)
+    assert np.all(distances >= exact_distances - 1e-3)  # nothing nearer than the true k-th
