@@ -11,6 +11,7 @@ import pytest
 
 from tests.e2e.conftest import png_bytes
 from tests.e2e.mask_tools import select, square_rle, stroke
+from tests.e2e.seed import seed_proposal
 from tests.e2e.team_server import ADMIN, ADMIN_PASSWORD, browser_page, sign_in, team_server
 from tests.server_process import ServerProcess
 
@@ -246,3 +247,57 @@ def test_viewer_sees_disabled_controls_with_the_reason(browser, admin, server) -
             note = vera.wait_for_selector("#role-note")
             assert "need the annotator role in this project (yours: viewer)" in note.text_content()
             assert vera.locator(tool).is_hidden()
+
+
+def test_viewer_keys_are_refused_in_the_page_and_the_sheet_says_why(browser, admin, server) -> None:  # type: ignore[no-untyped-def]
+    project_id = create_project(admin, "team keys")
+    image_id = upload_in_ui(admin, project_id)
+    image, label = admin.evaluate(
+        """async ([projectId, imageId]) => {
+          const { api } = await import("/static/js/api.js");
+          const label = await api(`/api/projects/${projectId}/labels`, {
+            method: "POST", json: { name: "cat" } });
+          return [await api(`/api/images/${imageId}`), label];
+        }""",
+        [project_id, image_id],
+    )
+    seed_proposal(
+        server.data_dir, project_id=project_id, image=image, label_id=label["id"], confidence=0.5
+    )
+    link = invite(admin, "kira", "viewer")
+    add_member(admin, "team keys", "kira", "viewer")
+    denied = "needs the annotator role in this project (yours: viewer)"
+    with browser_page(browser, server.url) as (kira, _):
+        accept_invite(kira, link, "kira-password")
+        writes: list[str] = []
+        kira.on("request", lambda r: r.method != "GET" and writes.append(r.url))
+        kira.goto(f"/projects/{project_id}/review")
+        kira.wait_for_selector("body[data-review-ready=true]")
+        kira.wait_for_selector("#review-total:text('1 to review')")
+        for key, what in (("a", "Accept the suggested label"), ("r", "Reject"), ("1", "Assign")):
+            kira.keyboard.press(key)
+            kira.wait_for_selector(f"#status:text('{what}')")
+            assert denied in kira.text_content("#status")
+        kira.keyboard.press("?")
+        refused = kira.locator("#shortcut-table tr[data-denied]").all_text_contents()
+        assert any("Accept the suggested label" in row and denied in row for row in refused)
+        assert not any("Next suggestion" in row for row in refused)  # moving is allowed
+        kira.keyboard.press("Escape")
+        kira.goto(f"/projects/{project_id}/annotate?image={image_id}")
+        kira.wait_for_function("window.lassolabelAnnotator?.state.image")
+        kira.keyboard.press("b")
+        kira.wait_for_selector(f"#annotator-message:text('{denied}')")
+        assert kira.evaluate("document.body.dataset.maskTool ?? ''") == ""
+        reads = ("/presence", "/prefetch")  # heartbeats and embedding warm-up, not labels
+        assert not [url for url in writes if not url.endswith(reads)], writes
+    assert api_total(admin, project_id) == 1  # nothing was reviewed
+
+
+def api_total(page, project_id: int) -> int:  # type: ignore[no-untyped-def]
+    return page.evaluate(
+        """async (projectId) => {
+          const { api } = await import("/static/js/api.js");
+          return (await api(`/api/projects/${projectId}/suggestions`)).total;
+        }""",
+        project_id,
+    )

@@ -1,5 +1,5 @@
 // Annotator page: one image at a time; clicks and boxes ask SAM for a mask, Enter keeps it.
-import { gatePage } from "./access.js";
+import { deniedReason, gatePage } from "./access.js";
 import { api } from "./api.js";
 import { createPainter } from "./annotator-canvas.js";
 import { installAnnotatorLive } from "./annotator-live.js";
@@ -210,6 +210,7 @@ function deleteSelected() {
 function relabelSelected(label) {
   const segment = store.items.find((s) => s.id === state.selected);
   if (!segment || segment.label_id === label.id) return;
+  if (!state.canLabel) return viewOnly();
   return guarded(errorBox, async () => {
     const before = segment.label_id;
     await store.relabel(segment.id, label.id);
@@ -476,7 +477,11 @@ function installInput() {
     repaint();
   });
 
-  bind("Enter", "Accept the mask as a segment with the current label", accept);
+  // A viewer's editing keys are refused here, with the reason, before any request.
+  const denied = () =>
+    state.canLabel ? null : deniedReason(document.body.dataset.role, "annotator");
+  const editing = { denied };
+  bind("Enter", "Accept the mask as a segment with the current label", accept, editing);
   bind(
     "Tab",
     "Next candidate mask",
@@ -505,22 +510,25 @@ function installInput() {
       when: () => editor.hasSelectedVertex,
     },
   );
-  bind(["Delete", "Backspace"], "Delete the selected segment", deleteSelected);
+  bind(["Delete", "Backspace"], "Delete the selected segment", deleteSelected, editing);
   bind(["ArrowRight", "n"], "Next image", () => openImage(state.index + 1));
   bind(["ArrowLeft", "p"], "Previous image", () => openImage(state.index - 1));
   bind("v", "Show or hide automatic segments", () => {
     $("#show-auto").click();
   });
   bind("f", "Fit the image to the window", () => view.refit());
-  bind("b", "Brush: paint onto the selected segment (drag)", () => setTool("brush"));
-  bind("e", "Eraser: remove from the selected segment (drag)", () => setTool("eraser"));
+  bind("b", "Brush: paint onto the selected segment (drag)", () => setTool("brush"), editing);
+  bind("e", "Eraser: remove from the selected segment (drag)", () => setTool("eraser"), editing);
   bind("[", "Smaller brush or eraser", () => resizeBrush(0.8));
   bind("]", "Larger brush or eraser", () => resizeBrush(1.25));
-  bind("h", "Fill the holes of the selected segment", fillSelectedHoles);
-  bind("m", "Merge: then Ctrl+click the segment to add to the selected one", startMerge);
-  bind("s", "Split: then drag a line across the selected segment", () => setTool("cut"));
-  bind("o", "Polygon: edit the selected segment's outline vertex by vertex", () =>
-    setTool("polygon"),
+  bind("h", "Fill the holes of the selected segment", fillSelectedHoles, editing);
+  bind("m", "Merge: then Ctrl+click the segment to add to the selected one", startMerge, editing);
+  bind("s", "Split: then drag a line across the selected segment", () => setTool("cut"), editing);
+  bind(
+    "o",
+    "Polygon: edit the selected segment's outline vertex by vertex",
+    () => setTool("polygon"),
+    editing,
   );
   gesture("click", "Positive point (ask SAM for a mask)");
   gesture(["right-click", "alt+click"], "Negative point");
@@ -600,7 +608,7 @@ async function showSegmenterNotice() {
 }
 
 async function start() {
-  installKeyboard();
+  installKeyboard({ onRefused: say });
   state.canLabel = await gatePage(projectId, $(".side"));
   installInput();
   const [labels, page] = await Promise.all([

@@ -2,6 +2,7 @@
 import { el } from "./dom.js";
 
 const bindings = [];
+let refuse = () => {}; // says in the page why a key was refused (installKeyboard's option)
 
 // "ctrl+shift+z", "Enter", "?", "1": ctrl/meta, alt, and shift (when not implied by the key).
 export function comboOf(event) {
@@ -25,9 +26,16 @@ function typingIn(target) {
 /**
  * Register `handler(event)` for `combos` (a string or list). `label` is what the sheet shows;
  * `when()` (optional) gates the binding. A handler returning false lets the event through.
+ * `denied()` (optional) returns why your role may not use it (null: it may): the key is then
+ * refused in the page, with that reason, before any request, and the sheet says so.
  */
-export function bind(combos, label, handler, { when = () => true, hidden = false } = {}) {
-  bindings.push({ combos: [].concat(combos), label, handler, when, hidden });
+export function bind(
+  combos,
+  label,
+  handler,
+  { when = () => true, hidden = false, denied = () => null } = {},
+) {
+  bindings.push({ combos: [].concat(combos), label, handler, when, hidden, denied });
 }
 
 /** List a mouse gesture in the sheet (it has no key: the page handles the mouse itself). */
@@ -56,6 +64,12 @@ function dispatch(event) {
   const combo = comboOf(event);
   for (const binding of bindings) {
     if (!binding.combos.includes(combo) || !binding.when()) continue;
+    const reason = binding.denied();
+    if (reason) {
+      refuse(`${binding.label}: ${reason}`);
+      event.preventDefault();
+      return;
+    }
     if (binding.handler(event) === false) return;
     event.preventDefault();
     return;
@@ -65,14 +79,20 @@ function dispatch(event) {
 function renderSheet(table) {
   const rows = bindings
     .filter((b) => !b.hidden)
-    .map((b) =>
-      el(
+    .map((b) => {
+      const reason = b.denied();
+      return el(
         "tr",
-        {},
+        reason ? { "data-denied": reason, class: "denied" } : {},
         el("td", {}, ...b.combos.map((c) => el("kbd", { text: c }))),
-        el("td", { text: b.label }),
-      ),
-    );
+        el(
+          "td",
+          {},
+          b.label,
+          reason ? el("span", { class: "denied-note", text: ` (${reason})` }) : null,
+        ),
+      );
+    });
   table.replaceChildren(...rows);
 }
 
@@ -83,7 +103,9 @@ export function toggleSheet() {
   dialog.showModal();
 }
 
-export function installKeyboard() {
+/** `onRefused(text)`: where a key refused for the role says why (e.g. the status line). */
+export function installKeyboard({ onRefused = () => {} } = {}) {
+  refuse = onRefused;
   bind("?", "Show this list of shortcuts", toggleSheet);
   bind("Escape", "Close this list (and any dialog)", () => false, { when: () => false });
   document.getElementById("help-button")?.addEventListener("click", toggleSheet);

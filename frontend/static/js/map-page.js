@@ -1,5 +1,5 @@
 // Map page: every segment as a point, lasso/box/click selection, batch labelling with undo.
-import { gatePage } from "./access.js";
+import { deniedReason, gatePage } from "./access.js";
 import { api } from "./api.js";
 import { $, el, guarded } from "./dom.js";
 import { createHoverCard, segmentDescriber } from "./hover-card.js";
@@ -244,14 +244,17 @@ function installControls() {
     { when: () => similar !== undefined },
   );
   const ready = () => model !== undefined;
+  // A viewer's labelling keys are refused in the page, with the reason, before any request.
+  const denied = () =>
+    state.canLabel === false ? deniedReason(document.body.dataset.role, "annotator") : null;
   bind(
     ["a", "Enter"],
     "Assign the current label to the selection",
     () => state.current && assign(state.current.id),
-    { when: ready },
+    { when: ready, denied },
   );
-  bind("c", "Clear the label of the selection", () => assign(null), { when: ready });
-  bind("ctrl+z", "Undo the last batch assign", undoAssign, { when: ready });
+  bind("c", "Clear the label of the selection", () => assign(null), { when: ready, denied });
+  bind("ctrl+z", "Undo the last batch assign", undoAssign, { when: ready, denied });
   bind(
     "Escape",
     "Deselect",
@@ -319,7 +322,7 @@ function installSimilar(thumbnailUrl) {
 }
 
 async function start() {
-  installKeyboard();
+  installKeyboard({ onRefused: (text) => say(text) });
   installControls();
   state.canLabel = await gatePage(projectId, $(".side"));
   refreshHeader().catch((err) => say(err.message));

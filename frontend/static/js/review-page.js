@@ -1,7 +1,7 @@
 // Review page: suggested labels (propagate and exemplar jobs) to accept, reject or correct one
 // by one from the keyboard, most informative first; accept everything above a threshold in one
 // action; start propagate or exemplar. Other sessions' label changes refresh the list live.
-import { gatePage } from "./access.js";
+import { deniedReason, gatePage } from "./access.js";
 import { api } from "./api.js";
 import { confirmAction } from "./confirm.js";
 import { $, el, guarded } from "./dom.js";
@@ -23,6 +23,7 @@ const cards = new Map(); // queue key -> card element, reused so thumbnails neve
 const PREFETCH_MARGIN = 10;
 let labels = [];
 let busy = Promise.resolve();
+let labelDenied = null; // why this role may not label here (a viewer), said before any request
 
 // One action at a time: a fast A A A sends three accepts for three different cards.
 const serial = (action) => (busy = busy.then(() => guarded(errorBox, action)));
@@ -156,6 +157,9 @@ const reject = () =>
 
 // A correction is an ordinary assign (versioned, audited); the suggestion then hides itself.
 const correct = (label) =>
+  labelDenied ? setStatus(`Assign another label: ${labelDenied}`) : correctNow(label);
+
+const correctNow = (label) =>
   serial(async () => {
     const item = queue.current();
     if (!item || !label) return;
@@ -248,16 +252,18 @@ function columns() {
 
 function installControls() {
   const ready = () => queue.current() !== null;
+  const denied = () => labelDenied;
   const step = (n) => () => {
     queue.move(n);
     render();
   };
-  bind(["a", "Enter"], "Accept the suggested label", accept, { when: ready });
-  bind(["r", "Backspace"], "Reject the suggestion", reject, { when: ready });
+  bind(["a", "Enter"], "Accept the suggested label", accept, { when: ready, denied });
+  bind(["r", "Backspace"], "Reject the suggestion", reject, { when: ready, denied });
   for (let digit = 1; digit <= 9; digit++) {
     bind(String(digit), "Assign label 1-9 instead", () => correct(labelForDigit(labels, digit)), {
       when: ready,
       hidden: digit > 1,
+      denied,
     });
   }
   bind("ArrowRight", "Next suggestion", step(1), { when: ready });
@@ -303,9 +309,10 @@ function installLive() {
 }
 
 async function start() {
-  installKeyboard();
+  installKeyboard({ onRefused: setStatus });
   installControls();
-  await gatePage(projectId, $(".side"));
+  const canLabel = await gatePage(projectId, $(".side"));
+  labelDenied = canLabel ? null : deniedReason(document.body.dataset.role, "annotator");
   [labels] = await Promise.all([loadLabels(projectId), refreshHeader()]);
   renderCorrections();
   renderExemplarLabels();
