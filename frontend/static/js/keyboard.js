@@ -46,6 +46,7 @@ export function gesture(names, label) {
     handler: () => false,
     when: () => false,
     hidden: false,
+    denied: () => null,
   });
 }
 
