@@ -135,7 +135,8 @@ def best_suggestions(
         np.float64,  # exact for ids below 2**53
     )
     ids = rows[:, 0].astype(np.int64)
-    best = np.r_[ids[1:] != ids[:-1], True]  # the last, most confident, row of each segment
+    # The last, most confident, row of each segment; none when there is no row at all.
+    best = np.r_[ids[1:] != ids[:-1], True][: len(ids)]
     return ids[best], rows[best, 1].astype(np.int64), rows[best, 2].astype(np.float32)
 
 

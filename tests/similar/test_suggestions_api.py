@@ -198,6 +198,8 @@ def test_map_columns_carry_the_best_suggestion_of_unlabelled_segments(
     client: TestClient, labelled: dict
 ) -> None:
     pid, ids, (cat, dog, cow) = labelled["pid"], labelled["ids"], labelled["label_ids"]
+    none = {"segment_ids": [], "label_ids": [], "confidence": []}
+    assert client.get(f"/api/projects/{pid}/suggestions/map").json() == none  # nothing yet
     store(client, pid, "propagate", {ids[2]: (cat, 0.6), ids[3]: (cat, 0.8), ids[9]: (dog, 0.5)})
     store(client, pid, "exemplar", {ids[2]: (cow, 0.75), ids[3]: (dog, 0.1)})
     client.post(f"/api/projects/{pid}/assign", json={"segment_ids": [ids[9]], "label_id": dog})
