@@ -23,14 +23,16 @@ from app.projection.registry import build_projector
 MAX_NEW_SHARE_FOR_TRANSFORM = 0.5
 
 
-# The job's progress is its three stages (the fit is one opaque call): the vectors are read,
-# the positions computed, the map written. Only "map" writes; the others are markers.
-STAGES = ("vectors", "fit", "map")
+# The job's progress is its stages: the vectors are read; a fit builds the neighbour graph, then
+# lays it out (UMAP's epochs, reported in tenths), or new points are placed on the fitted map;
+# the map is written. Only "map" writes; the others are markers.
+LAYOUT_STEPS = 10
+FIT = ("neighbours", *(f"layout {10 * k}%" for k in range(1, LAYOUT_STEPS + 1)))
+PLACE = ("place",)
 
 
 def run_projection_job(job: JobContext, ctx: AppContext) -> None:
     params = ProjectionParams.model_validate(job.params)
-    job.set_total(len(STAGES))
     with ctx.db.read() as session:
         embedder = (
             session.scalar(select(Project.embedder).where(Project.id == job.project_id)) or ""
@@ -45,32 +47,46 @@ def run_projection_job(job: JobContext, ctx: AppContext) -> None:
     ids = ids[np.isin(ids, live)]
     if not len(ids):
         raise RuntimeError("no embedded segments to project: run the segment and embed jobs first")
-    job.complete_item("vectors")
     projector_path = ctx.maps.path(job.project_id, embedder).with_name("projector.pkl")
     placed, _ = ctx.maps.read(job.project_id, embedder)
     new = ~np.isin(ids, placed)
-    if not params.refit and projector_path.is_file() and new.mean() <= MAX_NEW_SHARE_FOR_TRANSFORM:
+    refit = params.refit or not projector_path.is_file() or new.mean() > MAX_NEW_SHARE_FOR_TRANSFORM
+    job.set_total(len(FIT if refit else PLACE) + 2)
+    job.complete_item("vectors")
+    if not refit:
         if new.any():
             # Only the new rows are read: all of them are 2.5 GB at 1M x 1280 float16.
             xy = load_projector(projector_path).transform(store.get(ids[new]))
-            job.complete_item("fit")
+            job.complete_item("place")
             job.complete_item(
                 "map", lambda _session: ctx.maps.upsert(job.project_id, embedder, ids[new], xy)
             )
         else:
-            job.complete_item("fit")
+            job.complete_item("place")
             job.complete_item("map")
         return
     projector = build_projector(
         params.projector or ctx.settings.projector, **params.projector_args()
     )
     # One float16 copy (2.5 GB at 1M x 1280); projectors convert it a chunk at a time.
-    xy = projector.fit_transform(store.get(ids))
-    job.complete_item("fit")
+    xy = projector.fit_transform(
+        store.get(ids), progress=lambda done, total: _fit(job, done, total)
+    )
+    for key in FIT:  # a projector without epochs reports nothing: its fit is done now
+        job.complete_item(key)
     job.complete_item(
         "map",
         lambda _session: _save(ctx, job.project_id, embedder, ids, xy, projector, projector_path),
     )
+
+
+def _fit(job: JobContext, done: int, total: int) -> None:
+    """The fit's progress as items (a no-op for those recorded); a cancel stops the fit here,
+    between epochs, instead of after it."""
+    job.check()
+    reached = 1 + (LAYOUT_STEPS * done) // max(total, 1)  # the neighbour graph, then tenths
+    for key in FIT[:reached]:
+        job.complete_item(key)
 
 
 def _save(

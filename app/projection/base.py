@@ -9,10 +9,16 @@ from __future__ import annotations
 
 import os
 import pickle
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import numpy as np
+
+# progress(steps done, steps in all) of a fit's iterative part (UMAP's layout epochs); the first
+# call, (0, n), says the part before it (the neighbour graph) is done. It may raise to stop the
+# fit (a cancelled job). Projectors without such a part never call it.
+FitProgress = Callable[[int, int], None]
 
 
 @runtime_checkable
@@ -25,7 +31,9 @@ class Projector(Protocol):
 
     name: str
 
-    def fit_transform(self, vectors: np.ndarray) -> np.ndarray: ...
+    def fit_transform(
+        self, vectors: np.ndarray, progress: FitProgress | None = None
+    ) -> np.ndarray: ...
 
     def transform(self, vectors: np.ndarray) -> np.ndarray: ...
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.decomposition import PCA
 
-from app.projection.base import NotFitted, as_float32_matrix, save_pickle
+from app.projection.base import FitProgress, NotFitted, as_float32_matrix, save_pickle
 
 
 def fit_pca(vectors: np.ndarray, n_components: int, *, max_fit_rows: int, seed: int) -> PCA:
@@ -36,7 +36,8 @@ class PcaProjector:
         self.random_state = random_state
         self._pca: PCA | None = None
 
-    def fit_transform(self, vectors: np.ndarray) -> np.ndarray:
+    def fit_transform(self, vectors: np.ndarray, progress: FitProgress | None = None) -> np.ndarray:
+        """(N, D) -> (N, 2) float32; one step, so `progress` is never called."""
         matrix = as_float32_matrix(vectors)
         if matrix.shape[0] < 2:
             self._pca = None

@@ -6,13 +6,15 @@ The only module (with umap_cuml.py) that imports umap. Defaults come from bench/
 
 from __future__ import annotations
 
+import io
+import re
 import time
 import warnings
 from pathlib import Path
 
 import numpy as np
 
-from app.projection.base import NotFitted, save_pickle
+from app.projection.base import FitProgress, NotFitted, save_pickle
 from app.projection.pca_projector import PcaProjector, PreReducer
 from app.projection.placement import place_by_neighbours
 
@@ -65,14 +67,16 @@ class UmapProjector:
         self._coords: np.ndarray | None = None
         self._fallback: PcaProjector | None = None
 
-    def fit_transform(self, vectors: np.ndarray) -> np.ndarray:
+    def fit_transform(self, vectors: np.ndarray, progress: FitProgress | None = None) -> np.ndarray:
+        """(N, D) -> (N, 2) float32; `progress` hears the layout's epochs (base.FitProgress)."""
         reduced = self._reducer.fit_transform(vectors)
         self._points, self._coords, self._fallback = None, None, None
         if reduced.shape[0] < MIN_POINTS_FOR_UMAP:
             self._fallback = PcaProjector()
             return self._fallback.fit_transform(reduced)
         with _quiet_umap():
-            coords = self._new_umap(reduced.shape[0]).fit_transform(reduced)
+            reducer = self._new_umap(reduced.shape[0], progress)
+            coords = reducer.fit_transform(reduced)
         self._points, self._coords = reduced, np.asarray(coords, dtype=np.float32)
         return self._coords.copy()
 
@@ -91,7 +95,7 @@ class UmapProjector:
             raise NotFitted("UmapProjector.save called before fit_transform")
         save_pickle(self, path)
 
-    def _new_umap(self, n_points: int) -> umap.UMAP:
+    def _new_umap(self, n_points: int, progress: FitProgress | None = None) -> umap.UMAP:
         return umap.UMAP(
             n_neighbors=min(self.n_neighbors, n_points - 1),
             metric=self.metric,
@@ -105,7 +109,32 @@ class UmapProjector:
             # layout take 11 s warm (29 s in the job) against 2.4-3.0 s on the nearest-neighbour
             # descent path at the same trustworthiness (bench/scale.py's small-project table).
             force_approximation_algorithm=True,
+            tqdm_kwds=None if progress is None else _EpochReport(progress).tqdm_kwds(),
         )
+
+
+class _EpochReport(io.TextIOBase):
+    """The file umap's epoch bar (tqdm) writes to, as "done/total": each write is a progress
+    call. Once the callback raised (a cancel) later writes are ignored, so tqdm's own cleanup
+    cannot raise again."""
+
+    def __init__(self, progress: FitProgress) -> None:
+        self._progress = progress
+        self._stopped = False
+
+    def tqdm_kwds(self) -> dict[str, object]:
+        return {"disable": False, "file": self, "bar_format": "{n}/{total}\n", "mininterval": 0}
+
+    def write(self, text: str) -> int:
+        found = re.findall(r"(\d+)/(\d+)", text)
+        if found and not self._stopped:
+            done, total = found[-1]
+            try:
+                self._progress(int(done), int(total))
+            except BaseException:
+                self._stopped = True
+                raise
+        return len(text)
 
 
 class _quiet_umap(warnings.catch_warnings):

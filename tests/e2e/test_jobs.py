@@ -26,8 +26,9 @@ def test_jobs_run_from_the_ui(page, api: httpx.Client, project: dict, console) -
         value, maximum = row.locator("progress").evaluate("(p) => [p.value, p.max]")
         assert value == maximum
         assert row.locator(".job-duration").text_content().startswith("took ")
-    # The projection counts its stages (vectors read, positions fitted, map written), not 0/1.
-    assert page.locator("#jobs li").first.locator(".meter-text").text_content() == "3 / 3"
+    # The projection counts its stages (vectors read, the neighbour graph, the layout's epochs
+    # in tenths, the map written), not 0/1.
+    assert page.locator("#jobs li").first.locator(".meter-text").text_content() == "13 / 13"
     screenshot(page, "project-jobs")
     counts = api.get(f"/api/projects/{project['id']}").json()
     assert counts["segment_count"] > 0

@@ -66,11 +66,14 @@ def test_segment_embed_project_assign_end_to_end(sam_client: TestClient) -> None
 
     job = run_job(client, pid, "projection", {"n_epochs": 50})
     assert job["state"] == "succeeded", job
-    assert (job["done"], job["total"]) == (3, 3)  # vectors read, positions fitted, map written
+    # Vectors read, the neighbour graph, the layout's epochs in tenths, the map written.
+    assert (job["done"], job["total"]) == (13, 13)
     stages = [i["item_key"] for i in client.get(f"/api/jobs/{job['id']}/items").json()["items"]]
-    assert sorted(stages) == ["fit", "map", "vectors"]
+    assert stages == ["vectors", "neighbours", *(f"layout {p}%" for p in range(10, 101, 10)), "map"]
     header, arrays = decode_map(client.get(f"/api/projects/{pid}/map").content)
     assert header["count"] == total and header["unplaced"] == 0
+    again = run_job(client, pid, "projection")  # nothing new: placed on the fitted map, no fit
+    assert (again["state"], again["done"], again["total"]) == ("succeeded", 3, 3), again
     assert np.isfinite(arrays["x"]).all() and np.isfinite(arrays["y"]).all()
 
     # A lasso-like subset: every point left of the median x.

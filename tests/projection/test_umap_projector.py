@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from app.projection.base import Projector, load_projector
 from app.projection.placement import exact_neighbours, nearest_neighbours
@@ -80,3 +81,24 @@ def test_large_maps_place_from_approximate_neighbours() -> None:
     assert recall >= 0.95
     assert found.dtype == np.int64 and distances.shape == (200, 15)
     assert np.all(distances >= exact_distances - 1e-3)  # nothing nearer than the true k-th
+
+
+def test_fit_reports_the_layout_epochs_and_stops_when_told(blobs: Blobs) -> None:
+    calls: list[tuple[int, int]] = []
+    UmapProjector(n_epochs=30).fit_transform(blobs.points, progress=lambda *c: calls.append(c))
+    assert calls[0] == (0, 30) and calls[-1] == (30, 30)  # the graph is done, then every epoch
+    assert [done for done, _ in calls] == sorted(done for done, _ in calls)
+
+    class Stop(Exception):
+        pass
+
+    def stop(done: int, total: int) -> None:
+        if done >= 10:
+            raise Stop
+
+    seen: list[int] = []
+    with pytest.raises(Stop):
+        UmapProjector(n_epochs=30).fit_transform(
+            blobs.points, progress=lambda done, total: (seen.append(done), stop(done, total))
+        )
+    assert max(seen) == 10  # no epoch was reported after the stop
