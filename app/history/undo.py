@@ -42,6 +42,8 @@ def undo_batch(session: Session, *, project_id: int, batch_id: int, principal: P
     batch = get_batch(session, project_id, batch_id)
     if not principal.is_admin and batch.user_id != principal.user_id:
         raise Forbidden("only the author of a change or an administrator can undo it")
+    # PostgreSQL: two undos of one batch queue here; the second then sees it undone.
+    session.refresh(batch, with_for_update=True)
     if batch.undone_by is not None:
         raise Conflict(f"batch {batch_id} was already undone", code="already_undone")
     if batch.masks_kept:

@@ -59,6 +59,8 @@ def test_polygon_vertices_drag_add_remove_and_undo(page, api: httpx.Client, proj
     page.mouse.click(*at(page, *nearest_vertex(page, 215, 45)))  # select a vertex ...
     page.keyboard.press("Delete")  # ... and delete it, not the segment
     saved(page, 5)
+    page.keyboard.press("Delete")  # no vertex selected now: still never the segment
+    page.wait_for_selector("#annotator-message:text('Click a vertex first')")
     back = segment(api, made["id"])
     assert right(back["bbox"]) <= 181 and back["version"] == 5
 

@@ -285,9 +285,11 @@ def test_viewer_keys_are_refused_in_the_page_and_the_sheet_says_why(browser, adm
         kira.keyboard.press("Escape")
         kira.goto(f"/projects/{project_id}/annotate?image={image_id}")
         kira.wait_for_function("window.lassolabelAnnotator?.state.image")
-        kira.keyboard.press("b")
-        kira.wait_for_selector(f"#annotator-message:text('{denied}')")
-        assert kira.evaluate("document.body.dataset.maskTool ?? ''") == ""
+        for key, what in (("b", "Brush"), ("o", "Polygon")):
+            kira.keyboard.press(key)
+            kira.wait_for_selector(f"#annotator-message:text('{what}')")
+            assert denied in kira.text_content("#annotator-message")
+            assert kira.evaluate("document.body.dataset.maskTool ?? ''") == ""
         reads = ("/presence", "/prefetch")  # heartbeats and embedding warm-up, not labels
         assert not [url for url in writes if not url.endswith(reads)], writes
     assert api_total(admin, project_id) == 1  # nothing was reviewed

@@ -504,11 +504,9 @@ function installInput() {
   bind(["ctrl+shift+z", "ctrl+y"], "Redo", redoStep);
   bind(
     ["Delete", "Backspace"],
-    "Polygon: delete the selected vertex",
+    "Polygon on: delete the selected vertex (never the segment)",
     () => editor.removeSelected(),
-    {
-      when: () => editor.hasSelectedVertex,
-    },
+    { when: () => brush.tool === "polygon", ...editing },
   );
   bind(["Delete", "Backspace"], "Delete the selected segment", deleteSelected, editing);
   bind(["ArrowRight", "n"], "Next image", () => openImage(state.index + 1));

@@ -170,11 +170,10 @@ export function installPolygonEditor(
     get shape() {
       return active() && loaded ? { rings: loaded.rings, selected } : null;
     },
-    get hasSelectedVertex() {
-      return active() && loaded !== null && selected !== null;
-    },
+    /** Delete the selected vertex; never the segment (Esc leaves the tool first). */
     removeSelected() {
-      if (selected) return removeVertex(selected);
+      if (loaded && selected) return removeVertex(selected);
+      say("Click a vertex first; to delete the whole segment, leave the polygon tool (Esc)");
     },
   };
 }
