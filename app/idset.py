@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from functools import cached_property
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Boolean, ColumnElement, Integer, any_, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.compiler import compiles
@@ -18,23 +20,28 @@ from sqlalchemy.sql.compiler import SQLCompiler
 
 
 class IdIn(ColumnElement[bool]):
-    """`column IN ids`, compiled per dialect (below)."""
+    """`column IN ids`, compiled per dialect (below). Build one per id set and use it in every
+    statement of a transaction: the ids are encoded once (1M of them take ~0.5 s to encode)."""
 
     inherit_cache = False  # the ids are part of the element: never reuse a compiled form
     type = Boolean()
 
-    def __init__(self, column: ColumnElement[int], ids: Sequence[int]) -> None:
+    def __init__(self, column: ColumnElement[int], ids: Sequence[int] | np.ndarray) -> None:
         self.column = column
-        self.ids = [int(i) for i in ids]
+        self.ids: list[int] = np.asarray(ids, np.int64).tolist()
+
+    @cached_property
+    def json(self) -> str:
+        return json.dumps(self.ids)
 
 
-def id_in(column: Any, ids: Sequence[int]) -> ColumnElement[bool]:
+def id_in(column: Any, ids: Sequence[int] | np.ndarray) -> IdIn:
     return IdIn(column, ids)
 
 
 @compiles(IdIn)
 def _json_each(element: IdIn, compiler: SQLCompiler, **kw: Any) -> str:
-    listed = func.json_each(json.dumps(element.ids)).table_valued("value")
+    listed = func.json_each(element.json).table_valued("value")
     return compiler.process(element.column.in_(select(listed.c.value)), **kw)
 
 

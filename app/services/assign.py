@@ -25,7 +25,7 @@ class Assignment:
     versions: dict[int, int]  # segment id -> its new version
 
 
-def _in_ids(ids: Sequence[int]) -> ColumnElement[bool]:
+def _in_ids(ids: Sequence[int] | np.ndarray) -> ColumnElement[bool]:
     return id_in(Segment.id, ids)
 
 
@@ -48,14 +48,14 @@ def assign_labels(
     `expected_versions` is given, a segment changed since the client read it makes the whole
     batch fail with Conflict, naming the changed segments and their current state.
     """
-    wanted = np.unique(np.asarray(segment_ids, np.int64))
+    wanted = _sorted_unique(segment_ids)
     if not len(wanted):
         raise Invalid("segment_ids must not be empty")
     if label_id is not None:
         get_label(session, project_id, label_id)
-    ids = wanted.tolist()
-    current = _current(session, project_id, ids)
-    if len(current) != len(ids):
+    segments = _in_ids(wanted)  # one encoding of the ids for every statement below
+    current = _current(session, project_id, segments)
+    if len(current) != len(wanted):
         missing = np.setdiff1d(wanted, current[:, 0])
         raise NotFound(
             f"{len(missing)} segment(s) not found in project {project_id}",
@@ -67,14 +67,21 @@ def assign_labels(
         session,
         project_id=project_id,
         actor=actor,
-        segments=_in_ids(ids),
-        count=len(ids),
+        segments=segments,
+        count=len(wanted),
         new_label_id=label_id,
     )
-    write_labels(session, ids, label_id, actor.user_id)
-    if label_id is not None and seen_ids:
-        confirm_labels(session, sorted(set(seen_ids) & set(ids)))
-    return Assignment(len(ids), batch_id, dict(zip(ids, (current[:, 1] + 1).tolist(), strict=True)))
+    _write_where(session, segments, label_id, actor.user_id)
+    if label_id is not None and len(seen_ids):
+        confirm_labels(session, np.intersect1d(_sorted_unique(seen_ids), wanted).tolist())
+    versions = dict(zip(wanted.tolist(), (current[:, 1] + 1).tolist(), strict=True))
+    return Assignment(len(wanted), batch_id, versions)
+
+
+def _sorted_unique(ids: Sequence[int]) -> np.ndarray:
+    """(K,) int64 ascending without repeats (a sort: np.unique hashes, ~3x slower on 1M)."""
+    ordered = np.sort(np.asarray(ids, np.int64))
+    return ordered[np.r_[True, ordered[1:] != ordered[:-1]]] if len(ordered) else ordered
 
 
 def delete_label(session: Session, project_id: int, label_id: int, *, actor: Actor) -> int:
@@ -143,18 +150,18 @@ def current_versions(
     """Segment id -> (version, label id) for the ids that exist in the project (see _current)."""
     return {
         sid: (version, label or None)
-        for sid, version, label in _current(session, project_id, ids).tolist()
+        for sid, version, label in _current(session, project_id, _in_ids(ids)).tolist()
     }
 
 
-def _current(session: Session, project_id: int, ids: Sequence[int]) -> np.ndarray:
-    """(R, 3) int64 rows (segment id, version, label id or 0) of the ids that exist in the
-    project, by id, row-locked until the transaction ends (in id order, so two batches never
+def _current(session: Session, project_id: int, segments: ColumnElement[bool]) -> np.ndarray:
+    """(R, 3) int64 rows (segment id, version, label id or 0) of the segments matching
+    `segments` (an id set) that exist in the project, by id, row-locked until the transaction ends (in id order, so two batches never
     deadlock) where the database has row locks: a racing writer then sees the versions this
     one writes. Read as numpy columns: this runs over every id of a 1M-segment batch."""
     query = (
         select(Segment.id, Segment.version, func.coalesce(Segment.label_class_id, 0))
-        .where(Segment.project_id == project_id, _in_ids(ids))
+        .where(Segment.project_id == project_id, segments)
         .order_by(Segment.id)
         .with_for_update()
     )

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Response
 
+from app.api.json_body import documented, json_body
 from app.deps import ContextDep, LiveDep, PrincipalDep, ProjectDep
 from app.maps.service import build_map, labelled_counts
 from app.maps.wire import encode_map
@@ -51,13 +52,17 @@ def get_map(
     )
 
 
-@router.post("/api/projects/{project_id}/assign", response_model=AssignReceipt)
+@router.post(
+    "/api/projects/{project_id}/assign",
+    response_model=AssignReceipt,
+    openapi_extra=documented(AssignRequest),
+)
 def assign(
     ctx: ContextDep,
     live: LiveDep,
     project: ProjectDep,
     principal: PrincipalDep,
-    body: AssignRequest,
+    body: Annotated[AssignRequest, Depends(json_body(AssignRequest))],
 ) -> AssignReceipt:
     """Give one label (or none) to every listed segment: all or nothing, logged as one audit
     batch in the same transaction. With `expected_versions`, a segment someone else changed

@@ -1,0 +1,42 @@
+"""Request bodies parsed by pydantic's own JSON parser, for bodies of a million ids.
+
+FastAPI decodes a JSON body with json.loads and then validates the Python objects: for an
+assign of 1M ids with expected_versions that took 7.3 s on a loaded 2-core box, against
+1.3 s for pydantic's model_validate_json on the same bytes. The parse runs in the thread
+pool, so the event loop keeps serving other requests meanwhile.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from fastapi import Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def json_body(model: type[M]) -> Callable[[Request], Awaitable[M]]:
+    """A dependency giving the request body as `model`; invalid JSON or fields -> 422 like
+    FastAPI's own (locations start with "body")."""
+
+    async def parse(request: Request) -> M:
+        raw = await request.body()
+        try:
+            return await run_in_threadpool(model.model_validate_json, raw)
+        except ValidationError as exc:
+            errors = [
+                {**error, "loc": ("body", *error["loc"])} for error in exc.errors(include_url=False)
+            ]
+            raise RequestValidationError(errors) from None
+
+    return parse
+
+
+def documented(model: type[BaseModel]) -> dict[str, Any]:
+    """openapi_extra for a route whose body comes from json_body(model)."""
+    schema = {"content": {"application/json": {"schema": model.model_json_schema()}}}
+    return {"requestBody": {**schema, "required": True}}
