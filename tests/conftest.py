@@ -43,12 +43,19 @@ E2E_DIR = Path(__file__).parent / "e2e"
 
 
 # pytest reads `pytestmark` only from test modules, never from a conftest: the browser tests are
-# marked here, by directory, before `-m "not e2e"` deselects (hence tryfirst).
+# marked here, by directory, before `-m "not e2e"` deselects (hence tryfirst). So are the tests
+# that need the PostgreSQL server or the real MobileSAM weights by asking for their fixtures
+# (the parametrized PostgreSQL cases carry the mark from tests/postgres.py's BACKENDS).
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if E2E_DIR in item.path.parents:
             item.add_marker(pytest.mark.e2e)
+        fixtures = getattr(item, "fixturenames", ())
+        if "postgres" in fixtures:
+            item.add_marker(pytest.mark.postgresql)
+        if "mobile_sam_path" in fixtures:
+            item.add_marker(pytest.mark.real_weights)
 
 
 @pytest.fixture(scope="session")

@@ -22,8 +22,12 @@ TEMPLATE = "lassolabel_template"
 # Test data need not survive a power cut: no fsync at all (databases are created per test).
 TEST_SETTINGS = ("fsync = off", "synchronous_commit = off", "full_page_writes = off")
 
+# PostgreSQL cases carry the `postgresql` mark, so `make test-fast` can leave the server out.
+POSTGRESQL = pytest.param("postgresql", marks=pytest.mark.postgresql)
+BACKENDS = ["sqlite", POSTGRESQL]
 
-@pytest.fixture(name="backend", params=["sqlite", "postgresql"])
+
+@pytest.fixture(name="backend", params=BACKENDS)
 def both_backends(request: pytest.FixtureRequest) -> str:
     """The `backend` fixture on both databases: `from tests.postgres import both_backends` in
     a test package's conftest (or a test module) runs its tests on SQLite and PostgreSQL."""

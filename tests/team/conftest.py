@@ -18,7 +18,7 @@ from app.main import create_app
 from app.migrate import upgrade
 from app.models import Role, Segment, SegmentSource, TokenKind
 from tests.fixtures.settings import make_settings
-from tests.postgres import both_backends, database_for  # noqa: F401  (`backend` fixture)
+from tests.postgres import BACKENDS, both_backends, database_for  # noqa: F401  (`backend`)
 from tests.server_process import ServerProcess
 
 SERVER_ENV = {
@@ -44,7 +44,7 @@ def server_env(database_url: str | None) -> dict[str, str]:
     return {**SERVER_ENV, **({"LASSOLABEL_DATABASE_URL": database_url} if database_url else {})}
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="module", params=BACKENDS)
 def module_database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
     """A module-wide database on each backend (for module-scoped servers)."""
     with database_for(request.param, request) as url:

@@ -14,7 +14,7 @@ from app.jobs.runner import JobContext
 from app.main import create_app
 from app.models import JobItem, LabelClass
 from tests.fixtures.settings import make_settings
-from tests.postgres import both_backends  # noqa: F401  (jobs run on both databases)
+from tests.postgres import POSTGRESQL, both_backends  # noqa: F401  (jobs run on both databases)
 
 ITEMS = [f"item-{i}" for i in range(10)]
 
@@ -124,7 +124,7 @@ def test_interrupted_job_resumes_after_restart(job_settings: Settings) -> None:
             assert len(session.scalars(select(LabelClass.name)).all()) == 9
 
 
-@pytest.mark.parametrize("backend", ["postgresql"])
+@pytest.mark.parametrize("backend", [POSTGRESQL])
 def test_two_apps_on_one_database_run_a_job_once_and_the_survivor_resumes_it(
     tmp_path: Path, database_url: str
 ) -> None:
