@@ -8,6 +8,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+# A fresh interpreter importing the whole app and running a job: it runs with the other Ray
+# tests in `make test`, not in the fast loop.
+pytestmark = pytest.mark.slow
+
 
 def test_app_and_segment_job_never_import_ray(
     tmp_path: Path, tiny_sam_checkpoint: Path, models_dir: Path
