@@ -3,12 +3,15 @@ one segment's details and picture (map hover cards and galleries)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import FileResponse
 
-from app.deps import ContextDep, IdPath, ImageDep, LiveDep, PrincipalDep, SegmentDep
+from app.auth.principal import Principal
+from app.context import AppContext
+from app.deps import ContextDep, IdPath, ImageDep, PrincipalDep, SegmentDep
 from app.models import Image, SegmentSource
 from app.schemas.segments import (
     SegmentCreate,
@@ -27,6 +30,24 @@ from app.services.segment_thumbnails import segment_thumbnail
 
 router = APIRouter(tags=["segments"])
 
+Changed = TypeVar("Changed")
+Read = TypeVar("Read")
+
+
+def _edit(
+    ctx: AppContext,
+    principal: Principal,
+    change: Callable[..., Changed],
+    read: Callable[[Changed], Read],
+    **params: Any,
+) -> Read:
+    """Run one segment service `change(session=, actor=, **params)` in a write transaction,
+    `read` its result there (rows detach after it), then wake the live streams."""
+    with ctx.db.write() as session:
+        result = read(change(session=session, actor=principal.actor, **params))
+    ctx.live.notify()
+    return result
+
 
 @router.get("/api/images/{image_id}/segments", response_model=SegmentList)
 def list_segments(ctx: ContextDep, image: ImageDep) -> SegmentList:
@@ -37,7 +58,7 @@ def list_segments(ctx: ContextDep, image: ImageDep) -> SegmentList:
 
 @router.post("/api/images/{image_id}/segments", response_model=SegmentRead, status_code=201)
 def create_segment(
-    ctx: ContextDep, live: LiveDep, image: ImageDep, principal: PrincipalDep, body: SegmentCreate
+    ctx: ContextDep, image: ImageDep, principal: PrincipalDep, body: SegmentCreate
 ) -> SegmentRead:
     """Save a mask given as an RLE or as the handle of a predicted mask."""
     score = None
@@ -47,19 +68,18 @@ def create_segment(
     else:
         assert body.rle is not None
         rle = body.rle.model_dump()
-    with ctx.db.write() as session:
-        segment = service.create_segment(
-            session=session,
-            image=image,
-            rle=rle,
-            label_id=body.label_id,
-            source=SegmentSource.manual,
-            score=score,
-            actor=principal.actor,
-        )
-        created = SegmentRead.of(segment)
+    created = _edit(
+        ctx,
+        principal,
+        service.create_segment,
+        SegmentRead.of,
+        image=image,
+        rle=rle,
+        label_id=body.label_id,
+        source=SegmentSource.manual,
+        score=score,
+    )
     ctx.candidate_picks.kept(image.id, rle)
-    live.notify()
     return created
 
 
@@ -112,75 +132,67 @@ def get_segment_polygon(
 
 @router.patch("/api/segments/{segment_id}", response_model=SegmentRead)
 def update_segment(
-    ctx: ContextDep, live: LiveDep, segment_id: IdPath, principal: PrincipalDep, body: SegmentUpdate
+    ctx: ContextDep, segment_id: IdPath, principal: PrincipalDep, body: SegmentUpdate
 ) -> SegmentRead:
     """Change the label (null clears) and/or the mask (an RLE, or polygon rings the server
     rasterises); send `version` to refuse stale edits."""
     changes = body.model_dump(include=body.model_fields_set & {"label_id", "rle", "polygon"})
-    with ctx.db.write() as session:
-        segment = service.update_segment(
-            session=session,
-            segment_id=segment_id,
-            changes=changes,
-            expected_version=body.version,
-            actor=principal.actor,
-        )
-        updated = SegmentRead.of(segment)
-    live.notify()
-    return updated
+    return _edit(
+        ctx,
+        principal,
+        service.update_segment,
+        SegmentRead.of,
+        segment_id=segment_id,
+        changes=changes,
+        expected_version=body.version,
+    )
 
 
 @router.post("/api/segments/{segment_id}/merge", response_model=SegmentRead)
 def merge_segment(
-    ctx: ContextDep, live: LiveDep, segment_id: IdPath, principal: PrincipalDep, body: SegmentMerge
+    ctx: ContextDep, segment_id: IdPath, principal: PrincipalDep, body: SegmentMerge
 ) -> SegmentRead:
     """Add another segment of the same image to this one (the other is deleted)."""
-    with ctx.db.write() as session:
-        merged = merge_segments(
-            session=session,
-            keep_id=segment_id,
-            other_id=body.other_id,
-            versions=body.versions,
-            actor=principal.actor,
-        )
-        result = SegmentRead.of(merged)
-    live.notify()
-    return result
+    return _edit(
+        ctx,
+        principal,
+        merge_segments,
+        SegmentRead.of,
+        keep_id=segment_id,
+        other_id=body.other_id,
+        versions=body.versions,
+    )
 
 
 @router.post("/api/segments/{segment_id}/split", response_model=SegmentList)
 def split(
-    ctx: ContextDep, live: LiveDep, segment_id: IdPath, principal: PrincipalDep, body: SegmentSplit
+    ctx: ContextDep, segment_id: IdPath, principal: PrincipalDep, body: SegmentSplit
 ) -> SegmentList:
     """Cut along a line: the largest piece keeps the segment, the rest is one new segment."""
-    with ctx.db.write() as session:
-        parts = split_segment(
-            session=session,
-            segment_id=segment_id,
-            line=body.line,
-            version=body.version,
-            actor=principal.actor,
-        )
-        result = SegmentList(segments=[SegmentRead.of(s) for s in parts])
-    live.notify()
-    return result
+    return _edit(
+        ctx,
+        principal,
+        split_segment,
+        lambda parts: SegmentList(segments=[SegmentRead.of(s) for s in parts]),
+        segment_id=segment_id,
+        line=body.line,
+        version=body.version,
+    )
 
 
 @router.delete("/api/segments/{segment_id}", status_code=204, response_class=Response)
 def delete_segment(
     ctx: ContextDep,
-    live: LiveDep,
     segment_id: IdPath,
     principal: PrincipalDep,
     version: Annotated[int | None, Query(ge=1)] = None,
 ) -> Response:
     """Delete a segment; with `?version=` a segment changed since is refused (409)."""
-    with ctx.db.write() as session:
-        service.delete_segment(
-            session=session,
-            segment_id=segment_id,
-            expected_version=version,
-            actor=principal.actor,
-        )
-    live.notify()
-    return Response(status_code=204)
+    return _edit(
+        ctx,
+        principal,
+        service.delete_segment,
+        lambda _: Response(status_code=204),
+        segment_id=segment_id,
+        expected_version=version,
+    )
