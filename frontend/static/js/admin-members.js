@@ -1,7 +1,7 @@
 // Project members: pick a project, list its members and their roles, add, change, remove.
 import { api } from "./api.js";
 import { $, el, guarded } from "./dom.js";
-import { roleSelect } from "./admin-users.js";
+import { actionButton, namedRow, refreshingAct, roleCell } from "./admin-table.js";
 
 export function installMembers() {
   const box = $("#members-error");
@@ -10,38 +10,19 @@ export function installMembers() {
   let users = [];
   let members = [];
   const base = () => `/api/projects/${projectSelect.value}/members`;
-  const act = (fn) =>
-    guarded(box, async () => {
-      await fn();
-      await refresh();
-    });
+  const act = refreshingAct(box, refresh);
   const put = (userId, role) => api(`${base()}/${userId}`, { method: "PUT", json: { role } });
 
   function row(member) {
-    return el(
-      "tr",
-      { "data-member": member.username },
-      el("td", { text: member.username }),
-      el(
-        "td",
-        {},
-        roleSelect(
-          member.role,
-          (e) => act(() => put(member.user_id, e.target.value)),
-          `Project role of ${member.username}`,
-        ),
-      ),
-      el(
-        "td",
-        {},
-        el("button", {
-          type: "button",
-          class: "ghost",
-          text: "Remove",
-          onclick: () => act(() => api(`${base()}/${member.user_id}`, { method: "DELETE" })),
-        }),
-      ),
+    const role = roleCell(
+      member.role,
+      (e) => act(() => put(member.user_id, e.target.value)),
+      `Project role of ${member.username}`,
     );
+    const remove = actionButton("Remove", () =>
+      act(() => api(`${base()}/${member.user_id}`, { method: "DELETE" })),
+    );
+    return namedRow("member", member.username, [role], [remove]);
   }
 
   function renderCandidates() {

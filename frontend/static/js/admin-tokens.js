@@ -1,33 +1,19 @@
 // Your own API tokens: create with a name (the token is shown once), list, revoke.
 import { api } from "./api.js";
-import { $, el, guarded } from "./dom.js";
+import { $, el } from "./dom.js";
 import { offerCopy } from "./copy.js";
+import { actionButton, namedRow, refreshingAct } from "./admin-table.js";
 
 export async function installTokens() {
   const box = $("#tokens-error");
-  const act = (fn) =>
-    guarded(box, async () => {
-      await fn();
-      await refresh();
-    });
+  const act = refreshingAct(box, refresh);
 
   function row(token) {
-    return el(
-      "tr",
-      { "data-token": token.name },
-      el("td", { text: token.name }),
-      el("td", { text: new Date(token.created_at).toLocaleString() }),
-      el(
-        "td",
-        {},
-        el("button", {
-          type: "button",
-          class: "ghost",
-          text: "Revoke",
-          onclick: () => act(() => api(`/api/auth/tokens/${token.id}`, { method: "DELETE" })),
-        }),
-      ),
+    const created = el("td", { text: new Date(token.created_at).toLocaleString() });
+    const revoke = actionButton("Revoke", () =>
+      act(() => api(`/api/auth/tokens/${token.id}`, { method: "DELETE" })),
     );
+    return namedRow("token", token.name, [created], [revoke]);
   }
 
   async function refresh() {

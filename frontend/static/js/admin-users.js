@@ -1,26 +1,12 @@
 // Users: create with a role (and get an invite link), change role, deactivate, reset by invite.
 import { api } from "./api.js";
-import { $, el, guarded } from "./dom.js";
+import { $, el } from "./dom.js";
 import { offerCopy } from "./copy.js";
-
-const ROLES = ["viewer", "annotator", "admin"];
-
-export function roleSelect(value, onchange, label) {
-  const select = el(
-    "select",
-    { "aria-label": label, onchange },
-    ...ROLES.map((r) => el("option", { value: r, text: r, selected: r === value })),
-  );
-  return select;
-}
+import { actionButton, namedRow, refreshingAct, roleCell } from "./admin-table.js";
 
 export async function installUsers({ me, onChange }) {
   const box = $("#users-error");
-  const act = (fn) =>
-    guarded(box, async () => {
-      await fn();
-      await refresh();
-    });
+  const act = refreshingAct(box, refresh);
   const patch = (user, json) => api(`/api/users/${user.id}`, { method: "PATCH", json });
 
   function showInvite(user) {
@@ -31,50 +17,31 @@ export async function installUsers({ me, onChange }) {
   function row(user) {
     const self = user.id === me.id;
     const selfReason = self ? "you cannot do this to your own account" : null;
-    return el(
-      "tr",
-      { "data-user": user.username },
-      el("td", { text: user.username }),
-      el(
-        "td",
-        {},
-        roleSelect(
-          user.role,
-          (e) => act(() => patch(user, { role: e.target.value })),
-          `Role of ${user.username}`,
-        ),
-      ),
-      el("td", {
-        class: user.is_active ? "" : "muted",
-        text: user.is_active ? "active" : "deactivated",
-      }),
-      el(
-        "td",
-        {},
-        el("button", {
-          type: "button",
-          class: "ghost",
-          "data-action": "toggle",
-          disabled: self,
-          title: selfReason,
-          text: user.is_active ? "Deactivate" : "Activate",
-          onclick: () => act(() => patch(user, { is_active: !user.is_active })),
-        }),
-        " ",
-        el("button", {
-          type: "button",
-          class: "ghost",
-          "data-action": "reset",
-          disabled: self,
-          title: selfReason ?? "Sign them out and send a new invite link",
-          text: "Reset (new invite)",
-          onclick: () =>
-            act(async () =>
-              showInvite(await api(`/api/users/${user.id}/invite`, { method: "POST" })),
-            ),
-        }),
-      ),
+    const role = roleCell(
+      user.role,
+      (e) => act(() => patch(user, { role: e.target.value })),
+      `Role of ${user.username}`,
     );
+    const state = el("td", {
+      class: user.is_active ? "" : "muted",
+      text: user.is_active ? "active" : "deactivated",
+    });
+    const toggle = actionButton(
+      user.is_active ? "Deactivate" : "Activate",
+      () => act(() => patch(user, { is_active: !user.is_active })),
+      { "data-action": "toggle", disabled: self, title: selfReason },
+    );
+    const reset = actionButton(
+      "Reset (new invite)",
+      () =>
+        act(async () => showInvite(await api(`/api/users/${user.id}/invite`, { method: "POST" }))),
+      {
+        "data-action": "reset",
+        disabled: self,
+        title: selfReason ?? "Sign them out and send a new invite link",
+      },
+    );
+    return namedRow("user", user.username, [role, state], [toggle, reset]);
   }
 
   async function refresh() {
