@@ -3,11 +3,8 @@
 A job is a row in `jobs`; its units of work (usually images) are rows in `job_items`, each
 written in the same transaction as that unit's results, so a unit is recorded exactly once and
 a restarted server resumes after the last finished unit. Handlers are plain functions
-`handler(job: JobContext) -> None` registered per kind.
-
-On PostgreSQL several server processes share the jobs: each runner claims queued jobs with
-`SELECT ... FOR UPDATE SKIP LOCKED` plus a lease that dies with its process (jobs/lease.py),
-so a job runs in one process at a time and another process resumes it when that one dies.
+`handler(job: JobContext) -> None` registered per kind. Which process runs a job, when several
+share a PostgreSQL database, is jobs/claims.py's business.
 """
 
 from __future__ import annotations
@@ -26,15 +23,11 @@ from sqlalchemy.orm import Session
 
 from app.db import Database
 from app.errors import Conflict, Invalid, NotFound
-from app.jobs.lease import AdvisoryLeases, LocalLeases
+from app.jobs.claims import JobClaims, claiming_loop
 from app.models import Job, JobItem, JobState
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-# How often a runner on a shared database looks for work nobody told it about: a job queued
-# by a process whose notification was lost, or one left by a process that died.
-POLL_SECONDS = 2.0
 
 
 class JobCancelled(Exception):
@@ -161,8 +154,7 @@ class JobRunner:
         ]
         self._revision_lock = threading.Lock()
         self.revision = 0
-        self.leases = AdvisoryLeases(db.engine) if db.shared else LocalLeases()
-        self._mine: set[int] = set()  # jobs this process runs now
+        self.claims = JobClaims(db)
         self._wake = threading.Event()
         # Tells the other processes that something changed (set by the app on PostgreSQL).
         self.publish: Callable[[], None] = lambda: None
@@ -194,7 +186,7 @@ class JobRunner:
         for thread in self._threads:
             if thread.is_alive():
                 thread.join(timeout)
-        self.leases.close()
+        self.claims.close()
 
     def register(self, kinds: dict[str, JobKind]) -> None:
         for name, kind in kinds.items():
@@ -276,7 +268,7 @@ class JobRunner:
     # the worker loop
     def _loop(self) -> None:
         if self.db.shared:
-            self._claiming_loop()
+            claiming_loop(self.claims, self._execute, stopping=self.stopping, wake=self._wake)
             return
         while True:
             job_id = self._queue.get()
@@ -287,65 +279,12 @@ class JobRunner:
             except Exception:  # never let one job kill the runner thread
                 log.exception("job %s crashed the runner loop", job_id)
 
-    def _claiming_loop(self) -> None:
-        """Shared database: run whatever job can be claimed, then wait for news or the poll."""
-        while not self.stopping.is_set():
-            try:
-                while not self.stopping.is_set() and (job := self._claim_next()) is not None:
-                    self._execute(job)
-            except Exception:  # never let one job (or a lost connection) kill the runner
-                log.exception("job runner loop failed; retrying")
-            self._wake.wait(POLL_SECONDS)
-            self._wake.clear()
-
-    def _claim_next(self) -> Job | None:
-        """The oldest queued job, or a running one whose process died (its lease is free)."""
-        claimed: Job | None = None
-        try:
-            with self.db.write() as session:
-                candidates = session.scalars(
-                    select(Job)
-                    .where(Job.state.in_((JobState.queued, JobState.running)))
-                    .order_by(Job.id)
-                    .limit(32)
-                    .with_for_update(skip_locked=True)
-                )
-                for job in candidates:
-                    if job.id not in self._mine and self._lease(job.id):
-                        claimed = job
-                        _start(job)
-                        break
-        except Exception:
-            if claimed is not None:
-                self._release(claimed.id)
-            raise
-        return claimed
-
-    def _lease(self, job_id: int) -> bool:
-        if not self.leases.try_acquire(job_id):
-            return False
-        self._mine.add(job_id)
-        return True
-
-    def _release(self, job_id: int) -> None:
-        if job_id in self._mine:
-            self._mine.discard(job_id)
-            self.leases.release(job_id)
-
-    def _claim(self, job_id: int) -> Job | None:
-        with self.db.write() as session:
-            job = session.get(Job, job_id, with_for_update=True)
-            if job is None or job.state != JobState.queued or not self._lease(job_id):
-                return None
-            _start(job)
-            return job
-
     def run_one(self, job_id: int) -> None:
         """Run one queued job in the calling thread (the CLI), leaving every other job alone."""
         self._run(job_id)
 
     def _run(self, job_id: int) -> None:
-        job = self._claim(job_id)
+        job = self.claims.claim(job_id)
         if job is not None:
             self._execute(job)
 
@@ -353,7 +292,7 @@ class JobRunner:
         try:
             self._execute_claimed(job)
         finally:
-            self._release(job.id)
+            self.claims.release(job.id)
 
     def _execute_claimed(self, job: Job) -> None:
         job_id = job.id
@@ -373,11 +312,6 @@ class JobRunner:
             if row is not None:
                 _finish(row, JobState.cancelled if row.cancel_requested else state, error)
         self.notify()
-
-
-def _start(job: Job) -> None:
-    job.state = JobState.running
-    job.started_at = job.started_at or datetime.now(UTC)
 
 
 def _finish(job: Job, state: JobState, error: str | None = None) -> None:
