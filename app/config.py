@@ -73,7 +73,6 @@ class Settings(BaseSettings):
     embedder: str = "timm:tf_efficientnet_lite0"
     # Local checkpoint for a non-default timm embedder (else timm downloads, else fallback).
     embedder_weights: Path | None = None
-    embedder_batch_size: int = 32
     # "auto" (cuML on GPU when installed, else umap), "umap", "cuml-umap", "pca".
     projector: str = "auto"
     # Ray: run the segment and embed jobs' per-image work on a Ray cluster ("auto", "local",

@@ -102,16 +102,16 @@ def plain_predictor(checkpoint: Path, image: np.ndarray, device: str) -> tuple[S
 
 def in_process_segmenter(args, checkpoint: Path, predictor: SamPredictor):
     """Our SamSegmenter (same code as the server) on the predictor's features, no HTTP."""
-    from app.config import Settings
     from app.inference.base import PreparedImage
     from app.inference.factory import load_sam_segmenter
+    from tests.fixtures.settings import make_settings
 
-    settings = Settings(
+    settings = make_settings(
+        None,
         sam_checkpoint=checkpoint,
         device=args.device,
         torch_threads=args.threads,
         model_dir=Path(args.workdir) / "models",
-        _env_file=None,  # type: ignore[call-arg]
     )
     segmenter = load_sam_segmenter(settings, checkpoint)
     features = predictor.features.to(torch.float16).cpu().numpy()
@@ -275,14 +275,11 @@ def cpu_time_breakdown(args, checkpoint: Path, image: np.ndarray, clicks: np.nda
 
 
 def encoder_throughput(checkpoint: Path, image: np.ndarray) -> None:
-    from app.config import Settings
     from app.inference.factory import load_sam_segmenter
+    from tests.fixtures.settings import make_settings
 
-    settings = Settings(
-        sam_checkpoint=checkpoint,
-        device="cuda",
-        model_dir=checkpoint.parent / "models",
-        _env_file=None,  # type: ignore[call-arg]
+    settings = make_settings(
+        None, sam_checkpoint=checkpoint, device="cuda", model_dir=checkpoint.parent / "models"
     )
     segmenter = load_sam_segmenter(settings, checkpoint)
     print(f"encoder autocast: {segmenter.autocast_dtype}")

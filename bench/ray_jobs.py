@@ -36,6 +36,7 @@ from app.models import Image, Segment  # noqa: E402
 from app.pipeline.segment import replace_auto_segments  # noqa: E402
 from bench.interactive import random_vit_b  # noqa: E402
 from tests.conftest import upload  # noqa: E402
+from tests.fixtures.settings import make_settings  # noqa: E402
 from tests.fixtures.tiny_sam import write_tiny_checkpoint  # noqa: E402
 from tests.pipeline.conftest import photo_files, run_job  # noqa: E402
 
@@ -90,14 +91,12 @@ def main() -> None:
     args = parser.parse_args()
     workdir = Path(args.workdir)
     cores = os.cpu_count() or 1
-    base = Settings(
+    base = make_settings(
+        None,
         sam_checkpoint=checkpoint(args.model, workdir),
         model_dir=workdir / "models",
-        seed_demo=False,
-        auth="none",
         torch_threads=cores,
         device=args.device,
-        _env_file=None,  # type: ignore[call-arg]
     )
     params = {
         "points_per_side": args.points_per_side,

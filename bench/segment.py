@@ -26,11 +26,11 @@ from skimage import data
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from app.config import Settings  # noqa: E402
 from app.embeddings.registry import build_embedder  # noqa: E402
 from app.inference.classic import ClassicSegmenter  # noqa: E402
 from app.inference.factory import load_sam_segmenter  # noqa: E402
 from bench.interactive import random_vit_b  # noqa: E402
+from tests.fixtures.settings import make_settings  # noqa: E402
 
 PHOTOS = ("astronaut", "chelsea", "coffee", "rocket")
 
@@ -53,13 +53,12 @@ def main() -> None:
     images = [getattr(data, name)() for name in PHOTOS[: args.images]]
     workdir = Path(args.workdir)
     checkpoint = random_vit_b(workdir)
-    settings = Settings(
-        data_dir=workdir / "data",
+    settings = make_settings(
+        workdir / "data",
         sam_checkpoint=checkpoint,
         model_dir=workdir / "models",
         device=args.device,
-        _env_file=None,
-    )  # type: ignore[call-arg]
+    )
     ours = load_sam_segmenter(settings)
     params = {
         "points_per_side": args.points_per_side,

@@ -9,20 +9,15 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from app.config import Settings
 from app.main import create_app
 from tests.conftest import upload
+from tests.fixtures.settings import make_settings
 from tests.pipeline.conftest import FAST_SEGMENT, photo_files, run_job
 
 
 def main(data_dir: str, checkpoint: str, models_dir: str) -> None:
-    settings = Settings(
-        data_dir=Path(data_dir),
-        sam_checkpoint=Path(checkpoint),
-        model_dir=Path(models_dir),
-        seed_demo=False,
-        auth="none",
-        _env_file=None,  # type: ignore[call-arg]
+    settings = make_settings(
+        Path(data_dir), sam_checkpoint=Path(checkpoint), model_dir=Path(models_dir)
     )
     with TestClient(create_app(settings)) as client:
         pid = client.post("/api/projects", json={"name": "p"}).json()["id"]

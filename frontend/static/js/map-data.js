@@ -10,7 +10,7 @@ const ARRAY_TYPES = {
   uint8: Uint8Array,
 };
 
-/** Parse the binary map. Returns {header, x, y, segmentId, label, version?}: one typed array of
+/** Parse the binary map. Returns {header, x, y, segmentId, label, version, ...}: one typed array of
  * length N per column the header lists, named in camelCase. */
 export function parseMap(buffer) {
   const view = new DataView(buffer);

@@ -1,7 +1,7 @@
 // The map's client-side state: points, their label categories and versions, filters and batch
 // history. category = label index + 1 (0 = unlabelled), the index into the colour list. Each
-// point's segment version comes with the map, then from assign receipts and live batches; 0 =
-// unknown (a server whose map has no version column).
+// point's segment version (1 and up) comes with the map, then from assign receipts and live
+// batches.
 import { UNLABELLED_COLOR } from "./labels.js";
 
 export function createMapModel(map) {
@@ -10,7 +10,7 @@ export function createMapModel(map) {
   const categories = new Int32Array(map.label.length);
   for (let i = 0; i < categories.length; i++) categories[i] = map.label[i] + 1;
   const history = [];
-  const versions = map.version ? Uint32Array.from(map.version) : new Uint32Array(map.label.length);
+  const versions = Uint32Array.from(map.version);
   let pointIndex = null; // segment id -> point, built on first use
 
   /** Whether `version` of a point's segment is newer than any this page has seen; remembers it. */
