@@ -8,6 +8,7 @@ tens of milliseconds), so tests never see each other's rows.
 from __future__ import annotations
 
 import itertools
+import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +22,8 @@ from app.migrate import upgrade
 TEMPLATE = "lassolabel_template"
 # Test data need not survive a power cut: no fsync at all (databases are created per test).
 TEST_SETTINGS = ("fsync = off", "synchronous_commit = off", "full_page_writes = off")
+# Admin connections (create/drop a test database): seconds per attempt, attempts, backoff step.
+CONNECT_TIMEOUT, CONNECT_ATTEMPTS, RETRY_PAUSE = 10, 3, 1.0
 
 # PostgreSQL cases carry the `postgresql` mark, so `make test-fast` can leave the server out.
 POSTGRESQL = pytest.param("postgresql", marks=pytest.mark.postgresql)
@@ -73,7 +76,20 @@ class PostgresCluster:
         return sqlalchemy_url(self._server.get_uri(database))
 
     def _admin(self, sql: str) -> None:
-        with psycopg.connect(self._server.get_uri(), autocommit=True) as connection:
+        """Run one statement on the maintenance database. A connection attempt is bounded
+        (CONNECT_TIMEOUT) and retried a few times: on a loaded machine a fresh server can be
+        slow to accept, and one lost attempt should not fail the test that asked."""
+        for attempt in range(1, CONNECT_ATTEMPTS + 1):
+            try:
+                connection = psycopg.connect(
+                    self._server.get_uri(), autocommit=True, connect_timeout=CONNECT_TIMEOUT
+                )
+                break
+            except psycopg.OperationalError:
+                if attempt == CONNECT_ATTEMPTS:
+                    raise
+                time.sleep(RETRY_PAUSE * attempt)
+        with connection:
             connection.execute(sql)  # type: ignore[arg-type]
 
     def create_database(self, *, migrated: bool = True) -> str:
