@@ -70,7 +70,8 @@ class Settings(BaseSettings):
     prefetch_ahead: int = 2
 
     # Embedding / projection
-    embedder: str = "timm:tf_efficientnet_lite0"
+    # "auto": sam-pool where SAM segments, else timm:tf_efficientnet_lite0 (bench/effort.py).
+    embedder: str = "auto"
     # Local checkpoint for a non-default timm embedder (else timm downloads, else fallback).
     embedder_weights: Path | None = None
     # "auto" (cuML on GPU when installed, else umap), "umap", "cuml-umap", "pca".

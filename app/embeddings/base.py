@@ -7,6 +7,9 @@ from typing import Protocol
 import numpy as np
 
 DEFAULT_EMBEDDER = "timm:tf_efficientnet_lite0"
+# The projects' default: sam-pool where SAM segments (free, and the purer map: issue 15's
+# bench/effort.py table), else DEFAULT_EMBEDDER. Resolved by the first embed job.
+AUTO_EMBEDDER = "auto"
 
 
 class Embedder(Protocol):

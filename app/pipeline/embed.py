@@ -13,7 +13,7 @@ import numpy as np
 from sqlalchemy import select, update
 
 from app.context import AppContext
-from app.embeddings.base import Embedder
+from app.embeddings.base import AUTO_EMBEDDER, DEFAULT_EMBEDDER, Embedder
 from app.embeddings.combined import embed_masks, uses_sam_features
 from app.embeddings.sam_pool import SamPoolEmbedder
 from app.inference.queue import Priority
@@ -28,7 +28,7 @@ from app.pipeline.worker import image_loader
 def run_embed_job(job: JobContext, ctx: AppContext) -> None:
     params = EmbedParams.model_validate(job.params)
     name = params.embedder or _project_embedder(ctx, job.project_id)
-    embedder = ctx.embedders.get(name)
+    embedder = ctx.embedders.get(resolve_embedder(ctx, name))
     if embedder.name != _project_embedder(ctx, job.project_id):
         _set_project_embedder(ctx, job.project_id, embedder.name)
     store = ctx.vectors.get(job.project_id, embedder.name, embedder.dim)
@@ -46,6 +46,15 @@ def run_embed_job(job: JobContext, ctx: AppContext) -> None:
             store.append(ids, vectors)
 
     job.for_each(images, image_key, embed)
+
+
+def resolve_embedder(ctx: AppContext, name: str) -> str:
+    """`name`, with "auto" made concrete: sam-pool when the worker serves SAM (its image
+    embedding is already cached for the masks), else the timm default."""
+    if name != AUTO_EMBEDDER:
+        return name
+    sam = ctx.inference.available and ctx.inference.segmenter_name == "sam"
+    return SamPoolEmbedder.name if sam else DEFAULT_EMBEDDER
 
 
 def _embed_image(

@@ -34,7 +34,8 @@ class SegmentParams(_Params):
 class EmbedParams(_Params):
     embedder: str | None = Field(
         None,
-        description="timm:<model>, sam-pool, or parts joined by +; default: the project's embedder",
+        description="timm:<model>, sam-pool, parts joined by +, or auto (sam-pool where SAM "
+        "segments); default: the project's embedder",
     )
     batch_size: int = Field(32, ge=1, le=512)
 

@@ -41,25 +41,27 @@ def test_segment_embed_project_assign_end_to_end(sam_client: TestClient) -> None
         assert all(r.parent_id is None or r.parent_id in ids for r in rows)
     total = sum(len(rows) for rows in grouped.values())
 
-    encoded = client.app.state.context.inference.stats.encoded  # type: ignore[attr-defined]
+    # The default embedder where SAM segments: its cached image embedding pooled per mask.
+    ctx = client.app.state.context  # type: ignore[attr-defined]
+    encoded = ctx.inference.stats.encoded
     job = run_job(client, pid, "embed")
     assert (job["state"], job["done"]) == ("succeeded", 3), job
-    store = client.app.state.context.vectors.existing(pid, "timm:tf_efficientnet_lite0")  # type: ignore[attr-defined]
-    ids, vectors = store.all()
+    assert ctx.inference.stats.encoded == encoded
+    assert client.get(f"/api/projects/{pid}").json()["embedder"] == "sam-pool"
+    sam_ids, sam_vectors = ctx.vectors.existing(pid, "sam-pool").all()
+    assert len(sam_ids) == total and sam_vectors.shape[1] == 256
+
+    job = run_job(client, pid, "embed", {"embedder": "timm:tf_efficientnet_lite0"})
+    assert job["state"] == "succeeded", job
+    ids, vectors = ctx.vectors.existing(pid, "timm:tf_efficientnet_lite0").all()
     assert len(ids) == total and vectors.shape[1] == 1280
     np.testing.assert_allclose(np.linalg.norm(vectors.astype(np.float32), axis=1), 1, atol=1e-2)
-
-    job = run_job(client, pid, "embed", {"embedder": "sam-pool"})
-    assert job["state"] == "succeeded", job
-    assert client.app.state.context.inference.stats.encoded == encoded  # type: ignore[attr-defined]
-    sam_ids, sam_vectors = client.app.state.context.vectors.existing(pid, "sam-pool").all()  # type: ignore[attr-defined]
-    assert len(sam_ids) == total and sam_vectors.shape[1] == 256
 
     # Combined: each part's unit vector, halved in weight, from the same cached state.
     both = "sam-pool+timm:tf_efficientnet_lite0"
     assert run_job(client, pid, "embed", {"embedder": both})["state"] == "succeeded"
-    assert client.app.state.context.inference.stats.encoded == encoded  # type: ignore[attr-defined]
-    both_ids, both_vectors = client.app.state.context.vectors.existing(pid, both).all()  # type: ignore[attr-defined]
+    assert ctx.inference.stats.encoded == encoded
+    both_ids, both_vectors = ctx.vectors.existing(pid, both).all()
     np.testing.assert_array_equal(both_ids, sam_ids)
     joined = np.hstack([sam_vectors, vectors]).astype(np.float32) / np.sqrt(2)
     np.testing.assert_allclose(both_vectors.astype(np.float32), joined, atol=2e-3)
