@@ -1,5 +1,6 @@
 # The two commands: `make run` and `make test`. Both bootstrap .venv on a fresh machine.
-# `make test-fast` is the minute-scale loop while coding: no browser, nothing marked slow.
+# `make test-fast` is the minute-scale loop while coding: SQLite only, the tiny random SAM, no
+# browser, no Ray, nothing marked slow, on every core (one test module per worker at a time).
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
@@ -43,8 +44,10 @@ lint-js: $(BIOME)
 test: weights lint
 	$(BIN)/python -m pytest
 
-test-fast: weights
-	$(BIN)/python -m pytest -q -m "not e2e and not slow"
+FAST := not e2e and not slow and not postgresql and not real_weights
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -n auto --dist loadscope -m "$(FAST)"
 
 clean-venv:
 	rm -rf $(VENV)
