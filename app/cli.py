@@ -15,8 +15,7 @@ Command = Callable[[argparse.Namespace, Settings], int]
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
-    from app.auth.hosts import UnsafeBinding
-    from app.main import create_app
+    from app.auth.hosts import UnsafeBinding, ensure_safe_binding
 
     settings = settings.model_copy(
         update={"host": args.host or settings.host, "port": args.port or settings.port}
@@ -25,12 +24,14 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         f"lassolabel: serving http://{settings.host}:{settings.port} (data in {settings.data_dir})"
     )
     try:
-        app = create_app(settings)
+        ensure_safe_binding(settings)  # create_app checks too; this refuses before torch loads
     except UnsafeBinding as refused:
         print(f"lassolabel: refusing to start: {refused}", file=sys.stderr)
         return 2
+    from app.main import create_app
+
     uvicorn.run(
-        app,
+        create_app(settings),
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
