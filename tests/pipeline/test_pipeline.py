@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from app.maps.wire import decode_map
 from app.models import Segment, SegmentSource
+from app.pipeline.params import SegmentParams
 from tests.conftest import assert_error_shape, upload
 from tests.pipeline.conftest import FAST_SEGMENT, photo_files, run_job, wait_job
 
@@ -150,3 +151,10 @@ def test_cancel_mid_job_writes_nothing_after(sam_client: TestClient) -> None:
     job = wait_job(client, job_id)
     assert job["state"] == "cancelled" and job["done"] <= cancelled["done"] + 0
     assert sum(len(rows) for rows in segments_by_image(client, pid).values()) == written
+
+
+def test_segment_job_prompts_an_eight_point_grid_by_default() -> None:
+    """bench/effort.py's pick: whole objects from 8x8 prompts; other settings stay SAM's."""
+    assert SegmentParams().generator_args() == {"points_per_side": 8}
+    chosen = SegmentParams(points_per_side=16, pred_iou_thresh=0.5).generator_args()
+    assert chosen == {"points_per_side": 16, "pred_iou_thresh": 0.5}
