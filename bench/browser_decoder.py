@@ -30,7 +30,7 @@ from skimage import data
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from app.inference.decoder import DECODER_GRAPH, graph_path  # noqa: E402
+from app.inference.decoder_files import DECODER_GRAPH, graph_path  # noqa: E402
 from app.inference.split_decoder import IMAGE_OUTPUTS  # noqa: E402
 from bench.interactive import (  # noqa: E402
     import_photo,

@@ -29,7 +29,7 @@ THRESHOLDS = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]
 def scored_proposals(args: argparse.Namespace) -> list[tuple[float, bool]]:
     """(score, correct) of every proposal on images 2.. of the sample."""
     from app.config import Settings
-    from app.inference.factory import load_sam_segmenter
+    from app.inference.sam_loader import load_sam_segmenter
 
     settings = Settings(sam_checkpoint=args.checkpoint, torch_threads=args.threads,
                         model_dir=args.workdir / "models", _env_file=None)  # type: ignore[call-arg]  # fmt: skip

@@ -103,7 +103,7 @@ def plain_predictor(checkpoint: Path, image: np.ndarray, device: str) -> tuple[S
 def in_process_segmenter(args, checkpoint: Path, predictor: SamPredictor):
     """Our SamSegmenter (same code as the server) on the predictor's features, no HTTP."""
     from app.inference.base import PreparedImage
-    from app.inference.factory import load_sam_segmenter
+    from app.inference.sam_loader import load_sam_segmenter
     from tests.fixtures.settings import make_settings
 
     settings = make_settings(
@@ -275,7 +275,7 @@ def cpu_time_breakdown(args, checkpoint: Path, image: np.ndarray, clicks: np.nda
 
 
 def encoder_throughput(checkpoint: Path, image: np.ndarray) -> None:
-    from app.inference.factory import load_sam_segmenter
+    from app.inference.sam_loader import load_sam_segmenter
     from tests.fixtures.settings import make_settings
 
     settings = make_settings(

@@ -39,7 +39,7 @@ def segmenters(args: argparse.Namespace) -> dict[str, Segmenter]:
     found: dict[str, Segmenter] = {"classic": ClassicSegmenter()}
     settings = Settings(**({"sam_checkpoint": args.sam_checkpoint} if args.sam_checkpoint else {}))
     try:
-        from app.inference.factory import load_sam_segmenter, resolve_checkpoint
+        from app.inference.sam_loader import load_sam_segmenter, resolve_checkpoint
 
         found["sam"] = load_sam_segmenter(settings, resolve_checkpoint(settings))
     except ModelUnavailable as exc:

@@ -28,7 +28,7 @@ sys.path.insert(0, str(REPO))
 
 from app.embeddings.registry import build_embedder  # noqa: E402
 from app.inference.classic import ClassicSegmenter  # noqa: E402
-from app.inference.factory import load_sam_segmenter  # noqa: E402
+from app.inference.sam_loader import load_sam_segmenter  # noqa: E402
 from bench.interactive import random_vit_b  # noqa: E402
 from tests.fixtures.settings import make_settings  # noqa: E402
 

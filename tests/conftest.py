@@ -14,8 +14,8 @@ from fastapi.testclient import TestClient
 from PIL import Image as PILImage
 
 from app.config import Settings
-from app.inference.factory import load_sam_segmenter
 from app.inference.sam import SamSegmenter
+from app.inference.sam_loader import load_sam_segmenter
 from app.main import create_app
 from tests.fixtures.mobile_sam import mobile_sam_checkpoint
 from tests.fixtures.settings import make_settings

@@ -69,6 +69,10 @@ class ModelUnavailable(RuntimeError):
     """No model is configured or it failed to load; the message says how to fix it."""
 
 
+class InferenceOutOfMemory(RuntimeError):
+    """The accelerator ran out of memory for this request; memory was freed, others go on."""
+
+
 class Segmenter(Protocol):
     """A segmentation backend. Implementations are used from one worker thread only."""
 

@@ -20,9 +20,9 @@ from app.inference.decoder import (
     DECODER_INPUTS,
     DECODER_OUTPUTS,
     export_decoder,
-    graph_path,
     onnx_session,
 )
+from app.inference.decoder_files import graph_path
 from app.inference.split_decoder import IMAGE_OUTPUTS, BatchPromptStage, ImageStage
 
 log = logging.getLogger(__name__)

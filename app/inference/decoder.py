@@ -26,6 +26,7 @@ import torch
 from segment_anything.modeling import Sam
 from segment_anything.utils.onnx import SamOnnxModel
 
+from app.inference.decoder_files import graph_path
 from app.inference.fast_attention import folded_decoder
 from app.inference.fast_upscaling import channels_last_decoder
 from app.inference.split_decoder import IMAGE_OUTPUTS, BatchPromptStage, ImageStage, PromptStage
@@ -40,8 +41,6 @@ DECODER_INPUTS = [
     "has_mask_input",
 ]
 DECODER_OUTPUTS = ["low_res_masks", "iou_predictions"]
-# Names the exported graph's form; part of the cached .onnx file name.
-DECODER_GRAPH = "lowres-folded-v2"
 
 
 class DecoderRunner(Protocol):
@@ -203,11 +202,6 @@ GRAPHS = {
         batched=True,
     ),
 }
-
-
-def graph_path(full_path: Path, part: str) -> Path:
-    """Where graph part is stored beside the full graph's file (full_path for "full")."""
-    return full_path if part == "full" else full_path.with_suffix(f".{part}.onnx")
 
 
 def export_decoder(sam: Sam, path: Path, part: str = "full") -> Path:

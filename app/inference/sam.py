@@ -17,13 +17,15 @@ from segment_anything.modeling import Sam
 from segment_anything.utils.transforms import ResizeLongestSide
 
 from app.inference.auto_masks import AutoParams, FastAutoMasks, upscale_logits
-from app.inference.base import AutoMask, PredictedMask, PreparedImage, Prompt
+from app.inference.base import (
+    AutoMask,
+    InferenceOutOfMemory,
+    PredictedMask,
+    PreparedImage,
+    Prompt,
+)
 from app.inference.batch_decoder import BatchRunner, TorchBatchRunner
 from app.inference.decoder import DecoderRunner
-
-
-class InferenceOutOfMemory(RuntimeError):
-    """The accelerator ran out of memory for this request; memory was freed, others go on."""
 
 
 class SamSegmenter:

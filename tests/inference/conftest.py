@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.inference.factory import load_sam_segmenter
 from app.inference.sam import SamSegmenter
+from app.inference.sam_loader import load_sam_segmenter
 from tests.fixtures.settings import make_settings
 
 

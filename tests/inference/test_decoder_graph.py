@@ -7,7 +7,8 @@ import onnx
 import pytest
 import torch
 
-from app.inference.decoder import LowResDecoder, export_decoder, graph_path
+from app.inference.decoder import LowResDecoder, export_decoder
+from app.inference.decoder_files import graph_path
 from app.inference.split_decoder import IMAGE_OUTPUTS, ImageStage, PromptStage
 from tests.fixtures.tiny_sam import build_tiny_sam
 

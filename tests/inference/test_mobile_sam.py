@@ -12,7 +12,7 @@ from skimage import data
 from app.inference.architecture import PRESETS, infer_architecture, load_sam, read_state_dict
 from app.inference.base import PreparedImage, Prompt
 from app.inference.checkpoints import verify_official
-from app.inference.decoder import DECODER_GRAPH, graph_path
+from app.inference.decoder_files import DECODER_GRAPH, graph_path
 from app.inference.sam import SamSegmenter
 from app.inference.split_decoder import IMAGE_OUTPUTS
 from tests.fixtures.coins import Coins, coins, iou

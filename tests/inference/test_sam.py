@@ -158,7 +158,7 @@ def test_sdpa_encoder_attention_matches_segment_anything(tiny_sam_checkpoint):
 
 
 def test_out_of_memory_fails_the_request_with_a_clear_error(tiny_segmenter, prepared):
-    from app.inference.sam import InferenceOutOfMemory
+    from app.inference.base import InferenceOutOfMemory
 
     def exhausted(*_):
         raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")

@@ -17,12 +17,11 @@ from fastapi.responses import FileResponse
 from app.context import AppContext
 from app.deps import ContextDep, ImageDep
 from app.errors import Invalid, NotFound, ServiceUnavailable
-from app.inference.base import ModelUnavailable, PredictedMask, Prompt
+from app.inference.base import InferenceOutOfMemory, ModelUnavailable, PredictedMask, Prompt
 from app.inference.candidates import CandidatePicks
-from app.inference.decoder import DECODER_GRAPH, graph_path
+from app.inference.decoder_files import DECODER_GRAPH, graph_path
 from app.inference.handles import HandleStore, MaskHandle
 from app.inference.queue import Priority
-from app.inference.sam import InferenceOutOfMemory
 from app.inference.worker import InferenceWorker, WorkerCrashed
 from app.masks import encode_rle, mask_xywh
 from app.models import Image
