@@ -110,7 +110,7 @@ def delete_label(session: Session, project_id: int, label_id: int, *, actor: Act
 
 
 def write_labels(
-    session: Session, ids: Sequence[int], label_id: int | None, user_id: int | None
+    session: Session, ids: Sequence[int] | np.ndarray, label_id: int | None, user_id: int | None
 ) -> None:
     """Set the label and bump the version of every id (no checks: callers check first)."""
     _write_where(session, _in_ids(ids), label_id, user_id)
@@ -142,6 +142,12 @@ def confirm_labels(session: Session, ids: Sequence[int]) -> None:
         .values(confirmed=True)
         .execution_options(synchronize_session=False)
     )
+
+
+def current_rows(session: Session, project_id: int, ids: Sequence[int] | np.ndarray) -> np.ndarray:
+    """(R, 3) int64 (segment id, version, label id or 0) of the ids that exist in the project,
+    by id, row-locked (see _current)."""
+    return _current(session, project_id, _in_ids(ids))
 
 
 def current_versions(

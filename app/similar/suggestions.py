@@ -5,7 +5,6 @@ of that kind from scratch (replace_suggestions), so nothing needs to remember it
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, cast
@@ -16,8 +15,9 @@ from sqlalchemy.orm import Session
 
 from app.columns import number_columns
 from app.history.audit import Actor, Change, record_batch
+from app.idset import id_in
 from app.models import Segment, SegmentSource, Suggestion, utcnow
-from app.services.assign import current_versions, write_labels
+from app.services.assign import current_rows, write_labels
 from app.similar.exemplar_store import is_proposal
 
 Order = Literal["confident", "uncertain"]
@@ -125,11 +125,19 @@ def best_suggestions(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The most confident suggestion of every still-unlabelled segment (any kind), for the
     map: (segment ids (M,) int64 ascending, label ids (M,) int64, confidence (M,) float32)."""
+    return _most_confident(session, _pending(project_id, None))
+
+
+def _most_confident(
+    session: Session, where: list[Any]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """best_suggestions' columns for the suggestions matching `where` (on Suggestion and
+    the joined Segment), read as numpy columns, not rows."""
     rows = number_columns(
         session,
         select(Suggestion.segment_id, Suggestion.label_id, Suggestion.confidence)
         .join(Segment, Segment.id == Suggestion.segment_id)
-        .where(*_pending(project_id, None))
+        .where(*where)
         .order_by(Suggestion.segment_id, Suggestion.confidence),
         3,
         np.float64,  # exact for ids below 2**53
@@ -155,33 +163,37 @@ def accept_suggestions(
     too). When a segment has several suggestions, the most confident wins."""
     where = [Suggestion.project_id == project_id]
     if segment_ids is not None:
-        where.append(Suggestion.segment_id.in_(list(segment_ids)))
+        where.append(id_in(Suggestion.segment_id, segment_ids))
     if min_confidence is not None:
         where.append(Suggestion.confidence >= min_confidence)
     if kind is not None:
         where.append(Suggestion.kind == kind)
-    rows = session.execute(
-        select(Suggestion.segment_id, Suggestion.label_id)
-        .join(Segment, Segment.id == Suggestion.segment_id)
-        .where(*where, Segment.label_class_id.is_(None))
-        .order_by(Suggestion.confidence)
-    ).all()
-    chosen = {row.segment_id: row.label_id for row in rows}  # the most confident wins
-    unlabelled = sorted(chosen)
-    batches = [_accept(session, project_id, chosen, actor)] if unlabelled else []
-    for chunk in _chunks(unlabelled):
+    ids, labels, _ = _most_confident(session, [*where, Segment.label_class_id.is_(None)])
+    batches = [_accept(session, project_id, ids, labels, actor)] if len(ids) else []
+    if len(ids):
         session.execute(
-            update(Segment).where(Segment.id.in_(chunk)).values(source=SegmentSource.propagated)
+            update(Segment)
+            .where(id_in(Segment.id, ids))
+            .values(source=SegmentSource.propagated)
+            .execution_options(synchronize_session=False)
         )
-    session.execute(delete(Suggestion).where(*where))
-    return Accepted(count=len(unlabelled), batch_ids=batches)
+    session.execute(delete(Suggestion).where(*where).execution_options(synchronize_session=False))
+    return Accepted(count=len(ids), batch_ids=batches)
 
 
-def _accept(session: Session, project_id: int, chosen: dict[int, int], actor: Actor) -> int:
-    """Label every segment of `chosen` (segment id -> label id) as ONE audit batch of kind
-    "accept", so a whole "accept all >= t" is undone in one step. Returns the batch id."""
-    versions = current_versions(session, project_id, sorted(chosen))
-    changes = [Change(sid, None, chosen[sid], versions[sid][0] + 1) for sid in sorted(chosen)]
+def _accept(
+    session: Session, project_id: int, ids: np.ndarray, labels: np.ndarray, actor: Actor
+) -> int:
+    """Give each segment of ids (K,) ascending its label of labels (K,) as ONE audit batch of
+    kind "accept", so a whole "accept all >= t" is undone in one step. Returns the batch id."""
+    current = current_rows(session, project_id, ids)
+    versions = current[np.searchsorted(current[:, 0], ids), 1] + 1
+    changes = [
+        Change(sid, None, label, version)
+        for sid, label, version in zip(
+            ids.tolist(), labels.tolist(), versions.tolist(), strict=True
+        )
+    ]
     batch_id = record_batch(
         session,
         project_id=project_id,
@@ -189,11 +201,8 @@ def _accept(session: Session, project_id: int, chosen: dict[int, int], actor: Ac
         kind="accept",
         changes=changes,
     )
-    by_label: dict[int, list[int]] = defaultdict(list)
-    for segment_id, label_id in chosen.items():
-        by_label[label_id].append(segment_id)
-    for label_id, ids in sorted(by_label.items()):
-        write_labels(session, ids, label_id, actor.user_id)
+    for label_id in np.unique(labels).tolist():
+        write_labels(session, ids[labels == label_id], label_id, actor.user_id)
     return batch_id
 
 
