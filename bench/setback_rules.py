@@ -131,7 +131,7 @@ def prepared(segmenter: Any, sample: Sample, workdir: Path) -> PreparedImage:
 
 def run(args: argparse.Namespace) -> None:
     from app.config import Settings
-    from app.inference.factory import load_sam_segmenter
+    from app.inference.sam_loader import load_sam_segmenter
 
     args.workdir.mkdir(parents=True, exist_ok=True)
     settings = Settings(sam_checkpoint=args.checkpoint, torch_threads=args.threads,
