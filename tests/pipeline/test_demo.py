@@ -46,7 +46,11 @@ def test_the_pipeline_waits_for_the_model(sam_settings):
         assert thread.is_alive() and _jobs(client, project["id"]) == []
         ready.set()
         thread.join(10)
-        assert [j["kind"] for j in _jobs(client, project["id"])] == ["segment", "embed", "projection"]
+        assert [j["kind"] for j in _jobs(client, project["id"])] == [
+            "segment",
+            "embed",
+            "projection",
+        ]
         assert demo_without_jobs(ctx) is None
         for job in _jobs(client, project["id"]):
             client.post(f"/api/jobs/{job['id']}/cancel")
