@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from app.maps.wire import decode_map
-from app.models import Segment, SegmentSource
+from app.models import JobState, Segment, SegmentSource
 from app.pipeline.params import SegmentParams
 from tests.conftest import assert_error_shape, upload
 from tests.pipeline.conftest import FAST_SEGMENT, photo_files, run_job, wait_job
@@ -144,12 +144,12 @@ def test_cancel_mid_job_writes_nothing_after(sam_client: TestClient) -> None:
     ).json()["id"]
     while client.get(f"/api/jobs/{job_id}").json()["done"] < 1:
         time.sleep(0.05)
-    started = time.monotonic()
     cancelled = client.post(f"/api/jobs/{job_id}/cancel").json()
-    assert time.monotonic() - started < 1.0 and cancelled["cancel_requested"]
+    # The cancel answers at once, not after the job: the job is still unfinished in the answer.
+    assert cancelled["cancel_requested"] and not JobState(cancelled["state"]).finished
     written = sum(len(rows) for rows in segments_by_image(client, pid).values())
     job = wait_job(client, job_id)
-    assert job["state"] == "cancelled" and job["done"] <= cancelled["done"] + 0
+    assert job["state"] == "cancelled" and job["done"] <= cancelled["done"]
     assert sum(len(rows) for rows in segments_by_image(client, pid).values()) == written
 
 
