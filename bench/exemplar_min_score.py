@@ -28,11 +28,13 @@ THRESHOLDS = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]
 
 def scored_proposals(args: argparse.Namespace) -> list[tuple[float, bool]]:
     """(score, correct) of every proposal on images 2.. of the sample."""
-    from app.config import Settings
     from app.inference.sam_loader import load_sam_segmenter
+    from tests.fixtures.settings import make_settings
 
-    settings = Settings(sam_checkpoint=args.checkpoint, torch_threads=args.threads,
-                        model_dir=args.workdir / "models", _env_file=None)  # type: ignore[call-arg]  # fmt: skip
+    settings = make_settings(
+        None, sam_checkpoint=args.checkpoint, torch_threads=args.threads,
+        model_dir=args.workdir / "models",
+    )  # fmt: skip
     segmenter = load_sam_segmenter(settings)
     samples = list(nuclei_samples(args.data, images=args.images + 1, per_image=None))
     first = segmenter.prepare([samples[0].image])[0]

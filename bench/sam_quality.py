@@ -111,13 +111,12 @@ def product_app(workdir: Path, name: str, **settings: Any) -> Iterator[Any]:
     embedding cache persists there between runs, so rerunning skips the encoder."""
     from fastapi.testclient import TestClient
 
-    from app.config import Settings
     from app.main import create_app
+    from tests.fixtures.settings import make_settings
 
-    config = Settings(
-        data_dir=workdir / name, model_dir=workdir / "models", seed_demo=False, auth="none",
-        allowed_hosts=["testserver"], prefetch_ahead=0, _env_file=None, **settings,  # type: ignore[call-arg]
-    )  # fmt: skip
+    config = make_settings(
+        workdir / name, model_dir=workdir / "models", prefetch_ahead=0, **settings
+    )
     with TestClient(create_app(config)) as client:
         yield client
 
