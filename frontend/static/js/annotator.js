@@ -1,13 +1,15 @@
 // Annotator page: one image at a time; clicks and boxes ask SAM for a mask, Enter keeps it.
-import { deniedReason, gatePage } from "./access.js";
+import { gatePage } from "./access.js";
 import { api } from "./api.js";
 import { createPainter } from "./annotator-canvas.js";
+import { installMaskEdits } from "./annotator-edits.js";
+import { bindAnnotatorKeys } from "./annotator-keys.js";
 import { installAnnotatorLive } from "./annotator-live.js";
 import { renderCandidates, renderLabels, renderSegments } from "./annotator-side.js";
 import { $, el, guarded, showError } from "./dom.js";
 import { createFilmstrip } from "./filmstrip.js";
 import { createHistory } from "./history.js";
-import { bind, gesture, installKeyboard } from "./keyboard.js";
+import { installKeyboard } from "./keyboard.js";
 import { hexToRgb, labelForDigit, loadLabels } from "./labels.js";
 import { projectId, refreshHeader } from "./project-header.js";
 import { addPoint, EMPTY_PROMPTS, installPromptInput, isEmpty, setBox } from "./prompts.js";
@@ -16,8 +18,6 @@ import { createLocalDecoder } from "./local-decoder.js";
 import { createLocalPredictor } from "./local-predictor.js";
 import { createUpscaler } from "./mask-upscale.js";
 import { installHover } from "./hover.js";
-import { fillHoles, installBrush } from "./mask-brush.js";
-import { installPolygonEditor } from "./mask-polygon.js";
 import { decodeRle, encodeRle, maskCanvas } from "./rle.js";
 import { createSegmentStore } from "./segments.js";
 import { createView } from "./view.js";
@@ -234,147 +234,8 @@ function pickLabel(label) {
   paintCandidate();
 }
 
-const selectedSegment = () => store.items.find((s) => s.id === state.selected) ?? null;
-
-/** Save a new mask of the selected segment as one undoable, versioned step: write(version)
- * sends it (an RLE or polygon rings); undo puts the RLE from before back. Rejects on failure. */
-async function saveEdit(segment, write) {
-  const before = segment.rle;
-  // Each direction sends the version this page last saw: someone else's edit meanwhile is a
-  // 409, never overwritten.
-  const version = () => store.items.find((s) => s.id === segment.id).version;
-  const put = async (send) => {
-    try {
-      await send(version());
-    } finally {
-      state.maskLayer = null;
-      repaint();
-    }
-  };
-  const undo = () => put((v) => store.editMask(segment.id, before, v));
-  try {
-    await put(write);
-  } catch (err) {
-    showError(errorBox, err);
-    throw err;
-  }
-  showError(errorBox, null);
-  steps.push({ undo, redo: () => put(write) });
-  document.body.dataset.maskSaved = String(version());
-}
-
-function saveMask(segment, mask) {
-  const rle = encodeRle(mask);
-  return saveEdit(segment, (v) => store.editMask(segment.id, rle, v)).catch(() => {});
-}
-
-/** A polygon edit; on a refusal the segment is reloaded so the editor shows what stands. */
-function savePolygon(segment, rings) {
-  return saveEdit(segment, (v) => store.editPolygon(segment.id, rings, v)).catch(async (err) => {
-    await store.refresh([segment.id]).catch(() => {});
-    throw err;
-  });
-}
-
-function previewMask(mask) {
-  state.maskLayer = maskCanvas(mask, [...hexToRgb(state.current?.color ?? "#4e79a7"), 255]);
-  painter.request();
-  paintCanvas();
-}
-
-function setTool(name) {
-  if (!state.canLabel && !brush.tool) return viewOnly();
-  const tool = brush.toggle(name);
-  for (const b of document.querySelectorAll("[data-mask-tool]"))
-    b.classList.toggle("active", b.dataset.maskTool === tool);
-  document.body.dataset.maskTool = tool ?? "";
-  const hint = {
-    brush: `brush on (radius ${brush.radius}px, [ and ] change it): drag on the selected segment`,
-    eraser: `eraser on (radius ${brush.radius}px, [ and ] change it): drag on the selected segment`,
-    cut: "split: drag a line across the selected segment",
-    polygon:
-      "polygon: drag a vertex, click an edge to add one, Alt+click or right-click one (or Delete) to remove it",
-  };
-  say(hint[tool] ?? "");
-  paintCanvas(); // the polygon tool draws (and loads) the selected segment's rings
-}
-
-function resizeBrush(factor) {
-  const radius = brush.resize(factor);
-  $("#brush-size").textContent = `${radius}px`;
-  if (brush.tool) say(`${brush.tool} radius ${radius}px`);
-}
-
-function fillSelectedHoles() {
-  const segment = selectedSegment();
-  if (!segment) return say("Select a segment first (Ctrl+click it)");
-  return saveMask(segment, fillHoles(store.maskOf(segment.id)));
-}
-
-/** Merge the segment ctrl+clicked next into the selected one (M, then Ctrl+click). */
-function mergeWith(otherId) {
-  const keep = selectedSegment();
-  const other = store.items.find((s) => s.id === otherId);
-  state.mergeInto = null;
-  say("");
-  if (!keep || !other || keep.id === other.id) return;
-  return guarded(errorBox, async () => {
-    const before = keep.rle;
-    let again = other;
-    await store.merge(keep.id, other.id);
-    repaint();
-    steps.push({
-      undo: async () => {
-        const current = store.items.find((s) => s.id === keep.id);
-        await store.editMask(keep.id, before, current.version);
-        again = await createSegment(other.rle, other.label_id);
-        repaint();
-      },
-      redo: async () => {
-        await store.merge(keep.id, again.id);
-        repaint();
-      },
-    });
-    document.body.dataset.merged = String(keep.id);
-  });
-}
-
-/** Cut the selected segment along the line just drawn (S, then drag across it). */
-function splitSelected(line) {
-  const segment = selectedSegment();
-  state.cutLine = null;
-  if (!segment) return repaint();
-  return guarded(errorBox, async () => {
-    const before = segment.rle;
-    try {
-      let [, piece] = await store.split(segment.id, line);
-      steps.push({
-        undo: async () => {
-          await store.remove(piece.id);
-          const current = store.items.find((s) => s.id === segment.id);
-          await store.editMask(segment.id, before, current.version);
-          repaint();
-        },
-        redo: async () => {
-          [, piece] = await store.split(segment.id, line);
-          repaint();
-        },
-      });
-      document.body.dataset.split = String(piece.id);
-    } finally {
-      repaint();
-    }
-  });
-}
-
-function startMerge() {
-  if (!selectedSegment()) return say("Select a segment first (Ctrl+click it)");
-  state.mergeInto = state.selected;
-  say("Ctrl+click the segment to merge into the selected one (Esc cancels)");
-}
-
-let brush = null;
-let editor = null;
+let edits = null; // the mask tools (annotator-edits.js), installed with the input
+let editor = null; // edits.editor, read by paintCanvas before the tools exist
 
 function viewOnly() {
   state.dragBox = null;
@@ -431,34 +292,26 @@ function installInput() {
       state.canLabel ? setPrompts(addPoint(state.prompts, at, positive)) : viewOnly(),
     onSelectAt: (at) => {
       const id = store.hit(at, visible)?.id ?? null;
-      if (state.mergeInto !== null && id !== null) return mergeWith(id);
+      if (state.mergeInto !== null && id !== null) return edits.mergeWith(id);
       selectSegment(id);
     },
   });
-  brush = installBrush(canvas, {
-    toImage: view.toImage,
-    getMask: () => (selectedSegment() ? store.maskOf(state.selected) : null),
-    onPreview: previewMask,
-    onStroke: (mask) => saveMask(selectedSegment(), mask),
-    onNoTarget: () => say("Select a segment first (Ctrl+click it), then paint on it"),
-    onCutPreview: (line) => {
-      state.cutLine = line;
-      paintCanvas();
-    },
-    onCut: splitSelected,
-  });
-  editor = installPolygonEditor(canvas, {
+  edits = installMaskEdits({
+    canvas,
     view,
-    active: () => brush.tool === "polygon",
-    getSegment: selectedSegment,
-    onChange: paintCanvas,
-    onCommit: savePolygon,
+    state,
+    store,
+    steps,
+    painter,
+    errorBox,
     say,
+    repaint,
+    paintCanvas,
+    createSegment,
+    viewOnly,
   });
-  for (const b of document.querySelectorAll("[data-mask-tool]"))
-    b.addEventListener("click", () => setTool(b.dataset.maskTool));
-  $("#fill-holes").addEventListener("click", fillSelectedHoles);
-  $("#merge-segments").addEventListener("click", startMerge);
+  editor = edits.editor;
+  const { brush, setTool, resizeBrush, fillSelectedHoles, startMerge } = edits;
   const undoStep = () => guarded(errorBox, steps.undo);
   const redoStep = () => guarded(errorBox, steps.redo);
   $("#accept").addEventListener("click", accept);
@@ -477,76 +330,37 @@ function installInput() {
     repaint();
   });
 
-  // A viewer's editing keys are refused here, with the reason, before any request.
-  const denied = () =>
-    state.canLabel ? null : deniedReason(document.body.dataset.role, "annotator");
-  const editing = { denied };
-  bind("Enter", "Accept the mask as a segment with the current label", accept, editing);
-  bind(
-    "Tab",
-    "Next candidate mask",
-    () => state.answer && chooseCandidate((state.chosen + 1) % state.answer.masks.length),
-  );
-  bind(
-    "shift+Tab",
-    "Previous candidate mask",
-    () =>
+  bindAnnotatorKeys({
+    canLabel: () => state.canLabel,
+    accept,
+    cycleCandidate: (step) =>
       state.answer &&
-      chooseCandidate((state.chosen + state.answer.masks.length - 1) % state.answer.masks.length),
-  );
-  bind("Escape", "Clear prompts (and the selection, a merge or a tool)", () => {
-    state.selected = null;
-    state.mergeInto = null;
-    if (brush.tool) setTool(brush.tool);
-    setPrompts(EMPTY_PROMPTS);
+      chooseCandidate(
+        (state.chosen + step + state.answer.masks.length) % state.answer.masks.length,
+      ),
+    clear: () => {
+      state.selected = null;
+      state.mergeInto = null;
+      if (brush.tool) setTool(brush.tool);
+      setPrompts(EMPTY_PROMPTS);
+    },
+    undoStep,
+    redoStep,
+    polygonOn: () => brush.tool === "polygon",
+    removeVertex: () => editor.removeSelected(),
+    deleteSelected,
+    openImage: (step) => openImage(state.index + step),
+    toggleAuto: () => $("#show-auto").click(),
+    fit: () => view.refit(),
+    setTool,
+    resizeBrush,
+    fillSelectedHoles,
+    startMerge,
+    pickDigit: (k) => {
+      const l = labelForDigit(state.labels, k);
+      if (l) pickLabel(l);
+    },
   });
-  bind(["ctrl+z"], "Undo (prompts and segments)", undoStep);
-  bind(["ctrl+shift+z", "ctrl+y"], "Redo", redoStep);
-  bind(
-    ["Delete", "Backspace"],
-    "Polygon on: delete the selected vertex (never the segment)",
-    () => editor.removeSelected(),
-    { when: () => brush.tool === "polygon", ...editing },
-  );
-  bind(["Delete", "Backspace"], "Delete the selected segment", deleteSelected, editing);
-  bind(["ArrowRight", "n"], "Next image", () => openImage(state.index + 1));
-  bind(["ArrowLeft", "p"], "Previous image", () => openImage(state.index - 1));
-  bind("v", "Show or hide automatic segments", () => {
-    $("#show-auto").click();
-  });
-  bind("f", "Fit the image to the window", () => view.refit());
-  bind("b", "Brush: paint onto the selected segment (drag)", () => setTool("brush"), editing);
-  bind("e", "Eraser: remove from the selected segment (drag)", () => setTool("eraser"), editing);
-  bind("[", "Smaller brush or eraser", () => resizeBrush(0.8));
-  bind("]", "Larger brush or eraser", () => resizeBrush(1.25));
-  bind("h", "Fill the holes of the selected segment", fillSelectedHoles, editing);
-  bind("m", "Merge: then Ctrl+click the segment to add to the selected one", startMerge, editing);
-  bind("s", "Split: then drag a line across the selected segment", () => setTool("cut"), editing);
-  bind(
-    "o",
-    "Polygon: edit the selected segment's outline vertex by vertex",
-    () => setTool("polygon"),
-    editing,
-  );
-  gesture("click", "Positive point (ask SAM for a mask)");
-  gesture(["right-click", "alt+click"], "Negative point");
-  gesture("drag", "Box prompt (with brush or eraser on: paint)");
-  gesture("ctrl+click", "Select the segment under the pointer (click again to deselect)");
-  gesture("wheel", "Zoom at the pointer");
-  gesture("drag a vertex", "Polygon on: move it (click an edge adds one)");
-  gesture(["alt+click", "right-click"], "Polygon on: remove the vertex under the pointer");
-  gesture(["space+drag", "middle-drag"], "Pan");
-  for (let k = 1; k <= 9; k++) {
-    bind(
-      String(k),
-      "Pick label 1-9 (relabels the selected segment)",
-      () => {
-        const l = labelForDigit(state.labels, k);
-        if (l) pickLabel(l);
-      },
-      { hidden: k > 1 },
-    );
-  }
 }
 
 function hoverPreview(at) {
