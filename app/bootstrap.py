@@ -21,6 +21,7 @@ from app.inference.factory import build_inference
 from app.inference.handles import HandleStore
 from app.jobs.runner import Handler, JobKind, JobRunner
 from app.live.hub import LiveHub
+from app.maps.cache import MapCache
 from app.maps.store import MapStore
 from app.migrate import upgrade
 from app.pipeline.embed import run_embed_job
@@ -55,12 +56,14 @@ def build_context(
     db = open_database(settings)
     vectors = VectorStores(settings.data_dir / "vectors")
     worker, fetcher = build_inference(settings, segmenter)
+    maps = MapStore(settings.data_dir / "maps")
     ctx = AppContext(
         settings=settings,
         db=db,
         files=ImageFiles(settings),
         jobs=JobRunner(db, {}),
-        maps=MapStore(settings.data_dir / "maps"),
+        maps=maps,
+        map_cache=MapCache(maps),
         vectors=vectors,
         embedders=Embedders(_embedder_weights(settings)),
         inference=worker,

@@ -18,6 +18,7 @@ from app.inference.handles import HandleStore
 from app.inference.worker import InferenceWorker
 from app.jobs.runner import JobRunner
 from app.live.hub import LiveHub
+from app.maps.cache import MapCache
 from app.maps.store import MapStore
 from app.pipeline.vectors import Embedders, VectorStores
 from app.services.image_files import ImageFiles
@@ -35,6 +36,7 @@ class AppContext:
     files: ImageFiles
     jobs: JobRunner
     maps: MapStore
+    map_cache: MapCache
     vectors: VectorStores
     embedders: Embedders
     # Built with the context; bootstrap.start_services loads its model.

@@ -71,7 +71,7 @@ def build_map(session: Session, project: Project, store: MapStore) -> MapData:
     return MapData(
         xy=xy,
         segment_ids=ids,
-        label_index=_label_index(label_ids[row_of], [label.id for label in labels]),
+        label_index=label_index(label_ids[row_of], [label.id for label in labels]),
         versions=versions[row_of],
         area=areas[row_of],
         source=sources[row_of].astype(np.uint8),
@@ -79,7 +79,7 @@ def build_map(session: Session, project: Project, store: MapStore) -> MapData:
     )
 
 
-def _label_index(label_ids: np.ndarray, known: list[int]) -> np.ndarray:
+def label_index(label_ids: np.ndarray, known: list[int]) -> np.ndarray:
     """(N,) label ids (0 = none) -> (N,) int32 index into `known`, -1 for none or unknown."""
     order = np.argsort(known)
     sorted_known = np.asarray(known, np.int64)[order]

@@ -53,7 +53,7 @@ def encode_map(
     return struct.pack("<I", len(meta)) + meta + body + b"\0" * (-len(body) % 4)
 
 
-def decode_map(data: bytes) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def decode_map(data: bytes | bytearray) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Inverse of encode_map (for tests and Python clients): the header and one (N,) array per
     column the header lists, so maps with fewer or more columns decode too."""
     (length,) = struct.unpack_from("<I", data)

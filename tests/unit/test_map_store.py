@@ -73,11 +73,11 @@ def test_area_and_source_columns_travel_after_the_fixed_ones() -> None:
 
 
 def test_label_index_maps_ids_to_positions_and_unknown_to_minus_one() -> None:
-    from app.maps.service import _label_index
+    from app.maps.service import label_index
 
     labels = np.array([0, 30, 10, 99, 20, 0])
-    assert _label_index(labels, [30, 10, 20]).tolist() == [-1, 0, 1, -1, 2, -1]
-    assert _label_index(labels, []).tolist() == [-1] * 6
+    assert label_index(labels, [30, 10, 20]).tolist() == [-1, 0, 1, -1, 2, -1]
+    assert label_index(labels, []).tolist() == [-1] * 6
 
 
 def test_int_columns_reads_every_row_in_chunks(tmp_path: Path, monkeypatch) -> None:

@@ -7,7 +7,6 @@ from fastapi import APIRouter, Depends, Response
 from app.api.json_body import documented, json_body
 from app.deps import ContextDep, LiveDep, PrincipalDep, ProjectDep
 from app.maps.service import build_map, labelled_counts
-from app.maps.wire import encode_map
 from app.schemas.history import AssignReceipt
 from app.schemas.maps import AssignRequest, LabelCount, MapJson, MapPoint, ProjectStats
 from app.services.assign import assign_labels
@@ -25,31 +24,29 @@ def get_map(
     ctx: ContextDep, project: ProjectDep, format: Literal["binary", "json"] = "binary"
 ) -> Response | MapJson:
     """Every placed segment's map position, label and version. Binary by default
-    (app/maps/wire.py: 25 bytes a point); `?format=json` for small projects and scripts."""
+    (app/maps/wire.py: 25 bytes a point; cached, app/maps/cache.py); `?format=json` for small
+    projects and scripts."""
     with ctx.db.read() as session:
+        if format == "binary":
+            body = ctx.map_cache.encoded(session, project)
+            return Response(
+                body, media_type="application/octet-stream", headers={"Cache-Control": "no-store"}
+            )
         data = build_map(session, project, ctx.maps)
-    if format == "json":
-        label_ids = [label["id"] for label in data.header["labels"]]
-        points = [
-            MapPoint(
-                segment_id=int(sid),
-                x=float(x),
-                y=float(y),
-                label_id=label_ids[li] if li >= 0 else None,
-                version=int(version),
-            )
-            for sid, (x, y), li, version in zip(
-                data.segment_ids, data.xy, data.label_index, data.versions, strict=True
-            )
-        ]
-        return MapJson(header=data.header, points=points)
-    extra = {"area": data.area, "source": data.source}
-    body = encode_map(
-        data.xy, data.segment_ids, data.label_index, data.versions, data.header, extra
-    )
-    return Response(
-        body, media_type="application/octet-stream", headers={"Cache-Control": "no-store"}
-    )
+    label_ids = [label["id"] for label in data.header["labels"]]
+    points = [
+        MapPoint(
+            segment_id=int(sid),
+            x=float(x),
+            y=float(y),
+            label_id=label_ids[li] if li >= 0 else None,
+            version=int(version),
+        )
+        for sid, (x, y), li, version in zip(
+            data.segment_ids, data.xy, data.label_index, data.versions, strict=True
+        )
+    ]
+    return MapJson(header=data.header, points=points)
 
 
 @router.post(
