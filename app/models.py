@@ -15,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -319,7 +320,9 @@ class AuthToken(Base):
 
 class AuditBatch(Base):
     """One label change (a single label, a batch assign or an undo), written in the same
-    transaction as the change itself; its rows in `audit_changes` say what changed."""
+    transaction as the change itself; its row in `audit_blocks` (label changes) or its rows in
+    `audit_changes` (mask changes, and label batches logged before revision 0010) say what
+    changed."""
 
     __tablename__ = "audit_batches"
     __table_args__ = (Index("ix_audit_batches_project_id_id", "project_id", "id"),)
@@ -356,6 +359,18 @@ class AuditChange(Base):
     new_version: Mapped[int] = mapped_column(Integer)
     # JSON, what undoing a mask change needs (app/history/mask_undo.py); null for label changes.
     mask_undo: Mapped[str | None] = mapped_column(Text)
+
+
+class AuditBlock(Base):
+    """A label-only batch's changes in one row (format in app/history/block.py) instead of a
+    row per segment in `audit_changes`: a 1M-segment assign logs one row."""
+
+    __tablename__ = "audit_blocks"
+
+    batch_id: Mapped[int] = mapped_column(
+        ForeignKey("audit_batches.id", ondelete="CASCADE"), primary_key=True
+    )
+    changes: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class Suggestion(Base):

@@ -1,16 +1,20 @@
-"""The audit log: one batch row per change plus one row per segment, in the change's own
-transaction (so the log and the labels can never disagree, even across a crash)."""
+"""The audit log: one batch row per change plus what it changed (one compact block for a label
+change of any size, one row per segment for a mask change), in the change's own transaction
+(so the log and the labels can never disagree, even across a crash)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, insert, literal, select, text
+import numpy as np
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
-from app.models import AuditBatch, AuditChange, Segment
+from app.columns import int_columns
+from app.history.block import Changes, decode, encode
+from app.models import AuditBatch, AuditBlock, AuditChange
 
 _LOG_LOCKS = 0xA0D17  # advisory-lock namespace of the per-project audit log order
 
@@ -41,10 +45,19 @@ def record_batch(
     changes: Sequence[Change],
     undo_of: int | None = None,
 ) -> int:
-    """Write one batch and its changes (inside the caller's write transaction); returns its id."""
-    masks_kept = any(change.mask_undo is not None for change in changes)
-    batch_id = _open_batch(session, project_id, actor, kind, len(changes), undo_of, masks_kept)
-    # Plain executemany: the ORM's bulk insert costs ~10 us per row, 1 s per 100k-segment assign.
+    """Write one batch and its changes (inside the caller's write transaction); returns its id.
+    Label-only changes are stored as one block (see record_label_batch)."""
+    if not any(change.mask_undo is not None for change in changes):
+        return record_label_batch(
+            session,
+            project_id=project_id,
+            actor=actor,
+            kind=kind,
+            changes=_columns(sorted(changes, key=lambda change: change.segment_id)),
+            undo_of=undo_of,
+        )
+    batch_id = _open_batch(session, project_id, actor, kind, len(changes), undo_of, True)
+    # Plain executemany: the ORM's bulk insert costs ~10 us per row.
     connection = session.connection()
     mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     connection.exec_driver_sql(
@@ -56,52 +69,32 @@ def record_batch(
     return batch_id
 
 
-def record_assign_batch(
+def record_label_batch(
     session: Session,
     *,
     project_id: int,
     actor: Actor,
-    segments: ColumnElement[bool],
-    count: int,
-    new_label_id: int | None,
+    kind: str,
+    changes: Changes,
+    undo_of: int | None = None,
 ) -> int:
-    """The audit batch of giving every segment matching `segments` (`count` of them) one new
-    label, copied from the segments table in SQL: call it BEFORE the update writes the label
-    and bumps the versions. Returns the batch id."""
-    batch_id = _open_batch(session, project_id, actor, "assign", count, None)
-    rows = select(
-        literal(batch_id),
-        Segment.id,
-        Segment.label_class_id,
-        literal(new_label_id),
-        Segment.version + 1,
-    ).where(segments)
-    columns = ["batch_id", "segment_id", "old_label_id", "new_label_id", "new_version"]
-    session.execute(insert(AuditChange).from_select(columns, rows))
+    """One batch of label changes (`changes` by segment id ascending), logged as one compact
+    row whatever its size. Returns the batch id."""
+    batch_id = _open_batch(session, project_id, actor, kind, len(changes), undo_of)
+    session.execute(insert(AuditBlock).values(batch_id=batch_id, changes=encode(changes)))
     return batch_id
 
 
-def record_undo_batch(
-    session: Session,
-    *,
-    project_id: int,
-    actor: Actor,
-    undo_of: int,
-    count: int,
-) -> int:
-    """The "undo" batch of `undo_of` (`count` changes): each change reversed, copied in SQL
-    (one INSERT ... SELECT, no row in Python). Returns the new batch id."""
-    batch_id = _open_batch(session, project_id, actor, "undo", count, undo_of)
-    rows = select(
-        literal(batch_id),
-        AuditChange.segment_id,
-        AuditChange.new_label_id,
-        AuditChange.old_label_id,
-        AuditChange.new_version + 1,
-    ).where(AuditChange.batch_id == undo_of)
-    columns = ["batch_id", "segment_id", "old_label_id", "new_label_id", "new_version"]
-    session.execute(insert(AuditChange).from_select(columns, rows))
-    return batch_id
+def _columns(changes: Sequence[Change]) -> Changes:
+    def column(values: Iterable[int | None]) -> np.ndarray:
+        return np.fromiter((value or 0 for value in values), np.int64, len(changes))
+
+    return Changes(
+        column(c.segment_id for c in changes),
+        column(c.old_label_id for c in changes),
+        column(c.new_label_id for c in changes),
+        column(c.new_version for c in changes),
+    )
 
 
 def _open_batch(
@@ -152,6 +145,9 @@ def list_batches(
 
 def batch_changes(session: Session, batch_id: int, *, masks: bool = False) -> list[Change]:
     """The batch's changes by segment id; `masks` also reads what undoing their masks needs."""
+    block = _block(session, batch_id)
+    if block is not None:
+        return [Change(*row) for row in block.rows()]
     query = select(
         AuditChange.segment_id,
         AuditChange.old_label_id,
@@ -163,6 +159,64 @@ def batch_changes(session: Session, batch_id: int, *, masks: bool = False) -> li
     return [Change(*row[:4], mask_undo=row[4] if masks else None) for row in rows]
 
 
+def batch_columns(session: Session, batch_id: int) -> Changes:
+    """The batch's label changes as columns, by segment id (for batches of any size)."""
+    block = _block(session, batch_id)
+    if block is not None:
+        return block
+    query = (
+        select(
+            AuditChange.segment_id,
+            func.coalesce(AuditChange.old_label_id, 0),
+            func.coalesce(AuditChange.new_label_id, 0),
+            AuditChange.new_version,
+        )
+        .where(AuditChange.batch_id == batch_id)
+        .order_by(AuditChange.segment_id)
+    )
+    return Changes(*int_columns(session, query, 4).T)
+
+
+def _block(session: Session, batch_id: int) -> Changes | None:
+    data = session.scalar(select(AuditBlock.changes).where(AuditBlock.batch_id == batch_id))
+    return None if data is None else decode(data)
+
+
+def changes_after(
+    session: Session, project_id: int, batch_id: int, segment_ids: Sequence[int]
+) -> list[tuple[int, int, int]]:
+    """(batch id, segment id, new version) of every change to these segments logged after
+    `batch_id`, in log order."""
+    wanted = np.asarray(sorted(segment_ids), np.int64)
+    rows = session.execute(
+        select(AuditChange.batch_id, AuditChange.segment_id, AuditChange.new_version).where(
+            AuditChange.batch_id > batch_id, AuditChange.segment_id.in_(wanted.tolist())
+        )
+    ).all()
+    later = [(b, sid, version) for b, sid, version in rows]
+    for later_id, changes in _blocks(session, project_id, after=batch_id):
+        hit = np.isin(changes.segment_ids, wanted)
+        later += [
+            (later_id, sid, version)
+            for sid, version in zip(
+                changes.segment_ids[hit].tolist(), changes.new_versions[hit].tolist(), strict=True
+            )
+        ]
+    return sorted(later)
+
+
+def _blocks(session: Session, project_id: int, *, after: int = 0) -> Iterator[tuple[int, Changes]]:
+    """(batch id, changes) of the project's blocks after `after`, oldest first."""
+    query = (
+        select(AuditBlock.batch_id, AuditBlock.changes)
+        .join(AuditBatch, AuditBatch.id == AuditBlock.batch_id)
+        .where(AuditBatch.project_id == project_id, AuditBlock.batch_id > after)
+        .order_by(AuditBlock.batch_id)
+    )
+    for batch_id, data in session.execute(query):
+        yield batch_id, decode(data)
+
+
 def replay(session: Session, project_id: int) -> dict[int, tuple[int | None, int]]:
     """Segment id -> (label, version) after applying every logged change in order.
 
@@ -170,9 +224,17 @@ def replay(session: Session, project_id: int) -> dict[int, tuple[int | None, int
     the log (the property the concurrency and crash tests check).
     """
     query = (
-        select(AuditChange.segment_id, AuditChange.new_label_id, AuditChange.new_version)
+        select(
+            AuditChange.batch_id,
+            AuditChange.segment_id,
+            AuditChange.new_label_id,
+            AuditChange.new_version,
+        )
         .join(AuditBatch, AuditBatch.id == AuditChange.batch_id)
         .where(AuditBatch.project_id == project_id)
-        .order_by(AuditChange.batch_id)
     )
-    return {sid: (label, version) for sid, label, version in session.execute(query)}
+    logged = [(b, sid, label, version) for b, sid, label, version in session.execute(query)]
+    for batch_id, changes in _blocks(session, project_id):
+        logged += [(batch_id, sid, new, version) for sid, _, new, version in changes.rows()]
+    logged.sort(key=lambda change: (change[0], change[1]))
+    return {sid: (label, version) for _, sid, label, version in logged}

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-from sqlalchemy import and_, func, or_, select, update
+import numpy as np
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
 from app.errors import Conflict, Forbidden, Invalid, NotFound
-from app.history.audit import Change, batch_changes, record_batch, record_undo_batch
+from app.history.audit import (
+    Change,
+    batch_changes,
+    batch_columns,
+    changes_after,
+    record_batch,
+    record_label_batch,
+)
+from app.history.block import Changes
 from app.history.mask_undo import expects_segment, undo_change
-from app.models import AuditBatch, AuditChange, LabelClass, Segment
+from app.models import AuditBatch, LabelClass, Segment
+from app.services.assign import current_rows, write_labels
 
 # Mask batches logged before their audit rows kept masks (revision 0009) restore no masks.
 _BEFORE = "recorded before the history kept masks:"
@@ -22,6 +30,9 @@ NOT_UNDOABLE = {
     "merge": f"{_BEFORE} undo the merge in the annotator (Ctrl+Z)",
     "split": f"{_BEFORE} undo the split in the annotator (Ctrl+Z)",
 }
+
+
+_PAST_END = np.array([[np.iinfo(np.int64).max, 0, 0]], np.int64)
 
 
 def get_batch(session: Session, project_id: int, batch_id: int) -> AuditBatch:
@@ -51,20 +62,21 @@ def undo_batch(session: Session, *, project_id: int, batch_id: int, principal: P
         return batch.undone_by
     if batch.kind in NOT_UNDOABLE:
         raise Invalid(NOT_UNDOABLE[batch.kind], code="not_undoable")
-    count = session.scalar(select(func.count()).where(AuditChange.batch_id == batch_id)) or 0
-    _check_unchanged(session, project_id, batch_id)
-    replaced = select(AuditChange.old_label_id).where(AuditChange.batch_id == batch_id).distinct()
-    _check_labels_exist(session, set(session.scalars(replaced)) - {None})
-    # Set-based, so a 1M-segment batch never becomes Python objects: the audit rows first
-    # (they read the batch's changes), then the labels from the same rows.
-    undo_id = record_undo_batch(
+    # As columns, so a 1M-segment batch never becomes Python objects.
+    changes = batch_columns(session, batch_id)
+    _check_unchanged(session, project_id, changes)
+    _check_labels_exist(session, set(np.unique(changes.old_labels).tolist()) - {0})
+    undo_id = record_label_batch(
         session,
         project_id=project_id,
         actor=principal.actor,
+        kind="undo",
+        changes=changes.inverse(),
         undo_of=batch_id,
-        count=count,
     )
-    _restore_labels(session, batch_id, principal.user_id)
+    for label in np.unique(changes.old_labels).tolist():
+        ids = changes.segment_ids[changes.old_labels == label]
+        write_labels(session, ids, label or None, principal.user_id, unconfirm=False)
     batch.undone_by = undo_id
     return undo_id
 
@@ -77,7 +89,7 @@ def _undo_masks(session: Session, project_id: int, batch_id: int, principal: Pri
     # Row locks in id order, as every versioned writer takes them.
     rows = session.scalars(select(Segment).where(Segment.id.in_(ids)).with_for_update())
     current = {segment.id: segment.version for segment in rows}
-    expected = _versions_since(session, batch_id, changes)
+    expected = _versions_since(session, project_id, batch_id, changes)
     changed = [
         {"segment_id": c.segment_id, "expected_version": expected.get(c.segment_id)}
         for c in changes
@@ -102,84 +114,60 @@ def _undo_masks(session: Session, project_id: int, batch_id: int, principal: Pri
 
 
 def _versions_since(
-    session: Session, batch_id: int, changes: list[Change]
+    session: Session, project_id: int, batch_id: int, changes: list[Change]
 ) -> dict[int, int | None]:
     """Segment id -> the version it must have now for the batch to be undone (None: absent),
     for the segments that nothing changed since but steps undone since (a later batch and its
     undo cancel out, so undoing the last steps one by one works); the others are left out."""
-    later = session.execute(
-        select(
-            AuditChange.segment_id,
-            AuditChange.batch_id,
-            AuditChange.new_version,
-            AuditBatch.undo_of,
-            AuditBatch.undone_by,
+    later = changes_after(session, project_id, batch_id, [c.segment_id for c in changes])
+    links = {
+        row.id: (row.undo_of, row.undone_by)
+        for row in session.execute(
+            select(AuditBatch.id, AuditBatch.undo_of, AuditBatch.undone_by).where(
+                AuditBatch.id.in_({b for b, _, _ in later})
+            )
         )
-        .join(AuditBatch, AuditBatch.id == AuditChange.batch_id)
-        .where(
-            AuditChange.batch_id > batch_id,
-            AuditChange.segment_id.in_([c.segment_id for c in changes]),
-        )
-        .order_by(AuditChange.batch_id)
-    ).all()
+    }
     expected: dict[int, int | None] = {}
     for change in changes:
-        mine = [row for row in later if row.segment_id == change.segment_id]
-        batches = {row.batch_id for row in mine}
-        if all(row.undo_of in batches or row.undone_by in batches for row in mine):
-            last = mine[-1].new_version if mine else change.new_version
+        mine = [(b, version) for b, sid, version in later if sid == change.segment_id]
+        batches = {b for b, _ in mine}
+        if all(links[b][0] in batches or links[b][1] in batches for b, _ in mine):
+            last = mine[-1][1] if mine else change.new_version
             expected[change.segment_id] = last if expects_segment(change) else None
     return expected
 
 
-def _restore_labels(session: Session, batch_id: int, user_id: int | None) -> None:
-    """Every segment of the batch back to its old label, its version bumped once."""
-    mine = AuditChange.batch_id == batch_id
-    previous = (
-        select(AuditChange.old_label_id)
-        .where(mine, AuditChange.segment_id == Segment.id)
-        .scalar_subquery()
-    )
-    session.execute(
-        update(Segment)
-        .where(Segment.id.in_(select(AuditChange.segment_id).where(mine)))
-        .values(
-            label_class_id=previous,
-            version=Segment.version + 1,
-            updated_at=datetime.now(UTC),
-            updated_by=user_id,
-        )
-        .execution_options(synchronize_session=False)
-    )
-
-
-def _check_unchanged(session: Session, project_id: int, batch_id: int) -> None:
+def _check_unchanged(session: Session, project_id: int, changes: Changes) -> None:
     """Conflict unless every segment of the batch still has the version the batch gave it
-    (a deleted segment counts as changed)."""
-    stale = (
-        select(
-            AuditChange.segment_id,
-            AuditChange.new_version.label("expected_version"),
-            Segment.version,
-            Segment.label_class_id.label("label_id"),
+    (a deleted segment counts as changed). Row-locks the segments (see current_rows)."""
+    # A last row past every id, so each id has a row to compare with.
+    current = np.vstack([current_rows(session, project_id, changes.segment_ids), _PAST_END])
+    at = np.searchsorted(current[:, 0], changes.segment_ids)
+    found = current[at, 0] == changes.segment_ids
+    stale = ~found | (current[at, 1] != changes.new_versions)
+    if not stale.any():
+        return
+    changed = [
+        {
+            "segment_id": sid,
+            "expected_version": expected,
+            "version": version if hit else None,
+            "label_id": (label or None) if hit else None,
+        }
+        for sid, expected, hit, version, label in zip(
+            changes.segment_ids[stale][:100].tolist(),
+            changes.new_versions[stale][:100].tolist(),
+            found[stale][:100].tolist(),
+            *current[at[stale][:100], 1:].T.tolist(),
+            strict=True,
         )
-        .select_from(AuditChange)
-        .outerjoin(
-            Segment, and_(Segment.id == AuditChange.segment_id, Segment.project_id == project_id)
-        )
-        .where(
-            AuditChange.batch_id == batch_id,
-            or_(Segment.id.is_(None), Segment.version != AuditChange.new_version),
-        )
+    ]
+    raise Conflict(
+        f"{int(stale.sum())} segment(s) changed since this batch; undo refused",
+        code="stale_version",
+        detail={"changed": changed, "changed_count": int(stale.sum())},
     )
-    changed_count = session.scalar(select(func.count()).select_from(stale.subquery())) or 0
-    if changed_count:
-        rows = session.execute(stale.order_by(AuditChange.segment_id).limit(100)).mappings()
-        raise Conflict(
-            f"{changed_count} segment(s) changed since this batch; undo refused",
-            code="stale_version",
-            detail={"changed": [dict(row) for row in rows], "changed_count": changed_count},
-        )
 
 
 def _check_labels_exist(session: Session, label_ids: set[int | None]) -> None:

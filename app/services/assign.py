@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from app.columns import int_columns
 from app.errors import Conflict, Invalid, NotFound
-from app.history.audit import Actor, record_assign_batch
+from app.history.audit import Actor, record_label_batch
+from app.history.block import Changes
 from app.idset import id_in
 from app.models import Segment
 from app.services.labels import get_label
@@ -63,19 +64,24 @@ def assign_labels(
         )
     if expected_versions:
         _check_versions(current, expected_versions)
-    batch_id = record_assign_batch(
-        session,
-        project_id=project_id,
-        actor=actor,
-        segments=segments,
-        count=len(wanted),
-        new_label_id=label_id,
-    )
+    batch_id = _log_assign(session, project_id, actor, current, label_id)
     _write_where(session, segments, label_id, actor.user_id)
     if label_id is not None and len(seen_ids):
         confirm_labels(session, np.intersect1d(_sorted_unique(seen_ids), wanted).tolist())
     versions = dict(zip(wanted.tolist(), (current[:, 1] + 1).tolist(), strict=True))
     return Assignment(len(wanted), batch_id, versions)
+
+
+def _log_assign(
+    session: Session, project_id: int, actor: Actor, current: np.ndarray, label_id: int | None
+) -> int:
+    """The audit batch of giving every row of `current` ((R, 3) from _current) the label."""
+    changes = Changes(
+        current[:, 0], current[:, 2], np.full(len(current), label_id or 0), current[:, 1] + 1
+    )
+    return record_label_batch(
+        session, project_id=project_id, actor=actor, kind="assign", changes=changes
+    )
 
 
 def _sorted_unique(ids: Sequence[int]) -> np.ndarray:
@@ -90,34 +96,36 @@ def delete_label(session: Session, project_id: int, label_id: int, *, actor: Act
     the segments are locked (ids as one numpy column) and audited and updated in SQL.
     Returns how many segments lost the label."""
     label = get_label(session, project_id, label_id)
-    labelled = (Segment.project_id == project_id) & (Segment.label_class_id == label_id)
-    locked = int_columns(
-        session, select(Segment.id).where(labelled).order_by(Segment.id).with_for_update(), 1
-    )
+    labelled = Segment.label_class_id == label_id
+    locked = _current(session, project_id, labelled)
     if len(locked):
-        record_assign_batch(
-            session,
-            project_id=project_id,
-            actor=actor,
-            segments=labelled,
-            count=len(locked),
-            new_label_id=None,
-        )
-        _write_where(session, labelled, None, actor.user_id)
+        _log_assign(session, project_id, actor, locked, None)
+        _write_where(session, labelled & (Segment.project_id == project_id), None, actor.user_id)
     session.delete(label)
     session.flush()
     return len(locked)
 
 
 def write_labels(
-    session: Session, ids: Sequence[int] | np.ndarray, label_id: int | None, user_id: int | None
+    session: Session,
+    ids: Sequence[int] | np.ndarray,
+    label_id: int | None,
+    user_id: int | None,
+    *,
+    unconfirm: bool = True,
 ) -> None:
-    """Set the label and bump the version of every id (no checks: callers check first)."""
-    _write_where(session, _in_ids(ids), label_id, user_id)
+    """Set the label and bump the version of every id (no checks: callers check first);
+    `unconfirm` False leaves the confirmed flags as they are (an undo)."""
+    _write_where(session, _in_ids(ids), label_id, user_id, unconfirm=unconfirm)
 
 
 def _write_where(
-    session: Session, segments: ColumnElement[bool], label_id: int | None, user_id: int | None
+    session: Session,
+    segments: ColumnElement[bool],
+    label_id: int | None,
+    user_id: int | None,
+    *,
+    unconfirm: bool = True,
 ) -> None:
     session.execute(
         update(Segment)
@@ -127,7 +135,7 @@ def _write_where(
             version=Segment.version + 1,
             updated_at=datetime.now(UTC),
             updated_by=user_id,
-            confirmed=False,
+            **({"confirmed": False} if unconfirm else {}),
         )
         .execution_options(synchronize_session=False)
     )

@@ -14,7 +14,8 @@ from sqlalchemy import Table, delete, exists, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.columns import number_columns
-from app.history.audit import Actor, Change, record_batch
+from app.history.audit import Actor, record_label_batch
+from app.history.block import Changes
 from app.idset import id_in
 from app.models import Segment, SegmentSource, Suggestion, utcnow
 from app.services.assign import current_rows, write_labels
@@ -187,19 +188,10 @@ def _accept(
     """Give each segment of ids (K,) ascending its label of labels (K,) as ONE audit batch of
     kind "accept", so a whole "accept all >= t" is undone in one step. Returns the batch id."""
     current = current_rows(session, project_id, ids)
-    versions = current[np.searchsorted(current[:, 0], ids), 1] + 1
-    changes = [
-        Change(sid, None, label, version)
-        for sid, label, version in zip(
-            ids.tolist(), labels.tolist(), versions.tolist(), strict=True
-        )
-    ]
-    batch_id = record_batch(
-        session,
-        project_id=project_id,
-        actor=actor,
-        kind="accept",
-        changes=changes,
+    at = np.searchsorted(current[:, 0], ids)
+    changes = Changes(ids, current[at, 2], labels.astype(np.int64), current[at, 1] + 1)
+    batch_id = record_label_batch(
+        session, project_id=project_id, actor=actor, kind="accept", changes=changes
     )
     for label_id in np.unique(labels).tolist():
         write_labels(session, ids[labels == label_id], label_id, actor.user_id)

@@ -4,13 +4,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text
 
+from app.auth.principal import LOCAL_ADMIN
 from app.db import Database, create_db_engine
-from app.migrate import upgrade
-from app.models import Base, Image, Job, LabelClass, Project, Suggestion
+from app.history.audit import batch_changes, replay
+from app.history.undo import undo_batch
+from app.migrate import alembic_config, upgrade
+from app.models import AuditBlock, Base, Image, Job, LabelClass, Project, Segment, Suggestion
 from tests.postgres import PostgresCluster, both_backends  # noqa: F401  (`backend` fixture)
 
 
@@ -149,3 +153,67 @@ def test_stored_project_jobs_become_projection_jobs(url: str) -> None:
         kinds = [row[0] for row in connection.exec_driver_sql("SELECT kind FROM jobs ORDER BY id")]
     engine.dispose()
     assert kinds == ["projection", "embed"]
+
+
+def test_label_batches_logged_before_0010_stay_readable_and_undoable(url: str) -> None:
+    """0010 logs label batches as one block; batches logged before keep their rows, and the
+    history, the replay and undo read them as before."""
+    upgrade(url, "0009")
+    db = Database(url)
+    with db.write() as session:
+        project = Project(name="p")
+        session.add(project)
+        session.flush()
+        label = LabelClass(project_id=project.id, name="cat", color="#ff0000")
+        image = Image(project_id=project.id, sha256="0" * 64, filename="a.png", width=4,
+                      height=4, format="PNG", byte_size=1, stored_path="a.png")  # fmt: skip
+        session.add_all([label, image])
+        session.flush()
+        project_id, image_id, label_id = project.id, image.id, label.id
+    ids = [
+        _old_segment(db, project_id, image_id, label_class_id=label_id, version=2) for _ in "abc"
+    ]
+    with db.write() as session:  # an assign as revision 0009 logged it: a row per segment
+        batch_id = session.execute(
+            text(
+                "INSERT INTO audit_batches (project_id, username, kind, segment_count, "
+                "masks_kept, created_at) VALUES (:p, 'old', 'assign', 3, false, "
+                "'2026-01-01 00:00:00') RETURNING id"
+            ),
+            {"p": project_id},
+        ).scalar_one()
+        session.execute(
+            text(
+                "INSERT INTO audit_changes (batch_id, segment_id, old_label_id, new_label_id, "
+                "new_version) VALUES (:b, :s, NULL, :l, 2)"
+            ),
+            [{"b": batch_id, "s": sid, "l": label_id} for sid in ids],
+        )
+    db.dispose()
+    upgrade(url)
+    db = Database(url)
+    with db.read() as session:
+        assert [c[:4] for c in batch_changes(session, batch_id)] == [
+            (sid, None, label_id, 2) for sid in ids
+        ]
+        assert replay(session, project_id) == {sid: (label_id, 2) for sid in ids}
+    with db.write() as session:
+        undo_id = undo_batch(
+            session, project_id=project_id, batch_id=batch_id, principal=LOCAL_ADMIN
+        )
+    with db.read() as session:
+        assert replay(session, project_id) == {sid: (None, 3) for sid in ids}
+        live = session.execute(select(Segment.id, Segment.label_class_id, Segment.version))
+        assert sorted(live) == [(sid, None, 3) for sid in ids]
+        assert session.scalar(select(AuditBlock.batch_id)) == undo_id
+    db.dispose()
+    # And back: downgrading expands each block into the rows 0009 reads.
+    command.downgrade(alembic_config(url), "0009")
+    engine = create_db_engine(url)
+    with engine.connect() as connection:
+        rows = connection.exec_driver_sql(
+            "SELECT segment_id, old_label_id, new_label_id, new_version FROM audit_changes "
+            f"WHERE batch_id = {undo_id} ORDER BY segment_id"
+        )
+        assert rows.all() == [(sid, label_id, None, 3) for sid in ids]
+    engine.dispose()
