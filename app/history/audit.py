@@ -205,16 +205,40 @@ def changes_after(
     return sorted(later)
 
 
-def _blocks(session: Session, project_id: int, *, after: int = 0) -> Iterator[tuple[int, Changes]]:
-    """(batch id, changes) of the project's blocks after `after`, oldest first."""
+def _blocks(
+    session: Session, project_id: int, *, after: int = 0, upto: int | None = None
+) -> Iterator[tuple[int, Changes]]:
+    """(batch id, changes) of the project's blocks after `after` (up to `upto`), oldest first."""
     query = (
         select(AuditBlock.batch_id, AuditBlock.changes)
         .join(AuditBatch, AuditBatch.id == AuditBlock.batch_id)
         .where(AuditBatch.project_id == project_id, AuditBlock.batch_id > after)
         .order_by(AuditBlock.batch_id)
     )
+    if upto is not None:
+        query = query.where(AuditBlock.batch_id <= upto)
     for batch_id, data in session.execute(query):
         yield batch_id, decode(data)
+
+
+def changes_between(session: Session, project_id: int, after: int, upto: int) -> np.ndarray:
+    """(R, 3) int64 [segment id, new label (0 none), new version] of every change the
+    project's batches after `after` up to `upto` logged, oldest batch first."""
+    batches = (AuditBatch.project_id == project_id) & AuditBatch.id.between(after + 1, upto)
+    rows = select(
+        AuditChange.batch_id,
+        AuditChange.segment_id,
+        func.coalesce(AuditChange.new_label_id, 0),
+        AuditChange.new_version,
+    ).join(AuditBatch, AuditBatch.id == AuditChange.batch_id)
+    parts = [int_columns(session, rows.where(batches), 4)]
+    for batch_id, changes in _blocks(session, project_id, after=after, upto=upto):
+        batch = np.full(len(changes), batch_id)
+        parts.append(
+            np.column_stack([batch, changes.segment_ids, changes.new_labels, changes.new_versions])
+        )
+    logged = np.concatenate(parts)
+    return logged[np.argsort(logged[:, 0], kind="stable"), 1:]
 
 
 def replay(session: Session, project_id: int) -> dict[int, tuple[int | None, int]]:

@@ -21,11 +21,11 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.columns import int_columns
+from app.history.audit import changes_between
 from app.maps.service import build_map, label_index
 from app.maps.store import MapStore
 from app.maps.wire import decode_map, encode_map
-from app.models import AuditBatch, AuditChange, Project, Segment
+from app.models import AuditBatch, Project, Segment
 from app.services.image_files import write_atomic
 from app.services.labels import list_labels
 
@@ -135,18 +135,7 @@ def _patched(
     batches = (AuditBatch.project_id == project_id) & AuditBatch.id.between(after + 1, upto)
     if session.execute(select(func.count()).where(batches, AuditBatch.masks_kept)).scalar_one():
         return None
-    changes = int_columns(
-        session,
-        select(
-            AuditChange.segment_id,
-            func.coalesce(AuditChange.new_label_id, 0),
-            AuditChange.new_version,
-        )
-        .join(AuditBatch, AuditBatch.id == AuditChange.batch_id)
-        .where(batches)
-        .order_by(AuditChange.batch_id),
-        3,
-    )
+    changes = changes_between(session, project_id, after, upto)
     body = bytearray(held[1])
     _, columns = decode_map(body)  # views into `body`: writing them patches it
     placed = columns["segment_id"]  # sorted
