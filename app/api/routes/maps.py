@@ -4,7 +4,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Response
 
-from app.api.json_body import documented, json_body
+from app.api.json_body import documented, json_body, json_response
 from app.deps import ContextDep, LiveDep, PrincipalDep, ProjectDep
 from app.maps.service import build_map, labelled_counts
 from app.schemas.history import AssignReceipt
@@ -60,7 +60,7 @@ def assign(
     project: ProjectDep,
     principal: PrincipalDep,
     body: Annotated[AssignRequest, Depends(json_body(AssignRequest))],
-) -> AssignReceipt:
+) -> Response:
     """Give one label (or none) to every listed segment: all or nothing, logged as one audit
     batch in the same transaction. With `expected_versions`, a segment someone else changed
     meanwhile fails the whole batch with 409 `stale_version` naming what changed."""
@@ -75,7 +75,9 @@ def assign(
             seen_ids=body.seen_ids,
         )
     live.notify()
-    return AssignReceipt(count=done.count, batch_id=done.batch_id, versions=done.versions)
+    return json_response(
+        AssignReceipt(count=done.count, batch_id=done.batch_id, versions=done.versions)
+    )
 
 
 @router.get("/api/projects/{project_id}/stats", response_model=ProjectStats)
