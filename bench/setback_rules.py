@@ -23,6 +23,7 @@ import pickle
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ from app.evaluation.metrics import mask_iou  # noqa: E402
 from app.evaluation.noc import MAX_CLICKS, WORSE_MARGIN, Click, next_click, summarize  # noqa: E402
 from app.evaluation.report import table  # noqa: E402
 from app.inference.base import PredictedMask, PreparedImage, Prompt  # noqa: E402
+from app.inference.refinement import refining_token  # noqa: E402
 
 Answer = Callable[[list[Click], PredictedMask, bool], PredictedMask]
 
@@ -83,6 +85,81 @@ class Rules:
     def no_logits(self, clicks, previous, kept):  # type: ignore[no-untyped-def]
         return self.decode(clicks, None, False)[0]
 
+    def multi(self, clicks, previous, kept):  # type: ignore[no-untyped-def]
+        return self.decode(clicks, previous, True)[0]
+
+    def fed(self, clicks, previous, logits):  # type: ignore[no-untyped-def]
+        """The single mask with `logits` (256x256) fed back instead of previous's own."""
+        answer = self.decode(clicks, replace(previous, low_res_logits=logits), False)[0]
+        return answer
+
+    def all_tokens(self, clicks, logits):  # type: ignore[no-untyped-def]
+        """All four tokens (0 single-mask first) of one decode with `logits` fed back."""
+        seg = self.segmenter
+        points = np.array([[c.x, c.y] for c in clicks], np.float32)
+        labels = np.array([int(c.positive) for c in clicks], np.int32)
+        prompt = Prompt(points=points, point_labels=labels, mask_input=logits[None], multimask=True)
+        low_res, scores = seg.decoder(*seg._decoder_inputs(self.state, prompt))
+        masks = seg._upscale(low_res, self.state)
+        return [PredictedMask(masks[t], float(np.clip(scores[t], 0, 1)),
+                              low_res[t].astype(np.float32), t) for t in range(4)]  # fmt: skip
+
+
+def _guard(margin: float) -> Callable[..., PredictedMask]:
+    """The product's rule (app/inference/refinement.py) at another margin."""
+
+    def rule(
+        self: Rules, clicks: list[Click], previous: PredictedMask, kept: bool
+    ) -> PredictedMask:
+        tokens = self.all_tokens(clicks, previous.low_res_logits)
+        logits = np.stack([m.low_res_logits for m in tokens])
+        scores = np.array([m.score for m in tokens])
+        return tokens[
+            refining_token(logits, scores, previous.low_res_logits, previous.score, margin)
+        ]
+
+    return rule
+
+
+def _guard_once(margin: float) -> Callable[..., PredictedMask]:
+    """_guard, but never twice in a row: a click after a guarded answer gets the single mask."""
+    guard = _guard(margin)
+
+    def rule(
+        self: Rules, clicks: list[Click], previous: PredictedMask, kept: bool
+    ) -> PredictedMask:
+        return self.base(clicks, previous, kept) if kept else guard(self, clicks, previous, kept)
+
+    return rule
+
+
+def _clamp(k: float) -> Callable[..., PredictedMask]:
+    def rule(
+        self: Rules, clicks: list[Click], previous: PredictedMask, kept: bool
+    ) -> PredictedMask:
+        return self.fed(clicks, previous, np.clip(previous.low_res_logits, -k, k))
+
+    return rule
+
+
+def _binary(k: float) -> Callable[..., PredictedMask]:
+    def rule(
+        self: Rules, clicks: list[Click], previous: PredictedMask, kept: bool
+    ) -> PredictedMask:
+        logits = np.where(previous.low_res_logits > 0, k, -k).astype(np.float32)
+        return self.fed(clicks, previous, logits)
+
+    return rule
+
+
+def _scale(f: float) -> Callable[..., PredictedMask]:
+    def rule(
+        self: Rules, clicks: list[Click], previous: PredictedMask, kept: bool
+    ) -> PredictedMask:
+        return self.fed(clicks, previous, previous.low_res_logits * f)
+
+    return rule
+
 
 RULES = {
     "base": Rules.base,
@@ -91,6 +168,12 @@ RULES = {
     "merge": Rules.merge,
     "consistent": Rules.consistent,
     "no-logits": Rules.no_logits,
+    "multi": Rules.multi,
+    **{f"guard{m:g}": _guard(m) for m in (0.05, 0.08, 0.1, 0.15)},
+    **{f"guard-once{m:g}": _guard_once(m) for m in (0.05, 0.1)},
+    **{f"clamp{k:g}": _clamp(k) for k in (1, 2, 4, 8, 16)},
+    **{f"binary{k:g}": _binary(k) for k in (1, 2, 4, 8, 16)},
+    **{f"scale{f:g}": _scale(f) for f in (0.25, 0.5, 2)},
 }
 
 
@@ -112,7 +195,10 @@ def trace(rules: Rules, rule: str, gt: np.ndarray, stop_iou: float = 0.9) -> lis
             answer = max(rules.decode(clicks, None, True), key=lambda m: m.score)
         else:
             answer = RULES[rule](rules, clicks, current, kept)
-        kept, current = answer is current, answer
+        # kept: the previous mask stayed, or a refining click was answered by a token other
+        # than the single mask (the guard fired)
+        kept = answer is current or (len(clicks) > 1 and answer.token > 0)
+        current = answer
         ious.append(float(mask_iou(gt, current.mask)))
         if ious[-1] >= stop_iou:
             break
@@ -173,7 +259,7 @@ def main() -> int:
     parser.add_argument("--checkpoint", type=Path, required=True)
     parser.add_argument("--data", type=Path, default=Path("../shared/datasets"))
     parser.add_argument("--sets", default="nuclei,camvid")
-    parser.add_argument("--rules", default=",".join(RULES))
+    parser.add_argument("--rules", default="base,keep,keep-once,merge,consistent,no-logits")
     parser.add_argument("--images", type=int, default=12)
     parser.add_argument("--per-image", type=int, default=4)
     parser.add_argument("--threads", type=int, default=1)

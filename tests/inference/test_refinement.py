@@ -1,0 +1,51 @@
+"""The refining-click rule (app/inference/refinement.py) on hand-made logits."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from app.inference.refinement import MARGIN, refining_token
+
+LOW = 256
+
+
+def square(x0: int, y0: int, size: int) -> np.ndarray:
+    """256x256 logits: +5 inside a square, -5 elsewhere."""
+    logits = np.full((LOW, LOW), -5.0, np.float32)
+    logits[y0 : y0 + size, x0 : x0 + size] = 5.0
+    return logits
+
+
+PREVIOUS = square(100, 100, 60)
+# token 0 erased most of the previous mask; token 2 is the previous mask with a corner cut.
+TOKENS = np.stack(
+    [square(100, 100, 20), square(10, 10, 30), square(100, 100, 55), square(0, 0, 200)]
+)
+
+
+def test_single_mask_when_its_predicted_iou_holds() -> None:
+    scores = np.array([0.85, 0.9, 0.9, 0.9])
+    assert refining_token(TOKENS, scores, PREVIOUS, previous_score=0.85 + MARGIN / 2) == 0
+
+
+def test_closest_token_to_the_previous_mask_when_the_single_mask_falls() -> None:
+    scores = np.array([0.6, 0.99, 0.5, 0.99])
+    assert refining_token(TOKENS, scores, PREVIOUS, previous_score=0.9) == 2
+
+
+def test_token_zero_when_it_is_also_the_closest() -> None:
+    tokens = TOKENS.copy()
+    tokens[0] = PREVIOUS
+    assert refining_token(tokens, np.array([0.1, 0.9, 0.9, 0.9]), PREVIOUS, 0.9) == 0
+
+
+def test_margin_is_a_parameter() -> None:
+    scores = np.array([0.7, 0.9, 0.9, 0.9])
+    assert refining_token(TOKENS, scores, PREVIOUS, 0.9, margin=0.25) == 0
+    assert refining_token(TOKENS, scores, PREVIOUS, 0.9, margin=0.15) == 2
+
+
+def test_an_empty_previous_mask_counts_every_empty_token_as_equal() -> None:
+    empty = np.full((LOW, LOW), -1.0, np.float32)
+    tokens = np.stack([square(0, 0, 10), empty, empty, square(5, 5, 5)])
+    assert refining_token(tokens, np.array([0.0, 0.5, 0.5, 0.5]), empty, 0.9) == 1
