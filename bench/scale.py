@@ -56,6 +56,7 @@ ROWS = [
     ("map_server_s", "map request, HTTP client (s)"),
     ("map_mb", "map payload (MB)"),
     ("map_open_ms", "map open in Chromium (ms)"),
+    ("map_painted_ms", "  until painted (ms)"),
     ("map_page_server_ms", "  of which server answer (ms)"),
     ("map_page_transfer_ms", "  of which transfer (ms)"),
     ("map_draw_ms", "  of which parse + first draw (ms)"),
@@ -108,6 +109,7 @@ def run_size(n: int, root: Path) -> dict[str, float]:
         out.update(
             map_mb=page.map_bytes / 1e6,
             map_open_ms=page.map_open_ms,
+            map_painted_ms=page.map_painted_ms,
             map_page_server_ms=page.map_server_ms,
             map_page_transfer_ms=page.map_transfer_ms,
             map_draw_ms=page.map_draw_ms,

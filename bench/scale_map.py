@@ -29,6 +29,7 @@ from tests.server_process import ServerProcess  # noqa: E402
 
 ROWS = [
     "map_open_ms",
+    "map_painted_ms",
     "map_server_ms",
     "map_transfer_ms",
     "map_draw_ms",

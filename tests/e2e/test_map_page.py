@@ -15,12 +15,18 @@ from tests.e2e.seed import seed_segments
 RED = "#ff0000"
 
 
-def red_pixels(page) -> int:  # type: ignore[no-untyped-def]
-    """How many pixels of the map canvas are (nearly) the label colour."""
+def canvas_rgb(page) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # type: ignore[no-untyped-def]
+    """The map canvas's red, green and blue channels (H, W) int."""
     shot = np.asarray(
         Image.open(io.BytesIO(page.locator("#map-canvas").screenshot())).convert("RGB")
     )
     r, g, b = (shot[..., i].astype(int) for i in range(3))
+    return r, g, b
+
+
+def red_pixels(page) -> int:  # type: ignore[no-untyped-def]
+    """How many pixels of the map canvas are (nearly) the label colour."""
+    r, g, b = canvas_rgb(page)
     return int(((r > 200) & (g < 60) & (b < 60)).sum())
 
 

@@ -11,7 +11,6 @@ export function createMapModel(map) {
   for (let i = 0; i < categories.length; i++) categories[i] = map.label[i] + 1;
   const history = [];
   const versions = Uint32Array.from(map.version);
-  let pointIndex = null; // segment id -> point, built on first use
 
   /** Whether `version` of a point's segment is newer than any this page has seen; remembers it. */
   function fresher(point, version) {
@@ -139,13 +138,16 @@ export function createMapModel(map) {
 
     /** The point of a segment id, or undefined when the segment is not on the map. */
     pointOf(segmentId) {
-      if (pointIndex === null) {
-        pointIndex = new Map();
-        map.segmentId.forEach((id, p) => {
-          pointIndex.set(id, p);
-        });
+      // The server sends points in segment id order: a binary search, no million-entry Map.
+      const ids = map.segmentId;
+      let lo = 0,
+        hi = ids.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (ids[mid] < segmentId) lo = mid + 1;
+        else hi = mid;
       }
-      return pointIndex.get(segmentId);
+      return ids[lo] === segmentId ? lo : undefined;
     },
   };
   return model;

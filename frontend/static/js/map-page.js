@@ -293,8 +293,9 @@ function installControls() {
 
 /** The Source filter offers the sources this map's points have. */
 function installSourceFilter(map) {
-  const present = new Set(map.source);
-  const options = map.header.sources.filter((_, i) => present.has(i));
+  const present = new Uint8Array(256);
+  for (let p = 0; p < map.source.length; p++) present[map.source[p]] = 1;
+  const options = map.header.sources.filter((_, i) => present[i]);
   $("#filter-source").replaceChildren(
     el("option", { value: "", text: "any" }),
     ...options.map((name) => el("option", { value: name, text: name })),

@@ -1,127 +1,246 @@
-// The WebGL scatter (regl-scatterplot): points coloured by category, lasso/box/click select.
-// Map coordinates are the server's UMAP units; points are drawn normalised to [-1, 1] (the
-// library's point space), and programmatic lassos are converted to that space here.
-import createScatterplot from "regl-scatterplot";
+// The map's scatter: WebGL points coloured by category (gl-points.js), lasso/box/click select
+// and pan/zoom (scatter-pointer.js) over a grid index (point-grid.js). Every per-point array is
+// typed; positions stay in map coordinates (the server's UMAP units) and the camera alone maps
+// them to the screen, so a lasso in map coordinates needs no conversion.
+import { createGlPoints } from "./gl-points.js";
+import { createPointGrid } from "./point-grid.js";
+import { installPointer } from "./scatter-pointer.js";
 
-// "#rrggbb" or "#rrggbbaa" -> [r, g, b, a] in [0, 1].
-function rgba(hex) {
-  const channel = (i) => parseInt(hex.slice(1 + 2 * i, 3 + 2 * i), 16) / 255;
-  return [channel(0), channel(1), channel(2), hex.length === 9 ? channel(3) : 1];
+const MARGIN = 1.05; // the fitted view leaves 5% around the points
+
+function createCamera(canvas) {
+  let bounds = [-1, -1, 1, 1];
+  let cx = 0,
+    cy = 0,
+    scale = 1; // CSS pixels per map unit
+  const size = () => [canvas.clientWidth || 1, canvas.clientHeight || 1];
+  return {
+    fit(mapBounds = bounds) {
+      bounds = mapBounds;
+      const [x0, y0, x1, y1] = bounds;
+      const [w, h] = size();
+      [cx, cy] = [(x0 + x1) / 2, (y0 + y1) / 2];
+      scale = Math.min(w, h) / (Math.max(x1 - x0, y1 - y0, 1e-6) * MARGIN);
+    },
+    toMap(px, py) {
+      const [w, h] = size();
+      return [cx + (px - w / 2) / scale, cy - (py - h / 2) / scale];
+    },
+    toScreen(x, y) {
+      const [w, h] = size();
+      return [(x - cx) * scale + w / 2, h / 2 - (y - cy) * scale];
+    },
+    scale: () => scale,
+    pan(dx, dy) {
+      cx -= dx / scale;
+      cy += dy / scale;
+    },
+    zoom(factor, px, py) {
+      const [mx, my] = this.toMap(px, py);
+      scale *= factor;
+      const [nx, ny] = this.toMap(px, py);
+      cx += mx - nx;
+      cy += my - ny;
+    },
+    view() {
+      const [w, h] = size();
+      return { cx, cy, sx: (2 * scale) / w, sy: (2 * scale) / h };
+    },
+  };
 }
 
-function paddedBounds([x0, y0, x1, y1]) {
-  // Equal aspect, so a cluster keeps its shape; a 5% margin so edge points stay visible.
-  const cx = (x0 + x1) / 2,
-    cy = (y0 + y1) / 2;
-  const half = (Math.max(x1 - x0, y1 - y0, 1e-6) / 2) * 1.05;
-  return [cx - half, cy - half, cx + half, cy + half];
+/** Sorted Uint32Array of point indices from any list of them. */
+const sortedIndices = (points) => Uint32Array.from(points).sort();
+
+/** A transparent canvas over `canvas` for the selection rings (the pointer passes through). */
+function ringCanvas(canvas) {
+  const rings = document.createElement("canvas");
+  rings.style.pointerEvents = "none";
+  canvas.after(rings);
+  return rings;
 }
 
 /**
- * createScatter(canvas, {onSelect(indices), onHover(index|-1)}) -> handle.
- * Categories are small ints indexing the `colors` list ("#rrggbb", or "#rrggbbaa" for opacity).
+ * createScatter(canvas, {onSelect(points: number[]), onHover(point | -1)}) -> handle.
+ * Categories are Int32Array indexes into a `colors` list ("#rrggbb" or "#rrggbbaa").
+ * The points and the selection's rings are two canvases: selecting redraws only the rings, and
+ * a recolour draws only the points whose category changed over the last frame (a full frame of
+ * a million points costs ~0.6 s in software GL).
  */
 export function createScatter(canvas, { onSelect, onHover }) {
-  const { width, height } = canvas.getBoundingClientRect();
-  const plot = createScatterplot({
-    canvas,
-    width,
-    height,
-    pointSize: 3,
-    pointSizeSelected: 2,
-    pointOutlineWidth: 1,
-    lassoInitiator: false,
-    lassoClearEvent: "lassoEnd",
-    deselectOnEscape: false,
-    mouseMode: "lasso",
-    // Shift adds to the selection and alt subtracts, for lasso, box and click alike.
-    actionKeyMap: { merge: "shift", remove: "alt", lasso: null, rotate: null },
-    colorBy: "valueA",
-    backgroundColor: [0.05, 0.05, 0.06, 1],
-  });
-  let points = null;
-  let bounds = [-1, -1, 1, 1];
+  const ringsCanvas = ringCanvas(canvas);
+  const points = createGlPoints(canvas);
+  const rings = createGlPoints(ringsCanvas, { rings: true });
+  const camera = createCamera(canvas);
+  let xs = new Float32Array(0),
+    ys = new Float32Array(0);
+  let grid = null; // built after the first frame, or on first use
+  let shown = null; // Uint8Array(N) of the filter, null when every point is shown
+  let filterSource = null; // the array the filter was made from, to skip repeats
+  let selected = new Uint32Array(0);
+  let announced = null; // the array onSelect last gave out: recolor(…, it) keeps `selected`
+  let drawn = new Int32Array(0); // the categories on screen
+  let palette = "";
+  // What the next frame draws: every point, or only these (changed) ones; and the rings.
+  const dirty = { full: false, changed: [], rings: false };
+  let pending = null;
 
-  plot.subscribe("select", ({ points: selected }) => onSelect([...selected]));
-  plot.subscribe("deselect", () => onSelect([]));
-  plot.subscribe("pointover", (index) => onHover(index));
-  plot.subscribe("pointout", () => onHover(-1));
-  new ResizeObserver(() => {
-    const rect = canvas.getBoundingClientRect();
-    if (rect.width && rect.height) plot.set({ width: rect.width, height: rect.height });
-  }).observe(canvas);
-
-  // Map coordinates -> point space [-1, 1]: the one conversion, used for points and lassos.
-  const toPointSpace = (mx, my) => {
-    const [x0, y0, x1, y1] = bounds;
-    return [((mx - x0) / (x1 - x0)) * 2 - 1, ((my - y0) / (y1 - y0)) * 2 - 1];
-  };
-
-  function normalised(xs, ys, categories) {
-    const x = new Float32Array(xs.length),
-      y = new Float32Array(xs.length);
-    for (let i = 0; i < xs.length; i++) [x[i], y[i]] = toPointSpace(xs[i], ys[i]);
-    return { x, y, valueA: categories };
+  function render() {
+    pending = null;
+    const view = camera.view();
+    if (dirty.full) points.draw(view);
+    else for (const changed of dirty.changed) points.draw(view, changed);
+    if (dirty.full || dirty.rings) rings.draw(view);
+    Object.assign(dirty, { full: false, changed: [], rings: false });
   }
 
-  // regl-scatterplot rejects a draw while the previous one runs ("Ignoring draw call..."):
-  // draws wait their turn, so a live recolour during an assign's recolour is never lost.
-  let drawing = Promise.resolve();
-  const inTurn = (fn) => (drawing = drawing.then(fn, fn));
+  function frame({ full = false, changed = null, rings: ringsToo = false } = {}) {
+    dirty.full ||= full;
+    dirty.rings ||= ringsToo;
+    if (changed?.length) dirty.changed.push(changed);
+    pending ??= new Promise((resolve) =>
+      requestAnimationFrame(() => {
+        render();
+        resolve();
+      }),
+    );
+    return pending;
+  }
+
+  function resize() {
+    const ratio = window.devicePixelRatio || 1;
+    const [w, h] = [canvas.clientWidth, canvas.clientHeight];
+    if (!w || !h) return false;
+    for (const c of [canvas, ringsCanvas]) {
+      c.width = Math.round(w * ratio);
+      c.height = Math.round(h * ratio);
+    }
+    return true;
+  }
+
+  const index = () => (grid ??= createPointGrid(xs, ys));
+
+  function setSelected(next) {
+    selected = next;
+    rings.setSubset(selected);
+  }
+
+  /** A new selection from a lasso or a click, combined with the current one, announced. */
+  function choose(chosen, { merge = false, remove = false } = {}) {
+    if (merge || remove) {
+      const mark = new Uint8Array(xs.length);
+      for (const p of selected) mark[p] = 1;
+      for (const p of chosen) mark[p] = merge ? 1 : 0;
+      chosen = new Uint32Array(mark.reduce((n, m) => n + m, 0));
+      for (let p = 0, k = 0; p < mark.length; p++) if (mark[p]) chosen[k++] = p;
+    }
+    setSelected(chosen);
+    frame({ rings: true });
+    announced = Array.from(chosen);
+    onSelect(announced);
+  }
+
+  function setFilter(indices) {
+    if (indices === filterSource) return false;
+    filterSource = indices;
+    if (indices === null) {
+      shown = null;
+      points.setSubset(null);
+      return true;
+    }
+    const subset = sortedIndices(indices);
+    shown = new Uint8Array(xs.length);
+    for (const p of subset) shown[p] = 1;
+    points.setSubset(subset);
+    setSelected(selected.filter((p) => shown[p]));
+    return true;
+  }
+
+  /** The shown points whose category differs from what is drawn; updates `drawn`. */
+  function changedPoints(categories) {
+    const changed = [];
+    for (let p = 0; p < categories.length; p++) {
+      if (categories[p] === drawn[p]) continue;
+      drawn[p] = categories[p];
+      if (shown === null || shown[p]) changed.push(p);
+    }
+    return Uint32Array.from(changed);
+  }
+
+  function setPalette(colors) {
+    const key = colors.join();
+    if (key === palette) return false;
+    palette = key;
+    points.setPalette(colors);
+    return true;
+  }
+
+  const pointer = installPointer(canvas, camera, {
+    pick: (x, y, radius) => index().nearest(x, y, radius, shown),
+    onLasso: (polygon, modifiers) => choose(index().inPolygon(polygon, shown), modifiers),
+    onClick: (point, modifiers) => {
+      if (point >= 0) choose(Uint32Array.of(point), modifiers);
+      else if (!modifiers.merge && !modifiers.remove) choose(new Uint32Array(0));
+    },
+    onHover,
+    onView: () => frame({ full: true }),
+  });
+  new ResizeObserver(() => resize() && frame({ full: true })).observe(canvas);
 
   return {
-    plot,
-    /** xs, ys: Float32Array map coordinates; categories: Int32Array indexes into colors. */
-    draw(xs, ys, categories, colors, mapBounds) {
-      bounds = paddedBounds(mapBounds);
-      this.setColors(colors);
-      points = normalised(xs, ys, categories);
-      return inTurn(() => plot.draw(points, { zDataType: "categorical" }));
+    /** xs, ys: Float32Array map coordinates; categories: Int32Array indexes into colors;
+     * mapBounds: [x0, y0, x1, y1]. Resolves once drawn. */
+    draw(newXs, newYs, categories, colors, mapBounds) {
+      [xs, ys, grid] = [newXs, newYs, null];
+      resize();
+      camera.fit(mapBounds);
+      points.setPoints(xs, ys);
+      rings.setPoints(xs, ys);
+      drawn = Int32Array.from(categories);
+      points.setCategories(drawn);
+      setPalette(colors);
+      setSelected(new Uint32Array(0));
+      return frame({ full: true }).then(() => setTimeout(index)); // the index after the first frame
     },
     setColors(colors) {
-      plot.set({ pointColor: colors.map(rgba) });
+      if (setPalette(colors)) frame({ full: true });
     },
-    /** Recolour without moving points; keeps selection, filter and the spatial index. */
-    recolor(categories, selected, filtered) {
-      return inTurn(() => {
-        points = { ...points, valueA: categories };
-        return plot.draw(points, {
-          zDataType: "categorical",
-          preventFilterReset: true,
-          spatialIndex: plot.get("spatialIndex"),
-          select: selected,
-          filter: filtered ?? undefined,
-        });
-      });
+    /** Recolour without moving points: one buffer upload, and only the changed points drawn
+     * (every point after a filter change or when most changed). */
+    recolor(categories, selectedPoints, filtered) {
+      const full = setFilter(filtered ?? null);
+      const changed = changedPoints(categories);
+      points.setCategories(drawn);
+      const ringsToo = selectedPoints !== announced;
+      if (ringsToo) setSelected(sortedIndices(selectedPoints));
+      announced = selectedPoints;
+      const most = changed.length > xs.length / 4;
+      return frame({ full: full || most, changed, rings: ringsToo });
     },
-    select(indices) {
-      indices.length
-        ? plot.select(indices, { preventEvent: true })
-        : plot.deselect({ preventEvent: true });
+    /** Show these points as selected (no onSelect). */
+    select(chosen) {
+      announced = chosen;
+      setSelected(sortedIndices(chosen).filter((p) => shown === null || shown[p]));
+      frame({ rings: true });
     },
-    filter(indices) {
-      indices === null
-        ? plot.unfilter({ preventEvent: true })
-        : plot.filter(indices, { preventEvent: true });
+    /** Draw only these points (and lasso only them); null shows every point. */
+    filter(chosen) {
+      if (setFilter(chosen)) frame({ full: true });
     },
     /** Lasso in map coordinates ([[x, y], ...]); fires onSelect like a mouse lasso. */
-    lasso(vertices, { merge = false, remove = false } = {}) {
-      // isGl: point space. The library's own data-space path (xScale/yScale) also applies the
-      // inverse camera, which is wrong unless the canvas is square and the view untouched.
-      plot.lassoSelect(
-        vertices.map(([x, y]) => toPointSpace(x, y)),
-        { merge, remove, isGl: true },
-      );
+    lasso(vertices, modifiers = {}) {
+      choose(index().inPolygon(Float64Array.from(vertices.flat()), shown), modifiers);
     },
     setTool(tool) {
-      if (tool === "pan") plot.set({ mouseMode: "panZoom" });
-      else plot.set({ mouseMode: "lasso", lassoType: tool === "box" ? "rectangle" : "freeform" });
+      pointer.setTool(tool);
     },
-    screenPosition(index) {
-      return plot.getScreenPosition(index);
+    /** [x, y] CSS pixels from the canvas's top-left. */
+    screenPosition(point) {
+      return camera.toScreen(xs[point], ys[point]);
     },
     reset() {
-      plot.zoomToOrigin();
+      camera.fit();
+      frame({ full: true });
     },
   };
 }
