@@ -85,7 +85,8 @@ export function installPointer(canvas, camera, { pick, onLasso, onClick, onHover
     outline([]);
     const at = local(event);
     const [sx, sy] = done.screen[0];
-    const moved = Math.hypot(at[0] - sx, at[1] - sy) >= CLICK_PX;
+    // A lasso ends near where it began: it is a click only if it never went far.
+    const moved = [...done.screen, at].some(([x, y]) => Math.hypot(x - sx, y - sy) >= CLICK_PX);
     if (done.mode === "pan" && moved) return;
     if (!moved || (done.mode === "lasso" && done.screen.length < 3))
       return onClick(pickAt(at), done.modifiers);
