@@ -30,8 +30,8 @@ void main() {
 }`;
 
 const POINT_PX = 3;
-const RING_PX = 7;
-const RING_INNER = 0.5;
+const RING_PX = 5;
+const RING_INNER = 0.55;
 
 function compile(gl, type, source) {
   const shader = gl.createShader(type);

@@ -34,8 +34,9 @@ export function createMapModel(map) {
     /** Counts per category over `points` (all points when omitted): Int32Array(labels + 1). */
     countByCategory(points = null) {
       const counts = new Int32Array(labels.length + 1);
-      if (points === null) for (const c of categories) counts[c]++;
-      else for (const p of points) counts[categories[p]]++;
+      // Indexed loops: an iterator over a million-entry typed array costs ~15x more.
+      if (points === null) for (let p = 0; p < categories.length; p++) counts[categories[p]]++;
+      else for (let i = 0; i < points.length; i++) counts[categories[points[i]]]++;
       return counts;
     },
 

@@ -39,7 +39,7 @@ function renderPanels() {
   labelList.render(state.current, state.hidden);
   $("#undo-assign").disabled = !model.canUndo();
   $("#more-like-this").disabled = !similar || state.selected.length !== 1;
-  similar?.sync(new Set(model.segmentIds(state.selected)));
+  similar?.sync(model.segmentIds(state.selected));
 }
 
 function setSelection(points) {

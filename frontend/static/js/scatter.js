@@ -107,14 +107,16 @@ export function createScatter(canvas, { onSelect, onHover }) {
     return pending;
   }
 
+  /** Match the drawing buffers to the canvas's size; false when unchanged (resizing clears
+   * them, and a full frame of a million points is not free). */
   function resize() {
     const ratio = window.devicePixelRatio || 1;
-    const [w, h] = [canvas.clientWidth, canvas.clientHeight];
-    if (!w || !h) return false;
-    for (const c of [canvas, ringsCanvas]) {
-      c.width = Math.round(w * ratio);
-      c.height = Math.round(h * ratio);
-    }
+    const [w, h] = [
+      Math.round(canvas.clientWidth * ratio),
+      Math.round(canvas.clientHeight * ratio),
+    ];
+    if (!w || !h || (w === canvas.width && h === canvas.height)) return false;
+    for (const c of [canvas, ringsCanvas]) [c.width, c.height] = [w, h];
     return true;
   }
 

@@ -7,7 +7,7 @@ import { el } from "./dom.js";
 
 /**
  * createSimilarPanel({section, results, k, caption, close, thumbnailUrl, pointOf(segmentId) ->
- * point | undefined, onSelect(points), onError(err)}) -> {open(segmentId), sync(selectedIds: Set)}.
+ * point | undefined, onSelect(points), onError(err)}) -> {open(segmentId), sync(selectedIds)}.
  */
 export function createSimilarPanel({
   section,
@@ -88,11 +88,11 @@ export function createSimilarPanel({
 
   return {
     open,
+    /** selectedIds: the selection's segment ids (an array; a Set is built only while open). */
     sync(selectedIds) {
       if (query === null) return;
-      included = new Set(
-        items.filter((i) => selectedIds.has(i.segment_id)).map((i) => i.segment_id),
-      );
+      const selected = new Set(selectedIds);
+      included = new Set(items.filter((i) => selected.has(i.segment_id)).map((i) => i.segment_id));
       render();
     },
   };
