@@ -1,7 +1,7 @@
 """The browser app: Jinja2 page shells and static ES modules, served by FastAPI itself.
 
-No build step: the shells load ES modules directly, and vendored libraries are wired with an
-import map (see frontend/templates/base.html), so `make run` serves the UI as it is on disk.
+No build step: the shells load ES modules directly and the one vendored library
+(onnxruntime-web, frontend/vendor.sh) by its path, so `make run` serves the UI as it is on disk.
 """
 
 from __future__ import annotations

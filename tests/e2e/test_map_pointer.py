@@ -107,3 +107,25 @@ def test_assign_recolours_from_the_receipt_without_a_new_map(  # type: ignore[no
     page.wait_for_timeout(300)
     assert red_pixels(page) > own
     assert maps == []  # neither recolour downloaded the map
+
+
+def test_pan_and_wheel_zoom_move_the_points_and_lasso_follows(page, opened: dict) -> None:  # type: ignore[no-untyped-def]
+    canvas = page.locator("#map-canvas").bounding_box()
+    position = "window.lassolabelMap.scatter.screenPosition(0)"
+    x, y = page.evaluate(position)
+    page.keyboard.press("p")
+    cx, cy = canvas["x"] + canvas["width"] / 2, canvas["y"] + canvas["height"] / 2
+    drag(page, [(cx, cy), (cx + 60, cy - 40)])
+    assert page.evaluate(position) == pytest.approx([x + 60, y - 40], abs=1)
+    page.mouse.move(cx, cy)
+    page.mouse.wheel(0, 300)  # zoom out round the pointer: points gather towards it
+    page.wait_for_function(f"{position}[0] !== {x + 60}")
+    nx, ny = page.evaluate(position)
+    assert abs(nx - cx) < abs(x + 60 - cx) and abs(ny - cy) < abs(y - 40 - cy)
+    # A mouse lasso in the moved view still selects the near cluster exactly.
+    page.keyboard.press("l")
+    x0, y0, x1, y1 = near_box(page)
+    drag(page, [(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0 + 2)])
+    page.wait_for_selector("#selection-count:text('400 selected')")
+    page.keyboard.press("r")  # reset: the fitted view again
+    assert page.evaluate(position) == pytest.approx([x, y], abs=1)

@@ -60,8 +60,8 @@ function rgba(hex) {
 
 /**
  * createGlPoints(canvas, {rings}) -> {setPoints, setCategories, setPalette, setSubset, draw}.
- * draw(view, only) clears and draws the subset (all points when none), or with `only`
- * (Uint32Array) draws just those points over what the canvas shows (preserved between frames).
+ * draw(view, {points, keep}) clears and draws the subset (all points when none), or those
+ * points, over what the canvas shows (preserved between frames) with `keep`.
  * `view` is {cx, cy, sx, sy}: clip = (map - centre) * scale.
  */
 export function createGlPoints(canvas, { rings = false } = {}) {
@@ -144,9 +144,11 @@ export function createGlPoints(canvas, { rings = false } = {}) {
       subset.count = indices === null ? -1 : indices.length;
       if (indices !== null) upload(gl.ELEMENT_ARRAY_BUFFER, subset.buffer, indices);
     },
-    draw({ cx, cy, sx, sy }, onlyThese = null) {
+    /** Clear and draw the subset; or with `points` (Uint32Array) draw those instead, over
+     * the current picture when `keep` (it is preserved between frames). */
+    draw({ cx, cy, sx, sy }, { points = null, keep = false } = {}) {
       gl.viewport(0, 0, canvas.width, canvas.height);
-      if (onlyThese === null) {
+      if (!keep) {
         const alpha = rings ? 0 : 1; // rings go on a transparent canvas
         gl.clearColor(0.05 * alpha, 0.05 * alpha, 0.06 * alpha, alpha);
         gl.clear(gl.COLOR_BUFFER_BIT);
@@ -162,9 +164,9 @@ export function createGlPoints(canvas, { rings = false } = {}) {
       gl.uniform4f(uniforms.view, cx, cy, sx, sy);
       gl.uniform1f(uniforms.size, (rings ? RING_PX : POINT_PX) * (window.devicePixelRatio || 1));
       gl.uniform1f(uniforms.ring, rings ? RING_INNER : 0);
-      if (onlyThese !== null) {
-        only.count = onlyThese.length;
-        upload(gl.ELEMENT_ARRAY_BUFFER, only.buffer, onlyThese);
+      if (points !== null) {
+        only.count = points.length;
+        upload(gl.ELEMENT_ARRAY_BUFFER, only.buffer, points);
         drawIndexed(only);
       } else if (subset.count < 0) gl.drawArrays(gl.POINTS, 0, count);
       else drawIndexed(subset);

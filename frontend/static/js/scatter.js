@@ -7,6 +7,19 @@ import { createPointGrid } from "./point-grid.js";
 import { installPointer } from "./scatter-pointer.js";
 
 const MARGIN = 1.05; // the fitted view leaves 5% around the points
+// A software-GL frame costs ~0.6 us a point: while panning or zooming a larger map shows an
+// even sample of this many points, and every point SETTLE_MS after the view stops.
+const PREVIEW_POINTS = 150_000;
+const SETTLE_MS = 250;
+
+/** Every k-th of `indices` (Uint32Array), at most about PREVIEW_POINTS of them. */
+function sample(indices) {
+  const step = Math.ceil(indices.length / PREVIEW_POINTS);
+  if (step <= 1) return indices;
+  const out = new Uint32Array(Math.ceil(indices.length / step));
+  for (let i = 0, k = 0; i < indices.length; i += step) out[k++] = indices[i];
+  return out;
+}
 
 function createCamera(canvas) {
   let bounds = [-1, -1, 1, 1];
@@ -77,26 +90,34 @@ export function createScatter(canvas, { onSelect, onHover }) {
   let grid = null; // built after the first frame, or on first use
   let shown = null; // Uint8Array(N) of the filter, null when every point is shown
   let filterSource = null; // the array the filter was made from, to skip repeats
+  let subset = null; // the filter's sorted Uint32Array
   let selected = new Uint32Array(0);
   let announced = null; // the array onSelect last gave out: recolor(…, it) keeps `selected`
   let drawn = new Int32Array(0); // the categories on screen
   let palette = "";
-  // What the next frame draws: every point, or only these (changed) ones; and the rings.
-  const dirty = { full: false, changed: [], rings: false };
+  // What the next frame draws: every point, or only these (changed) ones; and the rings. While
+  // the view moves, frames show a sample (`preview`), then every point once it rests.
+  const dirty = { full: false, changed: [], rings: false, preview: false };
+  const samples = { points: null, rings: null };
   let pending = null;
+  let settle = 0;
 
   function render() {
     pending = null;
     const view = camera.view();
-    if (dirty.full) points.draw(view);
-    else for (const changed of dirty.changed) points.draw(view, changed);
-    if (dirty.full || dirty.rings) rings.draw(view);
-    Object.assign(dirty, { full: false, changed: [], rings: false });
+    const preview = dirty.preview && dirty.full;
+    if (preview) points.draw(view, { points: (samples.points ??= sample(shownPoints())) });
+    else if (dirty.full) points.draw(view);
+    else for (const changed of dirty.changed) points.draw(view, { points: changed, keep: true });
+    if (preview) rings.draw(view, { points: (samples.rings ??= sample(selected)) });
+    else if (dirty.full || dirty.rings) rings.draw(view);
+    Object.assign(dirty, { full: false, changed: [], rings: false, preview: false });
   }
 
-  function frame({ full = false, changed = null, rings: ringsToo = false } = {}) {
+  function frame({ full = false, changed = null, rings: ringsToo = false, preview = false } = {}) {
     dirty.full ||= full;
     dirty.rings ||= ringsToo;
+    dirty.preview = (dirty.preview || preview) && (preview || !full);
     if (changed?.length) dirty.changed.push(changed);
     pending ??= new Promise((resolve) =>
       requestAnimationFrame(() => {
@@ -124,7 +145,23 @@ export function createScatter(canvas, { onSelect, onHover }) {
 
   function setSelected(next) {
     selected = next;
+    samples.rings = null;
     rings.setSubset(selected);
+  }
+
+  /** The shown points' indices (Uint32Array). */
+  function shownPoints() {
+    if (subset !== null) return subset;
+    const all = new Uint32Array(xs.length);
+    for (let p = 0; p < all.length; p++) all[p] = p;
+    return all;
+  }
+
+  /** A view change: a sampled frame now, every point once the view has rested. */
+  function moved() {
+    clearTimeout(settle);
+    settle = setTimeout(() => frame({ full: true }), SETTLE_MS);
+    return frame({ full: true, preview: xs.length > PREVIEW_POINTS });
   }
 
   /** A new selection from a lasso or a click, combined with the current one, announced. */
@@ -145,15 +182,15 @@ export function createScatter(canvas, { onSelect, onHover }) {
   function setFilter(indices) {
     if (indices === filterSource) return false;
     filterSource = indices;
-    if (indices === null) {
+    samples.points = null;
+    subset = indices === null ? null : sortedIndices(indices);
+    points.setSubset(subset);
+    if (subset === null) {
       shown = null;
-      points.setSubset(null);
       return true;
     }
-    const subset = sortedIndices(indices);
     shown = new Uint8Array(xs.length);
     for (const p of subset) shown[p] = 1;
-    points.setSubset(subset);
     setSelected(selected.filter((p) => shown[p]));
     return true;
   }
@@ -185,7 +222,7 @@ export function createScatter(canvas, { onSelect, onHover }) {
       else if (!modifiers.merge && !modifiers.remove) choose(new Uint32Array(0));
     },
     onHover,
-    onView: () => frame({ full: true }),
+    onView: moved,
   });
   new ResizeObserver(() => resize() && frame({ full: true })).observe(canvas);
 
@@ -193,7 +230,7 @@ export function createScatter(canvas, { onSelect, onHover }) {
     /** xs, ys: Float32Array map coordinates; categories: Int32Array indexes into colors;
      * mapBounds: [x0, y0, x1, y1]. Resolves once drawn. */
     draw(newXs, newYs, categories, colors, mapBounds) {
-      [xs, ys, grid] = [newXs, newYs, null];
+      [xs, ys, grid, samples.points] = [newXs, newYs, null, null];
       resize();
       camera.fit(mapBounds);
       points.setPoints(xs, ys);
