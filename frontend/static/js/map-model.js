@@ -40,24 +40,28 @@ export function createMapModel(map) {
       return counts;
     },
 
-    /** Point indices passing the filters, or null when nothing is filtered. `source` is a
-     * source name ("" for any); areas are in pixels (null for no bound). */
+    /** Point indices passing the filters (ascending Uint32Array), or null when nothing is
+     * filtered. `source` is a source name ("" for any); areas are in pixels (null for no bound). */
     filtered({ hiddenLabels, unlabelledOnly, source, areaMin, areaMax }) {
       const active =
         hiddenLabels.size || unlabelledOnly || source || areaMin !== null || areaMax !== null;
       if (!active) return null;
       const sourceIndex = source ? map.header.sources.indexOf(source) : -1;
-      const keep = [];
+      // Per category (0 = unlabelled): whether the label filters hide it.
+      const hidden = Uint8Array.from([
+        0,
+        ...labels.map((l) => unlabelledOnly || hiddenLabels.has(l.id)),
+      ]);
+      const keep = new Uint32Array(categories.length);
+      let k = 0;
       for (let p = 0; p < categories.length; p++) {
-        const c = categories[p];
-        if (unlabelledOnly && c !== 0) continue;
-        if (c !== 0 && hiddenLabels.has(labels[c - 1].id)) continue;
+        if (hidden[categories[p]]) continue;
         if (source && map.source[p] !== sourceIndex) continue;
         if (areaMin !== null && map.area[p] < areaMin) continue;
         if (areaMax !== null && map.area[p] > areaMax) continue;
-        keep.push(p);
+        keep[k++] = p;
       }
-      return keep;
+      return keep.slice(0, k);
     },
 
     /** Set `labelId` (null clears) on points; remembers the previous labels (and the

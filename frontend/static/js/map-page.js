@@ -62,8 +62,9 @@ function applyFilters() {
   state.filtered = model.filtered(readFilters());
   scatter.filter(state.filtered);
   if (state.filtered) {
-    const keep = new Set(state.filtered);
-    setSelection(state.selected.filter((p) => keep.has(p)));
+    const keep = new Uint8Array(model.count);
+    for (let i = 0; i < state.filtered.length; i++) keep[state.filtered[i]] = 1;
+    setSelection(state.selected.filter((p) => keep[p]));
   }
 }
 

@@ -7,8 +7,8 @@ import { createPointGrid } from "./point-grid.js";
 import { installPointer } from "./scatter-pointer.js";
 
 const MARGIN = 1.05; // the fitted view leaves 5% around the points
-// A software-GL frame costs ~0.6 us a point: while panning or zooming a larger map shows an
-// even sample of this many points, and every point SETTLE_MS after the view stops.
+// A software-GL frame costs ~0.6 us a point: while the view, the filter or the colours change,
+// a larger map shows an even sample of this many points, and every point SETTLE_MS later.
 const PREVIEW_POINTS = 150_000;
 const SETTLE_MS = 250;
 
@@ -157,8 +157,9 @@ export function createScatter(canvas, { onSelect, onHover }) {
     return all;
   }
 
-  /** A view change: a sampled frame now, every point once the view has rested. */
-  function moved() {
+  /** Every point again (a view, filter or palette change): on a large map a sampled frame
+   * now, and every point once nothing has changed for SETTLE_MS. */
+  function redrawAll() {
     clearTimeout(settle);
     settle = setTimeout(() => frame({ full: true }), SETTLE_MS);
     return frame({ full: true, preview: xs.length > PREVIEW_POINTS });
@@ -168,8 +169,8 @@ export function createScatter(canvas, { onSelect, onHover }) {
   function choose(chosen, { merge = false, remove = false } = {}) {
     if (merge || remove) {
       const mark = new Uint8Array(xs.length);
-      for (const p of selected) mark[p] = 1;
-      for (const p of chosen) mark[p] = merge ? 1 : 0;
+      for (let i = 0; i < selected.length; i++) mark[selected[i]] = 1;
+      for (let i = 0; i < chosen.length; i++) mark[chosen[i]] = merge ? 1 : 0;
       chosen = new Uint32Array(mark.reduce((n, m) => n + m, 0));
       for (let p = 0, k = 0; p < mark.length; p++) if (mark[p]) chosen[k++] = p;
     }
@@ -183,14 +184,14 @@ export function createScatter(canvas, { onSelect, onHover }) {
     if (indices === filterSource) return false;
     filterSource = indices;
     samples.points = null;
-    subset = indices === null ? null : sortedIndices(indices);
+    subset = indices === null || indices instanceof Uint32Array ? indices : sortedIndices(indices);
     points.setSubset(subset);
     if (subset === null) {
       shown = null;
       return true;
     }
     shown = new Uint8Array(xs.length);
-    for (const p of subset) shown[p] = 1;
+    for (let i = 0; i < subset.length; i++) shown[subset[i]] = 1;
     setSelected(selected.filter((p) => shown[p]));
     return true;
   }
@@ -222,7 +223,7 @@ export function createScatter(canvas, { onSelect, onHover }) {
       else if (!modifiers.merge && !modifiers.remove) choose(new Uint32Array(0));
     },
     onHover,
-    onView: moved,
+    onView: redrawAll,
   });
   new ResizeObserver(() => resize() && frame({ full: true })).observe(canvas);
 
@@ -242,7 +243,7 @@ export function createScatter(canvas, { onSelect, onHover }) {
       return frame({ full: true }).then(() => setTimeout(index)); // the index after the first frame
     },
     setColors(colors) {
-      if (setPalette(colors)) frame({ full: true });
+      if (setPalette(colors)) redrawAll();
     },
     /** Recolour without moving points: one buffer upload, and only the changed points drawn
      * (every point after a filter change or when most changed). */
@@ -253,8 +254,11 @@ export function createScatter(canvas, { onSelect, onHover }) {
       const ringsToo = selectedPoints !== announced;
       if (ringsToo) setSelected(sortedIndices(selectedPoints));
       announced = selectedPoints;
-      const most = changed.length > xs.length / 4;
-      return frame({ full: full || most, changed, rings: ringsToo });
+      if (full || changed.length > xs.length / 4) {
+        frame({ rings: ringsToo });
+        return redrawAll();
+      }
+      return frame({ changed, rings: ringsToo });
     },
     /** Show these points as selected (no onSelect). */
     select(chosen) {
@@ -262,9 +266,10 @@ export function createScatter(canvas, { onSelect, onHover }) {
       setSelected(sortedIndices(chosen).filter((p) => shown === null || shown[p]));
       frame({ rings: true });
     },
-    /** Draw only these points (and lasso only them); null shows every point. */
+    /** Draw only these points (and lasso only them): any list of indices, or an ascending
+     * Uint32Array (used as it is); null shows every point. */
     filter(chosen) {
-      if (setFilter(chosen)) frame({ full: true });
+      if (setFilter(chosen)) redrawAll();
     },
     /** Lasso in map coordinates ([[x, y], ...]); fires onSelect like a mouse lasso. */
     lasso(vertices, modifiers = {}) {
