@@ -68,9 +68,9 @@ def run_projection_job(job: JobContext, ctx: AppContext) -> None:
     projector = build_projector(
         params.projector or ctx.settings.projector, **params.projector_args()
     )
-    # One float16 copy (2.5 GB at 1M x 1280); projectors convert it a chunk at a time.
+    # Read a chunk at a time by the projector: no copy of all of them (2.5 GB at 1M x 1280).
     xy = projector.fit_transform(
-        store.get(ids), progress=lambda done, total: _fit(job, done, total)
+        store.rows(ids), progress=lambda done, total: _fit(job, done, total)
     )
     for key in FIT:  # a projector without epochs reports nothing: its fit is done now
         job.complete_item(key)

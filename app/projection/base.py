@@ -15,6 +15,11 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from app.embeddings.store import StoreRows
+
+# (N, D) vectors: in memory, or a store's rows read a chunk at a time.
+Vectors = np.ndarray | StoreRows
+
 # progress(steps done, steps in all) of a fit's iterative part (UMAP's layout epochs); the first
 # call, (0, n), says the part before it (the neighbour graph) is done. It may raise to stop the
 # fit (a cancelled job). Projectors without such a part never call it.
@@ -25,14 +30,15 @@ FitProgress = Callable[[int, int], None]
 class Projector(Protocol):
     """A fitted-once, extend-many map from embedding space to the plane.
 
-    Inputs are (N, D) float arrays (float16 store rows are fine); outputs are (N, 2) float32.
+    Inputs are (N, D) float arrays (float16 store rows are fine) or StoreRows, read by the
+    projector a chunk at a time; outputs are (N, 2) float32.
     `transform` places new points on the existing map without refitting it.
     """
 
     name: str
 
     def fit_transform(
-        self, vectors: np.ndarray, progress: FitProgress | None = None
+        self, vectors: Vectors, progress: FitProgress | None = None
     ) -> np.ndarray: ...
 
     def transform(self, vectors: np.ndarray) -> np.ndarray: ...
@@ -44,7 +50,7 @@ class NotFitted(RuntimeError):
     """transform() or save() was called before fit_transform()."""
 
 
-def as_float32_matrix(vectors: np.ndarray) -> np.ndarray:
+def as_float32_matrix(vectors: Vectors) -> np.ndarray:
     """(N, D) any float dtype -> C-contiguous float32 (N, D); rejects other shapes."""
     matrix = np.ascontiguousarray(vectors, dtype=np.float32)
     if matrix.ndim != 2 or matrix.shape[0] == 0:

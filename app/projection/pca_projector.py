@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 from sklearn.decomposition import PCA
 
-from app.projection.base import FitProgress, NotFitted, as_float32_matrix, save_pickle
+from app.projection.base import FitProgress, NotFitted, Vectors, as_float32_matrix, save_pickle
 
 
-def fit_pca(vectors: np.ndarray, n_components: int, *, max_fit_rows: int, seed: int) -> PCA:
+def fit_pca(vectors: Vectors, n_components: int, *, max_fit_rows: int, seed: int) -> PCA:
     """Fit PCA on at most `max_fit_rows` random rows of (N, D) float `vectors`.
 
     A 20k-row sample pins the leading directions of 1280-d embeddings as well as all rows do,
@@ -36,7 +36,7 @@ class PcaProjector:
         self.random_state = random_state
         self._pca: PCA | None = None
 
-    def fit_transform(self, vectors: np.ndarray, progress: FitProgress | None = None) -> np.ndarray:
+    def fit_transform(self, vectors: Vectors, progress: FitProgress | None = None) -> np.ndarray:
         """(N, D) -> (N, 2) float32; one step, so `progress` is never called."""
         matrix = as_float32_matrix(vectors)
         if matrix.shape[0] < 2:
@@ -73,7 +73,7 @@ class PreReducer:
         self.seed = seed
         self._pca: PCA | None = None
 
-    def fit_transform(self, matrix: np.ndarray) -> np.ndarray:
+    def fit_transform(self, matrix: Vectors) -> np.ndarray:
         self._pca = None
         _check_matrix(matrix)
         if self.n_components and matrix.shape[1] > self.n_components:
@@ -82,7 +82,7 @@ class PreReducer:
             )
         return self.transform(matrix)
 
-    def transform(self, matrix: np.ndarray) -> np.ndarray:
+    def transform(self, matrix: Vectors) -> np.ndarray:
         _check_matrix(matrix)
         if self._pca is None:
             return as_float32_matrix(matrix)
@@ -93,6 +93,6 @@ class PreReducer:
         return out
 
 
-def _check_matrix(matrix: np.ndarray) -> None:
+def _check_matrix(matrix: Vectors) -> None:
     if matrix.ndim != 2 or matrix.shape[0] == 0:
         raise ValueError(f"expected a non-empty (N, D) matrix, got shape {matrix.shape}")

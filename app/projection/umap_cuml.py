@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from cuml.manifold import UMAP as CumlUMAP  # noqa: N811
 
-from app.projection.base import FitProgress, NotFitted, save_pickle
+from app.projection.base import FitProgress, NotFitted, Vectors, save_pickle
 from app.projection.pca_projector import PreReducer
 
 
@@ -44,7 +44,7 @@ class CumlUmapProjector:
         self._reducer = PreReducer(pca_components, max_fit_rows=max_pca_fit_rows, seed=seed)
         self._umap: CumlUMAP | None = None
 
-    def fit_transform(self, vectors: np.ndarray, progress: FitProgress | None = None) -> np.ndarray:
+    def fit_transform(self, vectors: Vectors, progress: FitProgress | None = None) -> np.ndarray:
         """(N, D) -> (N, 2) float32; cuML reports no epochs, so `progress` is never called."""
         reduced = self._reducer.fit_transform(vectors)
         self._umap = CumlUMAP(n_components=2, **self.params)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from app.projection.base import FitProgress, NotFitted, save_pickle
+from app.projection.base import FitProgress, NotFitted, Vectors, save_pickle
 from app.projection.pca_projector import PcaProjector, PreReducer
 from app.projection.placement import place_by_neighbours
 
@@ -67,7 +67,7 @@ class UmapProjector:
         self._coords: np.ndarray | None = None
         self._fallback: PcaProjector | None = None
 
-    def fit_transform(self, vectors: np.ndarray, progress: FitProgress | None = None) -> np.ndarray:
+    def fit_transform(self, vectors: Vectors, progress: FitProgress | None = None) -> np.ndarray:
         """(N, D) -> (N, 2) float32; `progress` hears the layout's epochs (base.FitProgress)."""
         reduced = self._reducer.fit_transform(vectors)
         self._points, self._coords, self._fallback = None, None, None
