@@ -4,9 +4,10 @@ Building the map reads every segment row (1.7-3 s for a million on SQLite); open
 not. The encoded bytes (app/maps/wire.py) are kept in memory and on disk beside the positions,
 under a key read in a few queries: the positions file, the label list, the count and largest
 id of the project's segments and its last audit batch. When only the audit log moved (label
-batches: assigns, undos, accepted suggestions, by anyone, in any process), the cached label
-and version columns are patched from the audit changes after the cached batch; anything else
-(a projection, a new label, segments added or deleted, a mask edit) rebuilds.
+batches: assigns, undos, accepted suggestions, by anyone, in any process) or segments were
+added (unplaced until the next projection), the cached map is patched: label and version
+columns from the audit changes after the cached batch, the header's counts; anything else (a
+projection, a label list change, a deletion, a mask edit) rebuilds.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from sqlalchemy.orm import Session
 from app.history.audit import changes_between
 from app.maps.service import build_map, label_index
 from app.maps.store import MapStore
-from app.maps.wire import decode_map, encode_map
+from app.maps.wire import decode_map, encode_map, replace_header
 from app.models import AuditBatch, Project, Segment
 from app.services.image_files import write_atomic
 from app.services.labels import list_labels
@@ -41,13 +42,10 @@ class MapKey:
     segments: list[int]  # count and largest id of the project's segments
     batch: int  # the project's last audit batch id (0: none)
 
-    def only_labels_moved(self, newer: MapKey) -> bool:
-        return (
-            self.positions == newer.positions
-            and self.labels == newer.labels
-            and self.segments == newer.segments
-            and self.batch < newer.batch
-        )
+    def same_points(self, newer: MapKey) -> bool:
+        """Whether `newer` places the same points with the same label list (labels, versions
+        and unplaced segments may have moved on)."""
+        return self.positions == newer.positions and self.labels == newer.labels
 
 
 def current_key(session: Session, project: Project, store: MapStore) -> MapKey:
@@ -88,10 +86,9 @@ class MapCache:
             held = self._held.get(slot) or self._load(project)
             if held is not None and held[0] == key:
                 return held[1]
-            if held is not None and held[0].only_labels_moved(key):
+            body = None
+            if held is not None and held[0].same_points(key):
                 body = _patched(session, project.id, held, key)
-            else:
-                body = None
             if body is None:
                 body = _built(session, project, self.store)
             self._held[slot] = (key, body)
@@ -129,14 +126,18 @@ def _built(session: Session, project: Project, store: MapStore) -> bytes:
 def _patched(
     session: Session, project_id: int, held: tuple[MapKey, bytes], key: MapKey
 ) -> bytes | None:
-    """`held`'s map with the label changes of the audit batches after it up to `key`'s, or
-    None when one of them changed a mask (area) too."""
+    """`held`'s map brought up to `key`: the label changes of the audit batches in between and
+    the count of segments added since (not placed yet: a segment job, a new mask), or None
+    when a batch changed a mask (area) or a segment was deleted."""
     after, upto = held[0].batch, key.batch
+    added = _added_since(session, project_id, held[0].segments, key.segments)
+    if added is None:
+        return None
     batches = (AuditBatch.project_id == project_id) & AuditBatch.id.between(after + 1, upto)
     if session.execute(select(func.count()).where(batches, AuditBatch.masks_kept)).scalar_one():
         return None
     changes = changes_between(session, project_id, after, upto)
-    body = bytearray(held[1])
+    body = bytearray(held[1] if not added else _with_unplaced(held[1], added))
     _, columns = decode_map(body)  # views into `body`: writing them patches it
     placed = columns["segment_id"]  # sorted
     ids, labels, versions = _last_per_segment(changes)
@@ -146,6 +147,28 @@ def _patched(
     columns["label"][rows] = label_index(labels[shown], [int(k[0]) for k in key.labels])
     columns["version"][rows] = versions[shown]
     return bytes(body)
+
+
+def _added_since(
+    session: Session, project_id: int, before: list[int], now: list[int]
+) -> int | None:
+    """How many segments were added between two (count, largest id) readings, or None when
+    some were deleted too (ids only grow, so the count above the old largest id says)."""
+    (count, largest), (count_now, largest_now) = before, now
+    if count_now == count and largest_now == largest:
+        return 0
+    newer = session.execute(
+        select(func.count()).where(Segment.project_id == project_id, Segment.id > largest)
+    ).scalar_one()
+    return newer if count_now - count == newer else None
+
+
+def _with_unplaced(body: bytes, added: int) -> bytes:
+    """The encoded map with `added` more segments counted, none of them placed."""
+    header, _ = decode_map(body)
+    header["segments_total"] += added
+    header["unplaced"] += added
+    return replace_header(body, header)
 
 
 def _last_per_segment(changes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

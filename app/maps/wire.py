@@ -39,8 +39,7 @@ def encode_map(
     extras = {name: given[name] for name in EXTRA_DTYPES if name in given}
     names = COLUMNS + [f"{name}:{np.dtype(EXTRA_DTYPES[name]).name}" for name in extras]
     bounds = [float(v) for v in (*xy.min(0), *xy.max(0))] if count else [0.0, 0.0, 1.0, 1.0]
-    meta = json.dumps({**header, "count": count, "columns": names, "bounds": bounds}).encode()
-    meta += b" " * (-len(meta) % 4)
+    packed = _packed_header({**header, "count": count, "columns": names, "bounds": bounds})
     columns = (
         np.ascontiguousarray(xy[:, 0], "<f4"),
         np.ascontiguousarray(xy[:, 1], "<f4"),
@@ -50,7 +49,7 @@ def encode_map(
         *(np.ascontiguousarray(values, EXTRA_DTYPES[name]) for name, values in extras.items()),
     )
     body = b"".join(c.tobytes() for c in columns)
-    return struct.pack("<I", len(meta)) + meta + body + b"\0" * (-len(body) % 4)
+    return packed + body + b"\0" * (-len(body) % 4)
 
 
 def decode_map(data: bytes | bytearray) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
@@ -67,3 +66,16 @@ def decode_map(data: bytes | bytearray) -> tuple[dict[str, Any], dict[str, np.nd
         )
         offset += arrays[name].itemsize * count
     return header, arrays
+
+
+def replace_header(data: bytes, header: dict[str, Any]) -> bytes:
+    """An encoded map with another header (from decode_map's, so count and columns hold)."""
+    (length,) = struct.unpack_from("<I", data)
+    return _packed_header(header) + data[4 + length :]
+
+
+def _packed_header(header: dict[str, Any]) -> bytes:
+    """The length word and the JSON header, padded with spaces so the columns stay aligned."""
+    meta = json.dumps(header).encode()
+    meta += b" " * (-len(meta) % 4)
+    return struct.pack("<I", len(meta)) + meta

@@ -99,3 +99,20 @@ def test_a_restarted_server_reuses_the_cache_file_and_sees_later_changes(
     assign(client, pid, ids[:1], placed["cat"])  # written while the next server is not up
     with TestClient(create_app(settings)) as restarted:
         assert served(restarted, pid)[1]["label"].tolist()[:2] == [0, -1]
+
+
+def test_segments_added_since_are_counted_as_unplaced(
+    client: TestClient, other: TestClient, placed: dict
+) -> None:
+    pid, ids = placed["pid"], placed["ids"]
+    header, _ = served(client, pid)
+    image_id = client.get(f"/api/segments/{ids[0]}").json()["image_id"]
+    new = add_segments(other, pid, image_id, 3)  # e.g. a segment job in another process
+    assign(other, pid, ids[:1] + new[:1], placed["cat"])
+    header, columns = served(client, pid)
+    assert (header["segments_total"], header["unplaced"]) == (11, 5)
+    assert columns["label"].tolist()[:2] == [0, -1]
+    add_segments(client, pid, image_id, 1)
+    assert client.delete(f"/api/segments/{new[1]}").status_code in (200, 204)
+    header, _ = served(client, pid)  # added and deleted: rebuilt
+    assert (header["segments_total"], header["unplaced"]) == (11, 5)
