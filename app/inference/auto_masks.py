@@ -1,11 +1,11 @@
 """Automatic masks, fast: SamAutomaticMaskGenerator's algorithm on the batched ONNX decoder,
-skipping grid points that masks already found cover.
+skipping grid points where the image looks like the points that found no object.
 
 Same grid, thresholds and NMS as segment-anything (crop_n_layers=0). Two differences make it
 cheaper: the image part of the decoder runs once per image (batch_decoder.py), and points are
-visited coarse to fine, a point being skipped when it lies inside a mask already kept (the
-point would only find that object again; NMS drops such repeats anyway). Masks are HxW bool in
-canonical pixels; grid points (X, Y) in canonical pixels.
+visited coarse to fine, a point being skipped when its image embedding resembles those of the
+points that found only whole-image masks (point_pruning.py). Masks are HxW bool in canonical
+pixels; grid points (X, Y) in canonical pixels.
 """
 
 from __future__ import annotations
@@ -23,11 +23,9 @@ from torchvision.ops import batched_nms
 
 from app.inference.base import AutoMask, PreparedImage
 from app.inference.batch_decoder import BatchRunner
+from app.inference.point_pruning import PointPruner
 
 MULTIMASK_TOKENS = [1, 2, 3]
-# A point's finest mask skips later points only below this share of the image: a background
-# point's finest mask can be the whole image, nuclei and all.
-PRUNE_MAX_SHARE = 0.25
 
 
 @dataclass(frozen=True)
@@ -41,7 +39,7 @@ class AutoParams:
     stability_score_offset: float = 1.0
     box_nms_thresh: float = 0.7
     min_mask_region_area: int = 0
-    prune: bool = True  # skip points inside kept masks
+    prune: bool = True  # skip points that look like those that found nothing
 
     @classmethod
     def of(cls, params: dict[str, Any]) -> AutoParams:
@@ -110,19 +108,20 @@ class FastAutoMasks:
         features = state.arrays["features"].astype(np.float32)
         projected = self.runner.project(features)
         height, width = state.original_size
-        pending = list(grid_points(params.points_per_side, height, width))
-        covered = np.zeros((height, width), bool)
+        points = grid_points(params.points_per_side, height, width)
+        coords = self.transform.apply_coords(points, state.original_size).astype(np.float32)
+        pruner = PointPruner(features, coords) if params.prune else None
+        pending = list(range(len(points)))
         kept = _Kept([], [], [])
         while pending:
-            batch, pending = _next_batch(pending, covered, params)
+            batch, pending = _next_batch(pending, pruner, params.points_per_batch)
             if not batch:
                 break
             between_batches()
-            found = self._batch(state, features, projected, np.array(batch), params, kept)
-            if params.prune:
-                for mask in found:
-                    if mask.mean() <= PRUNE_MAX_SHARE:
-                        covered |= mask
+            shares = self._batch(state, features, projected, coords[batch], params, kept)
+            if pruner is not None:
+                for index, point_shares in zip(batch, shares, strict=True):
+                    pruner.learn(index, point_shares)
         return _finish(kept, params)
 
     def _batch(
@@ -130,19 +129,17 @@ class FastAutoMasks:
         state: PreparedImage,
         features: np.ndarray,
         projected: tuple[np.ndarray, ...],
-        points: np.ndarray,
+        coords: np.ndarray,
         params: AutoParams,
         kept: _Kept,
-    ) -> list[np.ndarray]:
-        """Decode B points (Bx2 pixels), keep the masks that pass both thresholds; returns
-        each point's finest kept mask (the part it lies on, not a whole that merges several
-        objects), which is what later points inside it are skipped for."""
-        coords = self.transform.apply_coords(points, state.original_size).astype(np.float32)
+    ) -> list[list[float]]:
+        """Decode B points (Bx2, 1024 model frame), keep the masks that pass both thresholds;
+        returns each point's kept masks' shares of the image."""
         padding = np.zeros_like(coords)
         prompts = np.stack([coords, padding], axis=1)  # B x 2 x 2
-        labels = np.tile(np.array([[1.0, -1.0]], np.float32), (len(points), 1))
+        labels = np.tile(np.array([[1.0, -1.0]], np.float32), (len(coords), 1))
         low_res, scores = self.runner(features, projected, prompts, labels)
-        finest: dict[int, np.ndarray] = {}  # point -> its smallest kept mask
+        shares: list[list[float]] = [[] for _ in coords]
         passing = np.nonzero(scores[:, MULTIMASK_TOKENS] > params.pred_iou_thresh)
         for b, t in zip(*passing, strict=True):
             logits = upscale_logits(
@@ -157,21 +154,21 @@ class FastAutoMasks:
                 kept.masks.append(mask)
                 kept.ious.append(float(scores[b, MULTIMASK_TOKENS[t]]))
                 kept.stabilities.append(stability)
-                if b not in finest or mask.sum() < finest[b].sum():
-                    finest[b] = mask
-        return list(finest.values())
+                shares[b].append(float(mask.mean()))
+        return shares
 
 
 def _next_batch(
-    pending: list[np.ndarray], covered: np.ndarray, params: AutoParams
-) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Up to points_per_batch of the pending points not covered yet, and the rest."""
-    batch: list[np.ndarray] = []
-    for index, point in enumerate(pending):
-        if len(batch) == params.points_per_batch:
-            return batch, pending[index:]
-        if not covered[int(point[1]), int(point[0])]:
-            batch.append(point)
+    pending: list[int], pruner: PointPruner | None, size: int
+) -> tuple[list[int], list[int]]:
+    """Up to `size` of the pending points that the pruner does not skip, and the rest (the
+    skipped ones are dropped)."""
+    batch: list[int] = []
+    for position, index in enumerate(pending):
+        if len(batch) == size:
+            return batch, pending[position:]
+        if pruner is None or not pruner.skips(index):
+            batch.append(index)
     return batch, []
 
 
