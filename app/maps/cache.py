@@ -5,9 +5,10 @@ not. The encoded bytes (app/maps/wire.py) are kept in memory and on disk beside 
 under a key read in a few queries: the positions file, the label list, the count and largest
 id of the project's segments and its last audit batch. When only the audit log moved (label
 batches: assigns, undos, accepted suggestions, by anyone, in any process) or segments were
-added (unplaced until the next projection), the cached map is patched: label and version
-columns from the audit changes after the cached batch, the header's counts; anything else (a
-projection, a label list change, a deletion, a mask edit) rebuilds.
+added (unplaced until the next projection) or masks edited, the cached map is patched: label
+and version columns from the audit changes after the cached batch, the header's counts, the
+edited segments' areas; anything else (a projection, a label list change, a deletion)
+rebuilds.
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.columns import int_columns
 from app.history.audit import changes_between
-from app.maps.service import build_map, label_index
+from app.idset import id_in
+from app.maps.service import build_map, label_index, source_index
 from app.maps.store import MapStore
 from app.maps.wire import decode_map, encode_map, replace_header
 from app.models import AuditBatch, Project, Segment
@@ -127,15 +130,15 @@ def _patched(
     session: Session, project_id: int, held: tuple[MapKey, bytes], key: MapKey
 ) -> bytes | None:
     """`held`'s map brought up to `key`: the label changes of the audit batches in between and
-    the count of segments added since (not placed yet: a segment job, a new mask), or None
-    when a batch changed a mask (area) or a segment was deleted."""
+    the count of segments added since (not placed yet: a segment job, a new mask), the area
+    and source of segments whose mask changed; or None when a segment was deleted."""
     after, upto = held[0].batch, key.batch
     added = _added_since(session, project_id, held[0].segments, key.segments)
     if added is None:
         return None
     batches = (AuditBatch.project_id == project_id) & AuditBatch.id.between(after + 1, upto)
-    if session.execute(select(func.count()).where(batches, AuditBatch.masks_kept)).scalar_one():
-        return None
+    masks = session.execute(select(func.count()).where(batches, AuditBatch.masks_kept))
+    masks_changed = bool(masks.scalar_one())
     changes = changes_between(session, project_id, after, upto)
     body = bytearray(held[1] if not added else _with_unplaced(held[1], added))
     _, columns = decode_map(body)  # views into `body`: writing them patches it
@@ -146,6 +149,17 @@ def _patched(
     rows = rows[shown]
     columns["label"][rows] = label_index(labels[shown], [int(k[0]) for k in key.labels])
     columns["version"][rows] = versions[shown]
+    if masks_changed:  # an edit, split or undone deletion: the area (and source) may differ
+        areas = int_columns(
+            session,
+            select(Segment.id, Segment.area, source_index())
+            .where(id_in(Segment.id, ids[shown]))
+            .order_by(Segment.id),
+            3,
+        )
+        at = np.searchsorted(placed, areas[:, 0])
+        columns["area"][at] = areas[:, 1]
+        columns["source"][at] = areas[:, 2]
     return bytes(body)
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session
 
 from app.columns import int_columns
@@ -36,9 +36,6 @@ SOURCES = [source.value for source in SegmentSource]
 def build_map(session: Session, project: Project, store: MapStore) -> MapData:
     ids, xy = store.read(project.id, project.embedder)
     labels = list_labels(session, project.id)
-    source_index = case(
-        {name: i for i, name in enumerate(SOURCES)}, value=Segment.source, else_=len(SOURCES)
-    )
     columns = int_columns(
         session,
         select(
@@ -46,7 +43,7 @@ def build_map(session: Session, project: Project, store: MapStore) -> MapData:
             func.coalesce(Segment.label_class_id, 0),
             Segment.version,
             Segment.area,
-            source_index,
+            source_index(),
         )
         .where(Segment.project_id == project.id)
         .order_by(Segment.id),
@@ -76,6 +73,13 @@ def build_map(session: Session, project: Project, store: MapStore) -> MapData:
         area=areas[row_of],
         source=sources[row_of].astype(np.uint8),
         header=header,
+    )
+
+
+def source_index() -> ColumnElement[int]:
+    """Each segment's source as its index into SOURCES (the map's `source` column)."""
+    return case(
+        {name: i for i, name in enumerate(SOURCES)}, value=Segment.source, else_=len(SOURCES)
     )
 
 

@@ -14,6 +14,8 @@ from app.maps.cache import CACHE_FILE, _built
 from app.maps.wire import decode_map
 from app.models import Project
 from tests.api.test_map_assign import add_segments
+from tests.api.test_mask_undo import Project as MaskProject
+from tests.api.test_mask_undo import square
 from tests.conftest import png_bytes, upload
 
 
@@ -116,3 +118,20 @@ def test_segments_added_since_are_counted_as_unplaced(
     assert client.delete(f"/api/segments/{new[1]}").status_code in (200, 204)
     header, _ = served(client, pid)  # added and deleted: rebuilt
     assert (header["segments_total"], header["unplaced"]) == (11, 5)
+
+
+def test_mask_edits_and_undone_deletions_show_in_the_cached_map(
+    client: TestClient, project: dict
+) -> None:
+    pid, ctx = project["id"], client.app.state.context  # type: ignore[attr-defined]
+    masks = MaskProject(client, pid)
+    ids = [masks.add(box)["id"] for box in ((0, 0, 10, 10), (20, 20, 30, 30), (40, 10, 50, 20))]
+    ctx.maps.write(pid, project["embedder"], np.array(ids), np.eye(3, 2, dtype=np.float32))
+    assert served(client, pid)[1]["area"].tolist() == [100, 100, 100]
+    edited = client.patch(f"/api/segments/{ids[0]}", json={"rle": square((0, 0, 20, 10))})
+    assert edited.status_code == 200, edited.text
+    assert served(client, pid)[1]["area"].tolist() == [200, 100, 100]
+    assert client.delete(f"/api/segments/{ids[1]}").status_code in (200, 204)
+    assert served(client, pid)[1]["segment_id"].tolist() == [ids[0], ids[2]]
+    masks.undo_last()  # the deleted segment comes back with its id and its place
+    assert served(client, pid)[1]["segment_id"].tolist() == ids
