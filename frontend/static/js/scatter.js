@@ -8,8 +8,10 @@ import { installPointer } from "./scatter-pointer.js";
 
 const MARGIN = 1.05; // the fitted view leaves 5% around the points
 // A software-GL frame costs ~0.6 us a point: while the view, the filter or the colours change,
-// a larger map shows an even sample of this many points, and every point SETTLE_MS later.
+// a larger map shows an even sample of this many points, and every point SETTLE_MS later. A
+// GPU draws millions of points a frame: it samples only above GPU_POINTS.
 const PREVIEW_POINTS = 150_000;
+const GPU_POINTS = 4_000_000;
 const SETTLE_MS = 250;
 
 /** Every k-th of `indices` (Uint32Array), at most about PREVIEW_POINTS of them. */
@@ -162,7 +164,10 @@ export function createScatter(canvas, { onSelect, onHover }) {
   function redrawAll() {
     clearTimeout(settle);
     settle = setTimeout(() => frame({ full: true }), SETTLE_MS);
-    return frame({ full: true, preview: xs.length > PREVIEW_POINTS });
+    return frame({
+      full: true,
+      preview: xs.length > (points.software ? PREVIEW_POINTS : GPU_POINTS),
+    });
   }
 
   /** A new selection from a lasso or a click, combined with the current one, announced. */
