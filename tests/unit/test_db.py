@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -68,3 +69,22 @@ def test_reader_not_blocked_by_open_write(db: Database) -> None:
         session.flush()
         with db.read() as reader:  # WAL: readers see the last commit, without waiting
             assert reader.scalar(select(func.count()).select_from(Project)) == 0
+
+
+def test_writes_reach_the_database_file_by_a_checkpoint_after_the_commit(
+    db: Database, tmp_path: Path
+) -> None:
+    """SQLite's automatic checkpoint is off (it ran inside a commit): the checkpointer thread
+    copies the WAL into the database file after the write returns."""
+    with db.read() as session:
+        assert session.execute(text("PRAGMA wal_autocheckpoint")).scalar() == 0
+    database_file = tmp_path / "db.sqlite"
+    before = database_file.stat().st_size
+    with db.write() as session:
+        session.add_all([Project(name=f"p{i}", description="x" * 2000) for i in range(200)])
+    deadline = time.monotonic() + 60
+    while database_file.stat().st_size == before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert database_file.stat().st_size > before + 200 * 2000
+    with db.read() as session:
+        assert session.scalar(select(func.count()).select_from(Project)) == 200
