@@ -25,8 +25,6 @@ from app.inference.base import AutoMask, PreparedImage
 from app.inference.batch_decoder import BatchRunner
 from app.inference.point_pruning import PointPruner
 
-MULTIMASK_TOKENS = [1, 2, 3]
-
 
 @dataclass(frozen=True)
 class AutoParams:
@@ -138,12 +136,12 @@ class FastAutoMasks:
         padding = np.zeros_like(coords)
         prompts = np.stack([coords, padding], axis=1)  # B x 2 x 2
         labels = np.tile(np.array([[1.0, -1.0]], np.float32), (len(coords), 1))
-        low_res, scores = self.runner(features, projected, prompts, labels)
+        low_res, scores = self.runner(features, projected, prompts, labels)  # multimask tokens
         shares: list[list[float]] = [[] for _ in coords]
-        passing = np.nonzero(scores[:, MULTIMASK_TOKENS] > params.pred_iou_thresh)
+        passing = np.nonzero(scores > params.pred_iou_thresh)
         for b, t in zip(*passing, strict=True):
             logits = upscale_logits(
-                low_res[b, MULTIMASK_TOKENS[t]][None],
+                low_res[b, t][None],
                 state.input_size,
                 state.original_size,
                 self.transform.target_length,
@@ -152,7 +150,7 @@ class FastAutoMasks:
             if stability >= params.stability_score_thresh:
                 mask = logits > self.threshold
                 kept.masks.append(mask)
-                kept.ious.append(float(scores[b, MULTIMASK_TOKENS[t]]))
+                kept.ious.append(float(scores[b, t]))
                 kept.stabilities.append(stability)
                 shares[b].append(float(mask.mean()))
         return shares

@@ -3,7 +3,8 @@ split_decoder.py, the image part once per image and the prompt part on B prompts
 
 Inputs follow decoder.py: features 1x256x64x64 float32; coords Bx N x2 float32 in the 1024
 model frame (a padding point with label -1 appended); labels BxN float32.
-Outputs: low_res Bx4x256x256 float32 logits, scores Bx4 float32 (token 0 = single mask).
+Outputs: low_res Bx3x256x256 float32 logits, scores Bx3 float32 of the multimask tokens
+(SAM's mask tokens 1-3).
 """
 
 from __future__ import annotations
@@ -92,7 +93,7 @@ def make_batch_runner(sam: Sam, onnx_path: Path | None, threads: int) -> BatchRu
     try:
         image = export_decoder(sam, graph_path(onnx_path, "image"), "image")
         return OnnxBatchRunner(
-            image, export_decoder(sam, graph_path(onnx_path, "batch"), "batch"), threads
+            image, export_decoder(sam, graph_path(onnx_path, "auto"), "auto"), threads
         )
     except Exception:  # noqa: BLE001 - any export/runtime failure falls back to eager
         log.exception("ONNX batch decoder unavailable; automatic masks use the PyTorch decoder")

@@ -193,8 +193,9 @@ GRAPHS = {
         [DECODER_INPUTS[0], *IMAGE_OUTPUTS, *DECODER_INPUTS[1:3]],
         DECODER_OUTPUTS,
     ),
-    # batch: prompt for many prompts at once (automatic masks, batch_decoder.py).
-    "batch": _Graph(
+    # auto: prompt for many prompts at once, multimask tokens only (automatic masks,
+    # batch_decoder.py).
+    "auto": _Graph(
         BatchPromptStage,
         _batch_example,
         [DECODER_INPUTS[0], *IMAGE_OUTPUTS, *DECODER_INPUTS[1:3]],

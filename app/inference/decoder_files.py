@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 # Names the exported graph's form; part of the cached .onnx file name.
-DECODER_GRAPH = "lowres-folded-v2"
+DECODER_GRAPH = "lowres-folded-v3"
 
 
 def graph_path(full_path: Path, part: str) -> Path:

@@ -53,22 +53,24 @@ def prompt_tokens(decoder: MaskDecoder, sparse_prompt_embeddings: torch.Tensor) 
 
 
 def masks_and_scores(
-    decoder: MaskDecoder, hs: torch.Tensor, rows: torch.Tensor, grid: tuple[int, int] | torch.Size
+    decoder: MaskDecoder,
+    hs: torch.Tensor,
+    rows: torch.Tensor,
+    grid: tuple[int, int] | torch.Size,
+    tokens: slice = slice(None),
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """The two-way transformer's outputs -> (B x T x 4H x 4W logits, B x T IoU predictions).
 
-    hs: B x (1 + T + N) x C tokens; rows: B x HW x C image tokens, row-major (i, j) over
-    grid = (H, W).
+    hs: B x (1 + 4 + N) x C tokens; rows: B x HW x C image tokens, row-major (i, j) over
+    grid = (H, W); tokens: which of the 4 mask tokens (T of them) to return.
     """
-    mask_tokens_out = hs[:, 1 : 1 + decoder.num_mask_tokens, :]
-    hyper_in = torch.stack(
-        [mlp(mask_tokens_out[:, i, :]) for i, mlp in enumerate(decoder.output_hypernetworks_mlps)],
-        dim=1,
-    )  # B x T x C/8
+    mlps = list(enumerate(decoder.output_hypernetworks_mlps))[tokens]
+    hyper_in = torch.stack([mlp(hs[:, 1 + i, :]) for i, mlp in mlps], dim=1)  # B x T x C/8
     pixels = _upscale_rows(decoder, rows)  # B x (HW * 16) x C/8
     masks = pixels @ hyper_in.transpose(1, 2)  # B x (HW * 16) x T
     height, width = grid
-    return _unshuffle(masks, height, width), decoder.iou_prediction_head(hs[:, 0, :])
+    scores = decoder.iou_prediction_head(hs[:, 0, :])[:, tokens]
+    return _unshuffle(masks, height, width), scores
 
 
 def _upscale_rows(self: MaskDecoder, rows: torch.Tensor) -> torch.Tensor:
@@ -80,11 +82,14 @@ def _upscale_rows(self: MaskDecoder, rows: torch.Tensor) -> torch.Tensor:
 
 
 def _transposed_conv_2x2(conv: torch.nn.ConvTranspose2d, rows: torch.Tensor) -> torch.Tensor:
-    """B x N x Cin -> B x 4N x Cout; output row 4n + 2di + dj is sub-pixel (di, dj) of row n."""
+    """B x N x Cin -> B x 4N x Cout; output row 4n + 2di + dj is sub-pixel (di, dj) of row n.
+    One 2-D product with the bias added before the reshape: onnxruntime fuses that into a
+    Gemm (a 3-D MatMul keeps the bias as a separate pass over the megapixel output)."""
     c_in, c_out = conv.weight.shape[:2]
     weight = conv.weight.permute(0, 2, 3, 1).reshape(c_in, 4 * c_out)  # (di, dj, o) columns
     assert conv.bias is not None  # segment-anything's upscaling convolutions have biases
-    return (rows @ weight).reshape(rows.shape[0], -1, c_out) + conv.bias
+    flat = rows.reshape(-1, c_in) @ weight + conv.bias.repeat(4)
+    return flat.reshape(rows.shape[0], -1, c_out)
 
 
 def _unshuffle(masks: torch.Tensor, height: int, width: int) -> torch.Tensor:

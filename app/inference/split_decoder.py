@@ -72,6 +72,8 @@ class PromptStage(_Stage):
     and point_labels 1 x N as in decoder.py. Outputs: 4 x 256 x 256 logits, 4 IoU predictions.
     """
 
+    tokens = slice(None)  # the mask tokens it returns
+
     def __init__(self, sam: Sam) -> None:
         super().__init__(sam)
         self.onnx_model = SamOnnxModel(sam, return_single_mask=False)
@@ -98,7 +100,9 @@ class PromptStage(_Stage):
         final = transformer.final_attn_token_to_image
         attended = final(q=queries + tokens, k=keys + self.pe_rows, v=keys)
         hs = transformer.norm_final_attn(queries + attended)
-        masks, scores = masks_and_scores(self.decoder, hs, keys, image_embeddings.shape[-2:])
+        masks, scores = masks_and_scores(
+            self.decoder, hs, keys, image_embeddings.shape[-2:], self.tokens
+        )
         return self._outputs(masks, scores)
 
     def _outputs(
@@ -109,8 +113,12 @@ class PromptStage(_Stage):
 
 class BatchPromptStage(PromptStage):
     """PromptStage for B prompts on one image at once (automatic masks): point_coords B x N x 2,
-    point_labels B x N -> B x 4 x 256 x 256 logits, B x 4 IoU predictions. The image tensors
-    stay batch 1 and broadcast; each prompt still gets its own two-way transformer pass."""
+    point_labels B x N -> B x 3 x 256 x 256 logits, B x 3 IoU predictions of the multimask
+    tokens 1-3 only (automatic masks never use token 0; its upscaling product and unshuffle
+    were a quarter of the last two steps). The image tensors stay batch 1 and broadcast;
+    each prompt still gets its own two-way transformer pass."""
+
+    tokens = slice(1, None)
 
     def _outputs(
         self, masks: torch.Tensor, scores: torch.Tensor

@@ -55,14 +55,14 @@ class SquaresRunner:
         return ()
 
     def __call__(self, features, projected, coords, labels):  # type: ignore[no-untyped-def]
-        low_res = np.full((len(coords), 4, 256, 256), 10.0, np.float32)
+        low_res = np.full((len(coords), 3, 256, 256), 10.0, np.float32)
         for b, (x, y) in enumerate(coords[:, 0] / 8):  # model frame 1024 -> image pixels
             self.decoded.append((x, y))
             for start, stop in self.objects:
                 if start <= x < stop and start <= y < stop:
                     low_res[b] = -10.0
                     low_res[b, :, 2 * start : 2 * stop, 2 * start : 2 * stop] = 10.0
-        return low_res, np.full((len(coords), 4), 0.95, np.float32)
+        return low_res, np.full((len(coords), 3), 0.95, np.float32)
 
 
 def squares_state() -> PreparedImage:

@@ -96,5 +96,34 @@ def test_exported_split_graphs_equal_the_full_graph(sam, tmp_path) -> None:
     assert iou(masks > 0, full_masks > 0) >= 0.99
 
 
+def test_exported_auto_graph_gives_each_prompts_multimask_tokens(sam, tmp_path) -> None:
+    """The automatic-mask graph on B prompts at once equals the page's graph run per prompt,
+    tokens 1-3."""
+    import onnxruntime as ort
+
+    full = tmp_path / "decoder.onnx"
+    image, prompt, auto = (
+        ort.InferenceSession(str(export_decoder(sam, graph_path(full, part), part)))
+        for part in ("image", "prompt", "auto")
+    )
+    features = split_inputs(with_box=False)[0].numpy()
+    coords = np.array([[[512.0, 300.0], [0, 0]], [[100.0, 900.0], [0, 0]]], np.float32)
+    labels = np.array([[1.0, -1.0]] * 2, np.float32)
+    outputs = image.run(IMAGE_OUTPUTS, {"image_embeddings": features})
+    projected = dict(zip(IMAGE_OUTPUTS, outputs, strict=True))
+    masks, scores = auto.run(
+        None,
+        {"image_embeddings": features, "point_coords": coords, "point_labels": labels} | projected,
+    )
+    assert masks.shape == (2, 3, 256, 256) and scores.shape == (2, 3)
+    for b in range(2):
+        feed = {"image_embeddings": features, "point_coords": coords[b : b + 1]}
+        one_masks, one_scores = prompt.run(
+            None, feed | {"point_labels": labels[b : b + 1]} | projected
+        )
+        np.testing.assert_allclose(masks[b], one_masks[1:], atol=1e-4, rtol=1e-4)
+        np.testing.assert_allclose(scores[b], one_scores[1:], atol=1e-5, rtol=1e-5)
+
+
 def iou(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.count_nonzero(a & b) / max(1, np.count_nonzero(a | b)))
