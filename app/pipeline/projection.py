@@ -64,7 +64,7 @@ def run_projection_job(job: JobContext, ctx: AppContext) -> None:
         else:
             job.complete_item("place")
             job.complete_item("map")
-        return
+        return _warm_map(ctx, job.project_id)
     projector = build_projector(
         params.projector or ctx.settings.projector, **params.projector_args()
     )
@@ -78,6 +78,15 @@ def run_projection_job(job: JobContext, ctx: AppContext) -> None:
         "map",
         lambda _session: _save(ctx, job.project_id, embedder, ids, xy, projector, projector_path),
     )
+    _warm_map(ctx, job.project_id)
+
+
+def _warm_map(ctx: AppContext, project_id: int) -> None:
+    """Encode the new map now (app/maps/cache.py), so its first open reads no segment rows."""
+    with ctx.db.read() as session:
+        project = session.get(Project, project_id)
+        if project is not None:
+            ctx.map_cache.encoded(session, project)
 
 
 def _fit(job: JobContext, done: int, total: int) -> None:

@@ -6,6 +6,7 @@ import numpy as np
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from app.maps.cache import CACHE_FILE
 from app.maps.wire import decode_map
 from app.models import JobState, Segment, SegmentSource
 from app.pipeline.params import SegmentParams
@@ -73,6 +74,9 @@ def test_segment_embed_project_assign_end_to_end(sam_client: TestClient) -> None
     assert (job["done"], job["total"]) == (13, 13)
     stages = [i["item_key"] for i in client.get(f"/api/jobs/{job['id']}/items").json()["items"]]
     assert stages == ["vectors", "neighbours", *(f"layout {p}%" for p in range(10, 101, 10)), "map"]
+    embedder = client.get(f"/api/projects/{pid}").json()["embedder"]
+    cache = ctx.maps.path(pid, embedder).with_name(CACHE_FILE)
+    assert cache.is_file()  # encoded by the job: the first open reads no segment rows
     header, arrays = decode_map(client.get(f"/api/projects/{pid}/map").content)
     assert header["count"] == total and header["unplaced"] == 0
     again = run_job(client, pid, "projection")  # nothing new: placed on the fitted map, no fit
