@@ -142,7 +142,7 @@ def run_size(n: int, root: Path) -> dict[str, float]:
     out["db_gb"] = sum(p.stat().st_size for p in data_dir.glob("lassolabel.db*")) / 2**30
     out["vectors_gb"] = srv.folder_gb(data_dir / "vectors")
     store = open_store(data_dir, pid)
-    store_ids, vectors = store.ids(), store._records["vector"][store._index_rows]  # noqa: SLF001
+    store_ids, vectors = store.all()
     out["similar_recall"] = quality.recall(
         answers, quality.exact_neighbours(store_ids, vectors, queries, 50)
     )
