@@ -7,6 +7,7 @@ import onnx
 import pytest
 import torch
 
+from app.inference import batch_decoder
 from app.inference.decoder import LowResDecoder, export_decoder
 from app.inference.decoder_files import graph_path
 from app.inference.split_decoder import IMAGE_OUTPUTS, ImageStage, PromptStage
@@ -123,6 +124,25 @@ def test_exported_auto_graph_gives_each_prompts_multimask_tokens(sam, tmp_path) 
         )
         np.testing.assert_allclose(masks[b], one_masks[1:], atol=1e-4, rtol=1e-4)
         np.testing.assert_allclose(scores[b], one_scores[1:], atol=1e-5, rtol=1e-5)
+
+
+def test_batch_runner_splits_many_prompts_into_runs(sam, tmp_path, monkeypatch) -> None:
+    """Prompts beyond RUN_PROMPTS go in further onnxruntime runs; the answer is the same."""
+    full = tmp_path / "decoder.onnx"
+    runner = batch_decoder.OnnxBatchRunner(
+        *(export_decoder(sam, graph_path(full, part), part) for part in ("image", "auto")), 1
+    )
+    features = split_inputs(with_box=False)[0].numpy()
+    projected = runner.project(features)
+    points = np.random.default_rng(1).uniform(0, 1024, (5, 1, 2)).astype(np.float32)
+    coords = np.concatenate([points, np.zeros_like(points)], axis=1)
+    labels = np.array([[1.0, -1.0]] * 5, np.float32)
+    whole = runner(features, projected, coords, labels)
+    monkeypatch.setattr(batch_decoder, "RUN_PROMPTS", 2)
+    split = runner(features, projected, coords, labels)
+    assert split[0].shape == (5, 3, 256, 256) and split[1].shape == (5, 3)
+    for one, other in zip(whole, split, strict=True):
+        np.testing.assert_allclose(one, other, atol=1e-5, rtol=1e-5)
 
 
 def iou(a: np.ndarray, b: np.ndarray) -> float:
