@@ -17,7 +17,7 @@ void main() {
   v_color = texelFetch(u_palette, ivec2(a_category, 0), 0);
 }`;
 
-// Round points, or (u_ring > 0) light rings from radius u_ring out.
+// Round points, or (u_ring > 0) translucent light rings from radius u_ring out.
 const FRAGMENT = `#version 300 es
 precision mediump float;
 in vec4 v_color;
@@ -26,7 +26,7 @@ out vec4 colour;
 void main() {
   float r = length(gl_PointCoord - 0.5) * 2.0;
   if (r > 1.0 || r < u_ring) discard;
-  colour = u_ring > 0.0 ? vec4(0.95, 0.95, 0.95, 1.0) : v_color;
+  colour = u_ring > 0.0 ? vec4(0.95, 0.95, 0.95, 0.6) : v_color;
 }`;
 
 const POINT_PX = 3;
@@ -153,7 +153,9 @@ export function createGlPoints(canvas, { rings = false } = {}) {
         gl.clearColor(0.05 * alpha, 0.05 * alpha, 0.06 * alpha, alpha);
         gl.clear(gl.COLOR_BUFFER_BIT);
       }
-      gl.enable(gl.BLEND);
+      // Rings overwrite, never add up: a dense selection stays a light veil over its colours.
+      if (rings) gl.disable(gl.BLEND);
+      else gl.enable(gl.BLEND);
       // The canvas stays opaque: translucent points blend into the background, not the page.
       gl.blendFuncSeparate(gl.SRC_ALPHA, gl.ONE_MINUS_SRC_ALPHA, gl.ONE, gl.ONE_MINUS_SRC_ALPHA);
       gl.useProgram(program);
