@@ -5,7 +5,15 @@ The standard simulated clicker (app/evaluation/noc.py) drives a SamSegmenter dir
 rule answers the first click with the top-scored of three candidates and differs only in how a
 refining click (previous low-res logits fed back) is answered:
 
-  base       SAM's single mask (what /predict does, as SamPredictor)
+  base       SAM's single mask (as SamPredictor)
+  product    guard-refined at refinement.MARGIN: what /predict and the in-page decoder do
+  guard<m>   the single mask unless its predicted IoU falls more than m below the previous
+             answer's; then the token of the same decode closest to the previous mask
+  guard-once<m>, guard-refined<m>  the same, never twice in a row / from the third click on
+  clamp<k>, binary<k>, scale<f>  the single mask with the fed-back logits clamped to [-k, k],
+             binarised to +-k, or scaled by f
+  multi      the top-scored of three candidates on every click (what the annotator asked for
+             before it refined with one mask)
   keep       the previous mask when SAM's predicted IoU falls by more than 0.05 (for ever)
   keep-once  the same, but a click repeated from a kept answer goes through
   merge      FocalClick's progressive merge: only the changed region holding the click changes
@@ -37,7 +45,7 @@ from app.evaluation.metrics import mask_iou  # noqa: E402
 from app.evaluation.noc import MAX_CLICKS, WORSE_MARGIN, Click, next_click, summarize  # noqa: E402
 from app.evaluation.report import table  # noqa: E402
 from app.inference.base import PredictedMask, PreparedImage, Prompt  # noqa: E402
-from app.inference.refinement import refining_token  # noqa: E402
+from app.inference.refinement import MARGIN, refining_token  # noqa: E402
 
 Answer = Callable[[list[Click], PredictedMask, bool], PredictedMask]
 
@@ -133,6 +141,21 @@ def _guard_once(margin: float) -> Callable[..., PredictedMask]:
     return rule
 
 
+def _guard_refined(margin: float) -> Callable[..., PredictedMask]:
+    """_guard only when the previous mask answered a refining click itself (from the third
+    click on): a first click's multimask candidate scores higher than single masks do."""
+    guard = _guard(margin)
+
+    def rule(
+        self: Rules, clicks: list[Click], previous: PredictedMask, kept: bool
+    ) -> PredictedMask:
+        if len(clicks) < 3:
+            return self.base(clicks, previous, kept)
+        return guard(self, clicks, previous, kept)
+
+    return rule
+
+
 def _clamp(k: float) -> Callable[..., PredictedMask]:
     def rule(
         self: Rules, clicks: list[Click], previous: PredictedMask, kept: bool
@@ -171,6 +194,8 @@ RULES = {
     "multi": Rules.multi,
     **{f"guard{m:g}": _guard(m) for m in (0.05, 0.08, 0.1, 0.15)},
     **{f"guard-once{m:g}": _guard_once(m) for m in (0.05, 0.1)},
+    **{f"guard-refined{m:g}": _guard_refined(m) for m in (0.05, 0.1)},
+    "product": _guard_refined(MARGIN),  # what /predict and the in-page decoder do
     **{f"clamp{k:g}": _clamp(k) for k in (1, 2, 4, 8, 16)},
     **{f"binary{k:g}": _binary(k) for k in (1, 2, 4, 8, 16)},
     **{f"scale{f:g}": _scale(f) for f in (0.25, 0.5, 2)},
@@ -225,7 +250,7 @@ def run(args: argparse.Namespace) -> None:
     segmenter = load_sam_segmenter(settings)
     for name, samples in datasets(args).items():
         states = [prepared(segmenter, s, args.workdir) for s in samples]
-        rows = [["rule", "objects", "1-click", "NoC@85", "NoC@90", "never@85", "worse", "worse>.05", "s"]]  # fmt: skip
+        rows = [["rule", "objects", "1-click", "NoC@85", "NoC@90", "never@85", "worse", "worse>.05", "drops", "s"]]  # fmt: skip
         for rule in args.rules.split(","):
             started = time.perf_counter()
             traces = [
@@ -236,11 +261,17 @@ def run(args: argparse.Namespace) -> None:
             s = summarize(traces)
             rows.append([rule, str(s.objects), f"{s.first_click_miou:.3f}", f"{s.noc[0.85]:.2f}",
                          f"{s.noc[0.9]:.2f}", f"{s.failures[0.85] / s.objects:.3f}",
-                         f"{s.worse_share:.3f}", f"{s.much_worse_share:.4f}",
+                         f"{s.worse_share:.3f}", f"{s.much_worse_share:.4f}", _drops(traces),
                          f"{time.perf_counter() - started:.0f}"])  # fmt: skip
             print(f"{name} {rule} done", flush=True)
         print(f"\n{name}: {sum(len(s.objects) for s in samples)} objects on {len(samples)} images")
         print(table(rows))
+
+
+def _drops(traces: list[list[float]]) -> str:
+    """Extra clicks that lowered IoU by more than WORSE_MARGIN, of all extra clicks: 'k/n'."""
+    steps = [b - a for ious in traces for a, b in zip(ious, ious[1:], strict=False)]
+    return f"{sum(step < -WORSE_MARGIN for step in steps)}/{len(steps)}"
 
 
 def datasets(args: argparse.Namespace) -> dict[str, list[Sample]]:
@@ -259,7 +290,7 @@ def main() -> int:
     parser.add_argument("--checkpoint", type=Path, required=True)
     parser.add_argument("--data", type=Path, default=Path("../shared/datasets"))
     parser.add_argument("--sets", default="nuclei,camvid")
-    parser.add_argument("--rules", default="base,keep,keep-once,merge,consistent,no-logits")
+    parser.add_argument("--rules", default="base,product,keep-once,merge,consistent,no-logits")
     parser.add_argument("--images", type=int, default=12)
     parser.add_argument("--per-image", type=int, default=4)
     parser.add_argument("--threads", type=int, default=1)

@@ -35,13 +35,16 @@ class PreparedImage:
 @dataclass(frozen=True)
 class Prompt:
     """points: Nx2 float32 (X, Y); point_labels: N int32 (1 positive, 0 negative);
-    box: 4 float32 XYXY or None; mask_input: 1x256x256 float32 low-res logits or None."""
+    box: 4 float32 XYXY or None; mask_input: 1x256x256 float32 low-res logits or None;
+    previous_score: the predicted IoU of the answer mask_input came from, when known (a
+    refining single-mask click is then guarded against setbacks: refinement.py)."""
 
     points: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.float32))
     point_labels: np.ndarray = field(default_factory=lambda: np.zeros((0,), np.int32))
     box: np.ndarray | None = None
     mask_input: np.ndarray | None = None
     multimask: bool = True
+    previous_score: float | None = None
 
 
 @dataclass(frozen=True)

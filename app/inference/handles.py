@@ -20,13 +20,16 @@ from app.errors import Invalid
 
 @dataclass(frozen=True)
 class MaskHandle:
-    """low_res_logits: 256x256 float32 (SAM's mask_input); rle: the full mask, COCO RLE."""
+    """low_res_logits: 256x256 float32 (SAM's mask_input); rle: the full mask, COCO RLE;
+    refined: the mask answered a refining single-mask click, so its predicted IoU compares
+    with the next refinement's (app/inference/refinement.py)."""
 
     image_id: int
     model_id: str
     low_res_logits: np.ndarray
     rle: dict[str, Any]
     score: float
+    refined: bool = False
 
 
 class HandleStore:

@@ -9,6 +9,10 @@ mask is closest to the previous mask: the click still acts, without throwing the
 Closeness is the IoU of the 256x256 masks (logits > 0), so the browser's decoder
 (frontend/static/js/refinement.js) reaches the same choice from the same numbers.
 
+The rule applies from the third click on: only when the previous mask answered a refining
+click itself do the two predicted IoUs compare (a first click's multimask candidates score
+systematically higher than single masks, and there the rule cost clicks on nuclei).
+
 MARGIN comes from bench/setback_rules.py (the table in the README's MobileSAM section).
 """
 

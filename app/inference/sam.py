@@ -26,6 +26,7 @@ from app.inference.base import (
 )
 from app.inference.batch_decoder import BatchRunner, TorchBatchRunner
 from app.inference.decoder import DecoderRunner
+from app.inference.refinement import refining_token
 
 
 class SamSegmenter:
@@ -74,13 +75,13 @@ class SamSegmenter:
         """Masks for one prompt in canonical pixels, best first (3 if multimask else 1)."""
         inputs = self._decoder_inputs(state, prompt)
         low_res, scores = _on_oom(lambda: self.decoder(*inputs), self.device)
-        tokens = [1, 2, 3] if prompt.multimask else [0]
-        tokens.sort(key=lambda t: -float(scores[t]))
+        tokens = _tokens(prompt, low_res, scores)
+        scores = np.clip(scores, 0.0, 1.0)
         masks = self._upscale(low_res[tokens], state)
         return [
             PredictedMask(
                 mask=mask,
-                score=float(np.clip(scores[t], 0.0, 1.0)),
+                score=float(scores[t]),
                 low_res_logits=low_res[t].astype(np.float32),
                 token=t,
             )
@@ -149,6 +150,17 @@ class SamSegmenter:
         size = self.sam.image_encoder.img_size
         logits = upscale_logits(low_res, state.input_size, state.original_size, size)
         return logits > self.sam.mask_threshold
+
+
+def _tokens(prompt: Prompt, low_res: np.ndarray, scores: np.ndarray) -> list[int]:
+    """The tokens answering prompt, best first: SAM's three by (unclipped) predicted IoU, or
+    one (the single mask, or for a refining click the one refinement.py picks)."""
+    if prompt.multimask:
+        return sorted([1, 2, 3], key=lambda t: -float(scores[t]))
+    if prompt.mask_input is None or prompt.previous_score is None:
+        return [0]
+    previous = np.asarray(prompt.mask_input, np.float32).reshape(256, 256)
+    return [refining_token(low_res, np.clip(scores, 0.0, 1.0), previous, prompt.previous_score)]
 
 
 def _on_oom(run: Any, device: torch.device) -> Any:

@@ -7,7 +7,9 @@ from urllib.parse import urlparse
 
 import httpx
 import numpy as np
+import pytest
 
+from app.inference.refinement import refining_token
 from app.masks import decode_rle
 from tests.e2e.conftest import screenshot, upload_images
 
@@ -86,26 +88,89 @@ def test_local_click_matches_server(page, api: httpx.Client, project: dict) -> N
     assert not [u for u in requests if u.endswith("/predict")]
 
 
-def test_second_click_refines_the_local_mask(page, api: httpx.Client, project: dict) -> None:  # type: ignore[no-untyped-def]
+def click_at(page, fraction_x: float, fraction_y: float = 0.5) -> None:  # type: ignore[no-untyped-def]
+    """Click the canvas at a fraction of its size and wait for the new answer."""
+    box = page.locator("#annotator-canvas").bounding_box()
+    page.evaluate("window.previousAnswer = window.lassolabelAnnotator.state.answer")
+    page.mouse.click(box["x"] + box["width"] * fraction_x, box["y"] + box["height"] * fraction_y)
+    page.wait_for_function(
+        "window.lassolabelAnnotator.state.answer"
+        " && window.lassolabelAnnotator.state.answer !== window.previousAnswer",
+        timeout=60_000,
+    )
+
+
+def accepted_mask(page, api: httpx.Client, image_id: int) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """Accept the shown mask (Enter) and read it back from the server."""
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#segment-list li")
+    (segment,) = api.get(f"/api/images/{image_id}/segments").json()["segments"]
+    return decode_rle(segment["rle"])
+
+
+def server_refinement(api: httpx.Client, image_id: int, points: list, candidate: int) -> dict:
+    """/predict for the first point, then each next point refining the last answer (the
+    first answer's `candidate`-th mask), as the annotator does."""
+    url = f"/api/images/{image_id}/predict"
+    answer = api.post(url, json={"points": points[:1], "point_labels": [1]}).json()
+    handle = answer["masks"][candidate]["handle"]
+    for n in range(2, len(points) + 1):
+        body = {"points": points[:n], "point_labels": [1] * n, "mask_input": handle}
+        answer = api.post(url, json=body | {"multimask": False}).json()
+        handle = answer["mask_input"]
+    return answer
+
+
+@pytest.mark.parametrize("candidate", [0, 1])
+def test_refining_clicks_refine_the_chosen_mask_as_the_server_does(  # type: ignore[no-untyped-def]
+    page, api: httpx.Client, project: dict, candidate: int
+) -> None:
+    """The second click refines the candidate on screen (Tab chose it) with one mask: SAM's
+    single mask; the third refines that under the refinement rule (refinement.js). Each is
+    the server's answer to the same clicks."""
     images = upload_images(api, project["id"], 1, size=(320, 240))
     requests = open_annotator(page, project["id"], images[0]["id"])
-    box = page.locator("#annotator-canvas").bounding_box()
-    for fraction in (0.4, 0.6):
-        page.evaluate("window.previousAnswer = window.lassolabelAnnotator.state.answer")
-        page.mouse.click(box["x"] + box["width"] * fraction, box["y"] + box["height"] * 0.5)
-        page.wait_for_function(
-            "window.lassolabelAnnotator.state.answer"
-            " && window.lassolabelAnnotator.state.answer !== window.previousAnswer",
-            timeout=60_000,
-        )
-    # The second click fed the first answer's best logits back as mask_input.
-    assert page.evaluate("window.lassolabelAnnotator.state.prompts.points.length") == 2
+    click_at(page, 0.4)
+    for _ in range(candidate):
+        page.keyboard.press("Tab")
+    click_at(page, 0.6)
+    click_at(page, 0.5, 0.3)
     answer = page.evaluate(
         "(() => { const a = window.lassolabelAnnotator.state.answer;"
         " return { local: a.local, n: a.masks.length, size: a.masks[0].logits.length }; })()"
     )
-    assert answer == {"local": True, "n": 3, "size": 256 * 256}
+    assert answer == {"local": True, "n": 1, "size": 256 * 256}
+    points = page.evaluate("window.lassolabelAnnotator.state.prompts.points")
+    assert len(points) == 3
+    local = accepted_mask(page, api, images[0]["id"])
+    server = server_refinement(api, images[0]["id"], points, candidate)
+    assert len(server["masks"]) == 1
+    assert iou(local, decode_rle(server["masks"][0]["rle"])) >= 0.99
     assert not [u for u in requests if u.endswith("/predict")]
+
+
+def test_refinement_rule_in_the_page_is_the_servers(page) -> None:  # type: ignore[no-untyped-def]
+    """refinement.js' refiningToken gives app/inference/refinement.py's token on the same
+    logits and scores, whether the single mask's predicted IoU holds or falls."""
+    page.goto("/")
+    rng, tokens = np.random.default_rng(0), []
+    for case in range(8):
+        logits = rng.normal(0, 4, (4, 256, 256)).astype(np.float32)
+        previous = (logits[case % 4] + rng.normal(0, 3, (256, 256))).astype(np.float32)
+        scores = rng.uniform(0.3, 1.0, 4).astype(np.float32)
+        previous_score = float(np.float32(rng.uniform(0.5, 1.0)))
+        scores[0] = previous_score - (0.3 if case % 2 else 0.05)  # the rule fires, or not
+        got = page.evaluate(
+            """async ([logits, scores, previous, previousScore]) => {
+              const { refiningToken } = await import("/static/js/refinement.js");
+              return refiningToken(Float32Array.from(logits), scores,
+                                   Float32Array.from(previous), previousScore);
+            }""",
+            [logits.ravel().tolist(), scores.tolist(), previous.ravel().tolist(), previous_score],
+        )
+        assert got == refining_token(logits, scores, previous, previous_score), case
+        tokens.append(got)
+    assert set(tokens) > {0}
 
 
 def test_hover_paints_preview_without_requests(page, api: httpx.Client, project: dict) -> None:  # type: ignore[no-untyped-def]

@@ -56,7 +56,8 @@ async def predict(
         _prefetch_neighbours(ctx, worker, image)
     picks: CandidatePicks = ctx.candidate_picks
     chosen = picks.order(image.project_id, prediction.masks)
-    masks = [_mask_read(m, image, worker.model_id, handles) for m in chosen]
+    refined = prompt.mask_input is not None and not prompt.multimask
+    masks = [_mask_read(m, image, worker.model_id, handles, refined) for m in chosen]
     if body.box is None and body.mask_input is None:  # one-click candidates: learn the pick
         picks.offered(image.project_id, image.id, chosen, [m.rle.model_dump() for m in masks])
     timing = {"encode": round(prediction.encode_ms, 2), "decode": round(prediction.decode_ms, 2)}
@@ -133,22 +134,27 @@ def _prompt(body: PredictRequest, image: Image, handles: HandleStore, model_id: 
         raise Invalid(
             f"points and box must lie inside the image (0..{image.width}, 0..{image.height})"
         )
-    mask_input = None
+    entry = None
     if body.mask_input is not None:
         entry = handles.require(body.mask_input, "mask_input", image.id, model_id=model_id)
-        mask_input = entry.low_res_logits[None]
     return Prompt(
         points=points,
         point_labels=np.array(body.point_labels, np.int32),
         box=box,
-        mask_input=mask_input,
+        mask_input=None if entry is None else entry.low_res_logits[None],
         multimask=body.multimask,
+        # Only a refined mask's predicted IoU compares with a single mask's (a first click's
+        # candidates score higher): the refinement rule starts from the third click.
+        previous_score=entry.score if entry is not None and entry.refined else None,
     )
 
 
-def _mask_read(mask: PredictedMask, image: Image, model_id: str, handles: HandleStore) -> MaskRead:
+def _mask_read(
+    mask: PredictedMask, image: Image, model_id: str, handles: HandleStore, refined: bool
+) -> MaskRead:
     rle = encode_rle(mask.mask)
-    handle = handles.add(MaskHandle(image.id, model_id, mask.low_res_logits, rle, mask.score))
+    entry = MaskHandle(image.id, model_id, mask.low_res_logits, rle, mask.score, refined)
+    handle = handles.add(entry)
     return MaskRead(
         rle=RleBody.model_validate(rle),
         area=int(np.count_nonzero(mask.mask)),

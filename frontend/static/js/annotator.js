@@ -112,6 +112,7 @@ function paintCandidate() {
 
 function chooseCandidate(i) {
   state.chosen = i;
+  predictor.refineFrom(i);
   paintCandidate();
 }
 

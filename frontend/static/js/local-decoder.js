@@ -1,5 +1,7 @@
 // SAM's prompt decoder in the page (onnxruntime-web, wasm): one session per model, embeddings
 // fetched once per image from the server's cache. Inputs follow app/inference/decoder.py.
+import { refiningToken } from "./refinement.js";
+
 const ORT_DIR = "/static/vendor/onnxruntime-web/";
 const LOW = 256;
 const PROJECTED = 3; // images whose image-graph outputs (6 MB each) stay in memory
@@ -164,16 +166,22 @@ export async function createLocalDecoder(modelId) {
     });
   }
 
-  async function run(imageId, prompts, maskInput, multimask) {
+  /** The tokens answering, best first (app/inference/sam.py's _tokens); scores clipped. */
+  function tokensOf(logits, raw, scores, { maskInput, multimask, previousScore }) {
+    if (multimask) return [1, 2, 3].sort((a, b) => raw[b] - raw[a]);
+    if (!maskInput || previousScore === null) return [0];
+    return [refiningToken(logits, scores, maskInput, previousScore)];
+  }
+
+  async function run(imageId, prompts, options) {
     const frame = await embedding(imageId);
-    const out = await decodeOnce(imageId, frame, prompts, maskInput);
+    const out = await decodeOnce(imageId, frame, prompts, options.maskInput);
     const logits = out.low_res_masks.data,
-      scores = out.iou_predictions.data;
-    const tokens = multimask ? [1, 2, 3] : [0];
-    tokens.sort((a, b) => scores[b] - scores[a]);
-    const masks = tokens.map((t) => ({
+      raw = out.iou_predictions.data,
+      scores = Array.from(raw, (s) => Math.min(1, Math.max(0, s)));
+    const masks = tokensOf(logits, raw, scores, options).map((t) => ({
       logits: logits.subarray(t * LOW * LOW, (t + 1) * LOW * LOW), // a view: outputs are fresh per run
-      score: Math.min(1, Math.max(0, scores[t])),
+      score: scores[t],
     }));
     return { masks, frame };
   }
@@ -190,13 +198,16 @@ export async function createLocalDecoder(modelId) {
     ready: (imageId) => embeddings.has(imageId),
     /**
      * prompts in canonical image pixels (prompts.js); maskInput: a previous mask's logits
-     * (Float32Array 256*256) or null. -> {masks: [{logits, score}] best first, frame}.
+     * (Float32Array 256*256) or null, previousScore: its predicted IoU (a single-mask
+     * refinement is then guarded against setbacks, refinement.js).
+     * -> {masks: [{logits, score}] best first, frame}.
      * Runs one at a time (onnxruntime sessions are not re-entrant).
      */
-    decode(imageId, prompts, { maskInput = null, multimask = true } = {}) {
+    decode(imageId, prompts, { maskInput = null, multimask = true, previousScore = null } = {}) {
       // A refinement waits for the full graph outside the queue: its creation is queued too.
       const ready = maskInput ? fullSession : Promise.resolve();
-      return ready.then(() => serially(() => run(imageId, prompts, maskInput, multimask)));
+      const options = { maskInput, multimask, previousScore };
+      return ready.then(() => serially(() => run(imageId, prompts, options)));
     },
   };
 }
