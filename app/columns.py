@@ -28,3 +28,14 @@ def number_columns(
     finally:
         result.close()
     return np.concatenate(parts)
+
+
+def find_sorted(keys: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each of `wanted` (K,) stands in ascending `keys` (N,): (positions (K,), found (K,)
+    bool). A position is 0 where not found, so index `keys` (or rows kept with it) only where
+    found; `keys` may be empty."""
+    wanted = np.asarray(wanted)
+    at = np.searchsorted(keys, wanted)
+    found = at < len(keys)
+    found[found] = keys[at[found]] == wanted[found]
+    return np.where(found, at, 0), found

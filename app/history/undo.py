@@ -19,7 +19,7 @@ from app.history.audit import (
 from app.history.block import Changes
 from app.history.mask_undo import expects_segment, undo_change
 from app.models import AuditBatch, LabelClass, Segment
-from app.services.assign import current_rows, write_labels
+from app.services.assign import check_versions, current_rows, write_labels
 
 # Mask batches logged before their audit rows kept masks (revision 0009) restore no masks.
 _BEFORE = "recorded before the history kept masks:"
@@ -30,9 +30,6 @@ NOT_UNDOABLE = {
     "merge": f"{_BEFORE} undo the merge in the annotator (Ctrl+Z)",
     "split": f"{_BEFORE} undo the split in the annotator (Ctrl+Z)",
 }
-
-
-_PAST_END = np.array([[np.iinfo(np.int64).max, 0, 0]], np.int64)
 
 
 def get_batch(session: Session, project_id: int, batch_id: int) -> AuditBatch:
@@ -141,32 +138,12 @@ def _versions_since(
 def _check_unchanged(session: Session, project_id: int, changes: Changes) -> None:
     """Conflict unless every segment of the batch still has the version the batch gave it
     (a deleted segment counts as changed). Row-locks the segments (see current_rows)."""
-    # A last row past every id, so each id has a row to compare with.
-    current = np.vstack([current_rows(session, project_id, changes.segment_ids), _PAST_END])
-    at = np.searchsorted(current[:, 0], changes.segment_ids)
-    found = current[at, 0] == changes.segment_ids
-    stale = ~found | (current[at, 1] != changes.new_versions)
-    if not stale.any():
-        return
-    changed = [
-        {
-            "segment_id": sid,
-            "expected_version": expected,
-            "version": version if hit else None,
-            "label_id": (label or None) if hit else None,
-        }
-        for sid, expected, hit, version, label in zip(
-            changes.segment_ids[stale][:100].tolist(),
-            changes.new_versions[stale][:100].tolist(),
-            found[stale][:100].tolist(),
-            *current[at[stale][:100], 1:].T.tolist(),
-            strict=True,
-        )
-    ]
-    raise Conflict(
-        f"{int(stale.sum())} segment(s) changed since this batch; undo refused",
-        code="stale_version",
-        detail={"changed": changed, "changed_count": int(stale.sum())},
+    check_versions(
+        current_rows(session, project_id, changes.segment_ids),
+        changes.segment_ids,
+        changes.new_versions,
+        why="changed since this batch; undo refused",
+        absent_is_stale=True,
     )
 
 

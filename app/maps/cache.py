@@ -23,7 +23,7 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.columns import int_columns
+from app.columns import find_sorted, int_columns
 from app.history.audit import changes_between
 from app.idset import id_in
 from app.maps.service import build_map, label_index, source_index
@@ -144,8 +144,7 @@ def _patched(
     _, columns = decode_map(body)  # views into `body`: writing them patches it
     placed = columns["segment_id"]  # sorted
     ids, labels, versions = _last_per_segment(changes)
-    rows = np.minimum(np.searchsorted(placed, ids), max(len(placed) - 1, 0))
-    shown = placed[rows] == ids if len(placed) else np.zeros(len(ids), bool)
+    rows, shown = find_sorted(placed, ids)
     rows = rows[shown]
     columns["label"][rows] = label_index(labels[shown], [int(k[0]) for k in key.labels])
     columns["version"][rows] = versions[shown]

@@ -10,7 +10,7 @@ import numpy as np
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
-from app.columns import int_columns
+from app.columns import find_sorted, int_columns
 from app.errors import Conflict, Invalid, NotFound
 from app.history.audit import Actor, record_label_batch
 from app.history.block import Changes
@@ -63,7 +63,12 @@ def assign_labels(
             detail={"missing": missing[:100].tolist()},
         )
     if expected_versions:
-        _check_versions(current, expected_versions)
+        check_versions(
+            current,
+            np.fromiter(expected_versions.keys(), np.int64, len(expected_versions)),
+            np.fromiter(expected_versions.values(), np.int64, len(expected_versions)),
+            why="changed since you loaded them; reload and try again",
+        )
     batch_id = _log_assign(session, project_id, actor, current, label_id)
     _write_where(session, segments, label_id, actor.user_id)
     if label_id is not None and len(seen_ids):
@@ -182,28 +187,35 @@ def _current(session: Session, project_id: int, segments: ColumnElement[bool]) -
     return int_columns(session, query, 3)
 
 
-def _check_versions(current: np.ndarray, expected: dict[int, int]) -> None:
-    """Conflict naming the segments whose version is not the expected one. current: (R, 3)
-    from _current, sorted by id; ids absent from it are ignored."""
-    want_ids = np.fromiter(expected.keys(), np.int64, len(expected))
-    want = np.fromiter(expected.values(), np.int64, len(expected))
-    at = np.minimum(np.searchsorted(current[:, 0], want_ids), len(current) - 1)
-    stale = (current[at, 0] == want_ids) & (current[at, 1] != want)
-    if stale.any():
-        rows = current[at[stale]]
-        changed = [
+def check_versions(
+    current: np.ndarray,
+    ids: np.ndarray,
+    expected: np.ndarray,
+    *,
+    why: str,
+    absent_is_stale: bool = False,
+) -> None:
+    """Conflict (`stale_version`, naming the first 100) unless each of `ids` (K,) has its
+    `expected` (K,) version in `current` ((R, 3) from current_rows, by id). An id absent from
+    `current` (deleted) is stale when absent_is_stale, else ignored. why: "changed since ..."."""
+    at, found = find_sorted(current[:, 0], ids)
+    stale = ~found if absent_is_stale else np.zeros(len(ids), bool)
+    stale[found] = current[at[found], 1] != expected[found]
+    if not stale.any():
+        return
+    changed = []
+    for i in np.flatnonzero(stale)[:100].tolist():
+        _, version, label = current[at[i]].tolist() if found[i] else (None, None, None)
+        changed.append(
             {
-                "segment_id": sid,
-                "expected_version": exp,
+                "segment_id": int(ids[i]),
+                "expected_version": int(expected[i]),
                 "version": version,
                 "label_id": label or None,
             }
-            for (sid, version, label), exp in zip(
-                rows[:100].tolist(), want[stale][:100].tolist(), strict=True
-            )
-        ]
-        raise Conflict(
-            f"{int(stale.sum())} segment(s) changed since you loaded them; reload and try again",
-            code="stale_version",
-            detail={"changed": changed, "changed_count": int(stale.sum())},
         )
+    raise Conflict(
+        f"{int(stale.sum())} segment(s) {why}",
+        code="stale_version",
+        detail={"changed": changed, "changed_count": int(stale.sum())},
+    )
