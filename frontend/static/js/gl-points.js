@@ -3,6 +3,8 @@
 // changed) are drawn through an index buffer. Nothing per point is ever a JS object. With
 // `rings`, the layer draws hollow rings (the selection, on a transparent canvas above).
 
+import { linkProgram } from "./gl-program.js";
+
 const VERTEX = `#version 300 es
 in float a_x;
 in float a_y;
@@ -33,25 +35,6 @@ const POINT_PX = 3;
 const RING_PX = 5;
 const RING_INNER = 0.55;
 
-function compile(gl, type, source) {
-  const shader = gl.createShader(type);
-  gl.shaderSource(shader, source);
-  gl.compileShader(shader);
-  if (!gl.getShaderParameter(shader, gl.COMPILE_STATUS))
-    throw new Error(`map shader: ${gl.getShaderInfoLog(shader)}`);
-  return shader;
-}
-
-function link(gl) {
-  const program = gl.createProgram();
-  gl.attachShader(program, compile(gl, gl.VERTEX_SHADER, VERTEX));
-  gl.attachShader(program, compile(gl, gl.FRAGMENT_SHADER, FRAGMENT));
-  gl.linkProgram(program);
-  if (!gl.getProgramParameter(program, gl.LINK_STATUS))
-    throw new Error(`map shader: ${gl.getProgramInfoLog(program)}`);
-  return program;
-}
-
 // "#rrggbb" or "#rrggbbaa" -> 4 bytes.
 function rgba(hex) {
   const channel = (i) => parseInt(hex.slice(1 + 2 * i, 3 + 2 * i), 16);
@@ -71,7 +54,7 @@ export function createGlPoints(canvas, { rings = false } = {}) {
     premultipliedAlpha: false,
   });
   if (!gl) throw new Error("This browser has no WebGL2: the map cannot be drawn.");
-  const program = link(gl);
+  const program = linkProgram(gl, VERTEX, FRAGMENT, "map shader");
   const at = (name) => gl.getUniformLocation(program, name);
   const uniforms = {
     view: at("u_view"),

@@ -3,6 +3,8 @@
 // software GL (SwiftShader, llvmpipe: GPU-less machines) the 16 taps per pixel cost ~35 ms per
 // paint, where the JS path takes a few ms.
 
+import { linkProgram } from "./gl-program.js";
+
 const VERTEX = `#version 300 es
 in vec2 corner;
 void main() { gl_Position = vec4(corner, 0.0, 1.0); }`;
@@ -37,21 +39,8 @@ void main() {
   outColor = mix(top, bottom, f.y) > 0.0 ? color : vec4(0.0);
 }`;
 
-function compile(gl, type, source) {
-  const shader = gl.createShader(type);
-  gl.shaderSource(shader, source);
-  gl.compileShader(shader);
-  if (!gl.getShaderParameter(shader, gl.COMPILE_STATUS))
-    throw new Error(gl.getShaderInfoLog(shader));
-  return shader;
-}
-
 function program(gl) {
-  const p = gl.createProgram();
-  gl.attachShader(p, compile(gl, gl.VERTEX_SHADER, VERTEX));
-  gl.attachShader(p, compile(gl, gl.FRAGMENT_SHADER, FRAGMENT));
-  gl.linkProgram(p);
-  if (!gl.getProgramParameter(p, gl.LINK_STATUS)) throw new Error(gl.getProgramInfoLog(p));
+  const p = linkProgram(gl, VERTEX, FRAGMENT, "mask upscale shader");
   gl.useProgram(p);
   const quad = gl.createBuffer();
   gl.bindBuffer(gl.ARRAY_BUFFER, quad);
