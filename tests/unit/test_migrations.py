@@ -18,6 +18,20 @@ from app.models import AuditBlock, Base, Image, Job, LabelClass, Project, Segmen
 from tests.postgres import PostgresCluster, both_backends  # noqa: F401  (`backend` fixture)
 
 
+def _project_with_image_and_label(db: Database) -> tuple[int, int, int]:
+    """(project id, image id, label id) of a new project with one image and one label."""
+    with db.write() as session:
+        project = Project(name="p")
+        session.add(project)
+        session.flush()
+        label = LabelClass(project_id=project.id, name="cat", color="#ff0000")
+        image = Image(project_id=project.id, sha256="0" * 64, filename="a.png", width=4,
+                      height=4, format="PNG", byte_size=1, stored_path="a.png")  # fmt: skip
+        session.add_all([label, image])
+        session.flush()
+        return project.id, image.id, label.id
+
+
 def _old_segment(db: Database, project_id: int, image_id: int, **fields: int | None) -> int:
     """A segment row in plain SQL: the ORM model has columns that old revisions lack."""
     row = {"project_id": project_id, "image_id": image_id, "rle_counts": "0", "height": 4,
@@ -85,25 +99,7 @@ def test_upgrade_keeps_rows_of_tables_it_rebuilds(url: str) -> None:
     would cascade into every table that references it. Labels and suggestions must survive."""
     upgrade(url, "0004")
     db = Database(url)
-    with db.write() as session:
-        project = Project(name="p")
-        session.add(project)
-        session.flush()
-        label = LabelClass(project_id=project.id, name="cat", color="#ff0000")
-        image = Image(
-            project_id=project.id,
-            sha256="0" * 64,
-            filename="a.png",
-            width=4,
-            height=4,
-            format="PNG",
-            byte_size=1,
-            stored_path="a.png",
-        )
-        session.add_all([label, image])
-        session.flush()
-        ids = (project.id, image.id, label.id)
-    project_id, image_id, label_id = ids
+    project_id, image_id, label_id = _project_with_image_and_label(db)
     parent = _old_segment(db, project_id, image_id, label_class_id=label_id, parent_id=None)
     child = _old_segment(db, project_id, image_id, label_class_id=None, parent_id=parent)
     with db.write() as session:
@@ -160,16 +156,7 @@ def test_label_batches_logged_before_0010_stay_readable_and_undoable(url: str) -
     history, the replay and undo read them as before."""
     upgrade(url, "0009")
     db = Database(url)
-    with db.write() as session:
-        project = Project(name="p")
-        session.add(project)
-        session.flush()
-        label = LabelClass(project_id=project.id, name="cat", color="#ff0000")
-        image = Image(project_id=project.id, sha256="0" * 64, filename="a.png", width=4,
-                      height=4, format="PNG", byte_size=1, stored_path="a.png")  # fmt: skip
-        session.add_all([label, image])
-        session.flush()
-        project_id, image_id, label_id = project.id, image.id, label.id
+    project_id, image_id, label_id = _project_with_image_and_label(db)
     ids = [
         _old_segment(db, project_id, image_id, label_class_id=label_id, version=2) for _ in "abc"
     ]
