@@ -159,6 +159,22 @@ def batch_changes(session: Session, batch_id: int, *, masks: bool = False) -> li
     return [Change(*row[:4], mask_undo=row[4] if masks else None) for row in rows]
 
 
+def change_page(session: Session, batch_id: int, *, after: int, limit: int) -> list[Change]:
+    """Up to `limit` of the batch's changes to segments with id > `after`, by segment id: a
+    keyset page. Only the page becomes Python objects (a block is decoded as columns)."""
+    block = _block(session, batch_id)
+    if block is not None:
+        return [Change(*row) for row in block.page(after, limit).rows()]
+    query = select(
+        AuditChange.segment_id,
+        AuditChange.old_label_id,
+        AuditChange.new_label_id,
+        AuditChange.new_version,
+    ).where(AuditChange.batch_id == batch_id, AuditChange.segment_id > after)
+    rows = session.execute(query.order_by(AuditChange.segment_id).limit(limit))
+    return [Change(*row) for row in rows]
+
+
 def batch_columns(session: Session, batch_id: int) -> Changes:
     """The batch's label changes as columns, by segment id (for batches of any size)."""
     block = _block(session, batch_id)

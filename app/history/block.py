@@ -34,6 +34,17 @@ class Changes:
     def __len__(self) -> int:
         return len(self.segment_ids)
 
+    def page(self, after: int, limit: int) -> Changes:
+        """Up to `limit` changes of segments with id > `after` (a keyset page)."""
+        start = int(np.searchsorted(self.segment_ids, after, side="right"))
+        window = slice(start, start + limit)
+        return Changes(
+            self.segment_ids[window],
+            self.old_labels[window],
+            self.new_labels[window],
+            self.new_versions[window],
+        )
+
     def inverse(self) -> Changes:
         """The changes undoing these: labels swapped, every version bumped once more."""
         return Changes(self.segment_ids, self.new_labels, self.old_labels, self.new_versions + 1)

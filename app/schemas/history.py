@@ -38,7 +38,10 @@ class ChangeRead(BaseModel):
 
 
 class BatchDetail(BatchRead):
+    """One page of a batch's changes, by segment id (`segment_count` is the batch's total)."""
+
     changes: list[ChangeRead]
+    next_after: int | None  # pass as ?after= for the next page; None on the last page
 
 
 class UndoResult(BaseModel):

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from app.auth.guard import PrincipalDep
 from app.deps import ContextDep, IdPath, LiveDep, ProjectDep
-from app.history.audit import batch_changes, list_batches
+from app.history.audit import change_page, list_batches
 from app.history.undo import get_batch, undo_batch
 from app.schemas.history import BatchDetail, BatchList, BatchRead, ChangeRead, UndoResult
 
@@ -29,12 +29,21 @@ def list_history(
 
 
 @router.get("/{batch_id}", response_model=BatchDetail)
-def get_history_batch(ctx: ContextDep, project: ProjectDep, batch_id: IdPath) -> BatchDetail:
-    """One batch with every segment's label before and after."""
+def get_history_batch(
+    ctx: ContextDep,
+    project: ProjectDep,
+    batch_id: IdPath,
+    after: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+) -> BatchDetail:
+    """One batch with a page of its segments' labels before and after, by segment id; page
+    with ?after=<next_after> (a 1M-segment batch is a million changes)."""
     with ctx.db.read() as session:
         batch = BatchRead.model_validate(get_batch(session, project.id, batch_id))
-        changes = [ChangeRead(**c._asdict()) for c in batch_changes(session, batch_id)]
-    return BatchDetail(**batch.model_dump(), changes=changes)
+        page = change_page(session, batch_id, after=after, limit=limit + 1)
+    changes = [ChangeRead(**c._asdict()) for c in page[:limit]]
+    next_after = changes[-1].segment_id if len(page) > limit else None
+    return BatchDetail(**batch.model_dump(), changes=changes, next_after=next_after)
 
 
 @router.post("/{batch_id}/undo", response_model=UndoResult)
