@@ -90,6 +90,7 @@ PERMISSIONS: dict[tuple[str, str], Access] = {
     ("POST", "/api/images/{image_id}/prefetch"): Access.read,
     ("GET", "/api/images/{image_id}/embedding"): Access.read,
     ("GET", "/api/models/{model_id}/decoder.onnx"): Access.read,
+    ("GET", f"{P}/candidate-picks"): Access.read,
     ("GET", "/api/images/{image_id}/segments"): Access.read,
     ("POST", "/api/images/{image_id}/segments"): Access.label,
     ("GET", "/api/segments/{segment_id}"): Access.read,

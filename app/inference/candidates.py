@@ -6,7 +6,9 @@ steady (nuclei: the smallest almost always; street scenes: larger ones), so the 
 project's annotators made before is a strong prior. Each saved segment is matched to the
 candidates of its image's last one-click answer; the token it came from counts for the
 project. Ranking: predicted IoU + WEIGHT * log(share of picks of that token), the shares
-Laplace-smoothed so a new project ranks by predicted IoU alone.
+Laplace-smoothed so a new project ranks by predicted IoU alone. The in-page decoder ranks its
+own candidates with the same formula on `counts` and `weight` (candidate-picks.js) and says
+which token a saved segment came from, so its picks count here too.
 
 Counts live in memory (they are relearnt after a restart, a few segments suffice).
 """
@@ -34,9 +36,14 @@ _REMEMBERED_IMAGES = 256
 
 @dataclass(frozen=True)
 class _Offer:
-    project_id: int
     tokens: list[int]
     rles: list[dict]
+
+    def match(self, rle: dict) -> int | None:
+        """The token of the offered candidate the saved mask overlaps most, if enough."""
+        ious = coco_mask.iou([_coco(rle)], [_coco(r) for r in self.rles], [0] * len(self.rles))
+        best = int(np.argmax(ious[0]))
+        return self.tokens[best] if ious[0][best] >= MATCH_IOU else None
 
 
 class CandidatePicks:
@@ -57,30 +64,32 @@ class CandidatePicks:
         share = counts / counts[[m.token for m in masks]].sum()
         return sorted(masks, key=lambda m: -(m.score + self.weight * np.log(share[m.token])))
 
-    def offered(
-        self, project_id: int, image_id: int, masks: list[PredictedMask], rles: list[dict]
-    ) -> None:
+    def offered(self, image_id: int, masks: list[PredictedMask], rles: list[dict]) -> None:
         """Remember one-click candidates (with their RLEs) shown for an image."""
         if len(masks) < 2 or any(m.token < 0 for m in masks):
             return
         with self._lock:
-            self._offers[image_id] = _Offer(project_id, [m.token for m in masks], rles)
+            self._offers[image_id] = _Offer([m.token for m in masks], rles)
             self._offers.move_to_end(image_id)
             while len(self._offers) > _REMEMBERED_IMAGES:
                 self._offers.popitem(last=False)
 
-    def kept(self, image_id: int, rle: dict) -> None:
-        """A segment was saved on image_id: count the candidate it came from, if any."""
+    def counts(self, project_id: int) -> list[int]:
+        """How many saved segments came from each token (index 0..TOKENS-1) in this project."""
+        with self._lock:
+            return [int(c) for c in self._counts.get(project_id, np.zeros(TOKENS))]
+
+    def kept(self, project_id: int, image_id: int, rle: dict, token: int | None = None) -> None:
+        """A segment was saved on image_id: count the candidate it came from, if any: `token`
+        when the page decoded the candidates itself (the one the user chose), else the
+        candidate of the image's last offer that the saved mask matches."""
         with self._lock:
             offer = self._offers.pop(image_id, None)
-        if offer is None:
-            return
-        ious = coco_mask.iou([_coco(rle)], [_coco(r) for r in offer.rles], [0] * len(offer.rles))
-        best = int(np.argmax(ious[0]))
-        if ious[0][best] >= MATCH_IOU:
+        if token is None and offer is not None:
+            token = offer.match(rle)
+        if token is not None:
             with self._lock:
-                counts = self._counts.setdefault(offer.project_id, np.zeros(TOKENS))
-                counts[offer.tokens[best]] += 1
+                self._counts.setdefault(project_id, np.zeros(TOKENS))[token] += 1
 
 
 def _coco(rle: dict) -> dict:

@@ -1,4 +1,4 @@
-"""Requests and responses of the inference routes (/predict, /prefetch).
+"""Requests and responses of the inference routes (/predict, /prefetch, candidate picks).
 
 Coordinates are canonical image pixels, XY; boxes XYXY; bbox in a response is COCO XYWH.
 """
@@ -50,3 +50,11 @@ class PredictResponse(BaseModel):
 class PrefetchAccepted(BaseModel):
     image_id: int
     prefetch: list[int]  # the neighbouring images queued for encoding
+
+
+class CandidatePicksRead(BaseModel):
+    """What the in-page decoder needs to rank one-click candidates as /predict does
+    (app/inference/candidates.py): predicted IoU + weight * log(share of the token's picks)."""
+
+    weight: float
+    counts: list[int]  # saved segments per SAM mask token, index 0..3

@@ -16,9 +16,13 @@ class RleBody(BaseModel):
 
 
 class SegmentCreate(BaseModel):
+    """`candidate_token`: the SAM multimask token (1..3) of the one-click candidate this mask
+    came from, when the page decoded the candidates itself (app/inference/candidates.py)."""
+
     rle: RleBody | None = None
     mask_handle: str | None = Field(default=None, max_length=64)
     label_id: int | None = Field(default=None, ge=1)
+    candidate_token: int | None = Field(default=None, ge=1, le=3)
 
     @model_validator(mode="after")
     def _one_mask(self) -> SegmentCreate:

@@ -1,4 +1,5 @@
-"""Clicks to masks (/predict), prefetch, and the cached image embedding.
+"""Clicks to masks (/predict), prefetch, the cached image embedding, and what the in-page
+decoder needs to rank candidates as /predict does.
 
 Coordinates are canonical image pixels, XY; boxes XYXY. Masks travel once, as COCO RLE.
 """
@@ -15,7 +16,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import FileResponse
 
 from app.context import AppContext
-from app.deps import ContextDep, ImageDep
+from app.deps import ContextDep, ImageDep, ProjectDep
 from app.errors import Invalid, NotFound, ServiceUnavailable
 from app.inference.base import InferenceOutOfMemory, ModelUnavailable, PredictedMask, Prompt
 from app.inference.candidates import CandidatePicks
@@ -26,7 +27,13 @@ from app.inference.worker import InferenceWorker, WorkerCrashed
 from app.masks import encode_rle, mask_xywh
 from app.models import Image
 from app.pipeline.worker import image_loader
-from app.schemas.inference import MaskRead, PredictRequest, PredictResponse, PrefetchAccepted
+from app.schemas.inference import (
+    CandidatePicksRead,
+    MaskRead,
+    PredictRequest,
+    PredictResponse,
+    PrefetchAccepted,
+)
 from app.schemas.segments import RleBody
 from app.services.images import neighbour_ids
 
@@ -59,9 +66,16 @@ async def predict(
     refined = prompt.mask_input is not None and not prompt.multimask
     masks = [_mask_read(m, image, worker.model_id, handles, refined) for m in chosen]
     if body.box is None and body.mask_input is None:  # one-click candidates: learn the pick
-        picks.offered(image.project_id, image.id, chosen, [m.rle.model_dump() for m in masks])
+        picks.offered(image.id, chosen, [m.rle.model_dump() for m in masks])
     timing = {"encode": round(prediction.encode_ms, 2), "decode": round(prediction.decode_ms, 2)}
     return PredictResponse(masks=masks, mask_input=masks[0].handle, timing_ms=timing)
+
+
+@router.get("/api/projects/{project_id}/candidate-picks", response_model=CandidatePicksRead)
+def candidate_picks(ctx: ContextDep, project: ProjectDep) -> CandidatePicksRead:
+    """The project's kept one-click candidates per token, and the weight /predict ranks by."""
+    picks = ctx.candidate_picks
+    return CandidatePicksRead(weight=picks.weight, counts=picks.counts(project.id))
 
 
 @router.post("/api/images/{image_id}/prefetch", response_model=PrefetchAccepted, status_code=202)

@@ -79,7 +79,7 @@ def create_segment(
         source=SegmentSource.manual,
         score=score,
     )
-    ctx.candidate_picks.kept(image.id, rle)
+    ctx.candidate_picks.kept(image.project_id, image.id, rle, body.candidate_token)
     return created
 
 

@@ -2,6 +2,7 @@
 import { gatePage } from "./access.js";
 import { api } from "./api.js";
 import { createPainter } from "./annotator-canvas.js";
+import { createCandidatePicks } from "./candidate-picks.js";
 import { installMaskEdits } from "./annotator-edits.js";
 import { bindAnnotatorKeys } from "./annotator-keys.js";
 import { installAnnotatorLive } from "./annotator-live.js";
@@ -49,6 +50,7 @@ const view = createView(canvas, () => painter.request());
 const painter = createPainter(canvas, view);
 let predictor = createPredictor(); // replaced by the in-page decoder when it loads
 let upscaler = null;
+let picks = null; // the project's candidate picks, with the in-page decoder
 const store = createSegmentStore(() => state.labels);
 const steps = createHistory(() => {
   $("#undo").disabled = !steps.canUndo;
@@ -159,8 +161,8 @@ function setPrompts(next, { record = true, fromHistory = false } = {}) {
   return ask();
 }
 
-async function createSegment(rle, labelId) {
-  const segment = await store.create(rle, labelId);
+async function createSegment(rle, labelId, candidateToken = null) {
+  const segment = await store.create(rle, labelId, candidateToken);
   refreshHeader().catch(() => {});
   return segment;
 }
@@ -171,7 +173,9 @@ function accept() {
   return guarded(errorBox, async () => {
     const labelId = state.current?.id ?? null;
     const rle = mask.rle ?? encodeRle(mask.pixels);
-    let segment = await createSegment(rle, labelId);
+    let segment = await createSegment(rle, labelId, predictor.pickedToken?.() ?? null);
+    // This save (or others' since the last fetch) may change which candidate comes first.
+    picks?.refresh().catch((err) => console.warn("candidate picks not refreshed:", err));
     steps.push({
       undo: async () => {
         await store.remove(segment.id);
@@ -398,10 +402,15 @@ async function useLocalDecoder(modelId) {
     return;
   }
   upscaler = createUpscaler();
-  const local = upscaler ? await createLocalDecoder(modelId) : null;
+  const projectPicks = createCandidatePicks(projectId);
+  const [local] = await Promise.all([
+    upscaler ? createLocalDecoder(modelId) : null,
+    projectPicks.refresh(),
+  ]);
   document.body.dataset.decoder = local ? "local" : "server";
   if (!local) return;
-  predictor = createLocalPredictor(local);
+  picks = projectPicks;
+  predictor = createLocalPredictor(local, picks);
   installHover(canvas, {
     toImage: view.toImage,
     decode: hoverPreview,

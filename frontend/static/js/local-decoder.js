@@ -182,6 +182,7 @@ export async function createLocalDecoder(modelId) {
     const masks = tokensOf(logits, raw, scores, options).map((t) => ({
       logits: logits.subarray(t * LOW * LOW, (t + 1) * LOW * LOW), // a view: outputs are fresh per run
       score: scores[t],
+      token: t,
     }));
     return { masks, frame };
   }
@@ -200,7 +201,7 @@ export async function createLocalDecoder(modelId) {
      * prompts in canonical image pixels (prompts.js); maskInput: a previous mask's logits
      * (Float32Array 256*256) or null, previousScore: its predicted IoU (a single-mask
      * refinement is then guarded against setbacks, refinement.js).
-     * -> {masks: [{logits, score}] best first, frame}.
+     * -> {masks: [{logits, score, token}] by predicted IoU, best first, frame}.
      * Runs one at a time (onnxruntime sessions are not re-entrant).
      */
     decode(imageId, prompts, { maskInput = null, multimask = true, previousScore = null } = {}) {

@@ -1,12 +1,15 @@
 // predictor.js' interface over the in-page decoder: same calls, answers without a network
 // round trip. Masks carry low-res logits (painted on the GPU by mask-upscale.js) instead of RLE;
-// the newest prompt wins and the chosen mask's logits refine the next prompt.
+// the newest prompt wins and the chosen mask's logits refine the next prompt. Candidates come
+// in /predict's order (candidate-picks.js), and the one-click candidate a saved mask came from
+// is reported with the save, so the project learns the picks made here too.
 
-export function createLocalPredictor(local) {
+export function createLocalPredictor(local, picks) {
   let generation = 0;
   let answered = []; // the last answer's masks
   let refined = false; // whether the last answer refined a mask (its scores then compare)
   let refining = null; // {logits, score} of the mask the next prompt refines
+  let offer = null; // {masks, chosen}: the one-click candidates this chain of prompts began with
 
   return {
     local,
@@ -15,30 +18,41 @@ export function createLocalPredictor(local) {
       answered = [];
       refined = false;
       refining = null;
+      offer = null;
     },
     /**
-     * -> {masks: [{logits, frame, score}] best first, timing_ms}, or null if superseded.
+     * -> {masks: [{logits, frame, score, token}] best first, timing_ms}, or null if superseded.
      * A refining prompt asks for one mask, as predictor.js does.
      */
     async predict(imageId, prompts, multimask = true) {
       const mine = ++generation;
       const started = performance.now();
       // Only a refined mask's score compares with a single mask's (app/api/routes/inference.py).
-      const { masks, frame } = await local.decode(imageId, prompts, {
+      const decoded = await local.decode(imageId, prompts, {
         maskInput: refining?.logits ?? null,
         multimask: multimask && refining === null,
         previousScore: refined ? refining.score : null,
       });
       if (mine !== generation) return null;
+      const masks = picks.order(decoded.masks);
+      // What /predict remembers as an offer: candidates for points alone, nothing refined.
+      if (masks.length > 1 && !prompts.box && refining === null) offer = { masks, chosen: 0 };
       refined = refining !== null;
       answered = masks;
       refining = masks[0];
       const decode = performance.now() - started;
+      const frame = decoded.frame;
       return { masks: masks.map((m) => ({ ...m, frame })), timing_ms: { decode }, local: true };
     },
     /** The next prompt refines the last answer's i-th mask (the candidate the user chose). */
     refineFrom(i) {
-      if (answered[i]) refining = answered[i];
+      if (!answered[i]) return;
+      refining = answered[i];
+      if (offer?.masks === answered) offer.chosen = i;
+    },
+    /** The token of the one-click candidate the shown mask began as, or null (none offered). */
+    pickedToken() {
+      return offer ? offer.masks[offer.chosen].token : null;
     },
     /** One prompt's best mask without touching the refinement chain (hover previews). */
     async preview(imageId, prompts) {
@@ -46,7 +60,7 @@ export function createLocalPredictor(local) {
         maskInput: null,
         multimask: true,
       });
-      return { ...masks[0], frame };
+      return { ...picks.order(masks)[0], frame };
     },
     prefetch(imageIds) {
       local.prefetch(imageIds);

@@ -53,10 +53,11 @@ export function createSegmentStore(getLabels) {
       items = [];
       items = (await api(`/api/images/${id}/segments`)).segments;
     },
-    async create(rle, labelId) {
+    /** candidateToken: the one-click candidate's SAM token, when the page decoded it. */
+    async create(rle, labelId, candidateToken = null) {
       const segment = await api(`/api/images/${imageId}/segments`, {
         method: "POST",
-        json: { rle, label_id: labelId },
+        json: { rle, label_id: labelId, candidate_token: candidateToken },
       });
       // The live echo of this creation may have reloaded the list before this answer came.
       items = [...items.filter((s) => s.id !== segment.id), segment];
