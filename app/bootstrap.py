@@ -69,7 +69,7 @@ def build_context(
         inference=worker,
         model_fetch=fetcher,
         auth=AuthService(settings, db),
-        live=LiveHub(db, settings.presence_ttl_seconds),
+        live=LiveHub(db, settings.presence_ttl_seconds, settings.live_inline_changes),
         mask_handles=HandleStore(),
         candidate_picks=CandidatePicks(),
         similar=SimilarityIndexes(vectors),

@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     invite_days: int = 7
     # A soft lock on an image lasts this long after its holder's last heartbeat.
     presence_ttl_seconds: float = 30.0
+    # A live `labels` event lists a batch's changes up to this many (about 20 bytes each);
+    # a bigger batch is announced by its count, and clients read its changes compactly.
+    live_inline_changes: int = Field(10_000, ge=0)
 
     # Segmenter / SAM
     segmenter: Literal["auto", "sam", "classic"] = "auto"

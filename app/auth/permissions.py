@@ -119,6 +119,7 @@ PERMISSIONS: dict[tuple[str, str], Access] = {
     ("GET", f"{P}/review"): Access.read,
     ("POST", f"{P}/confirm"): Access.label,
     ("GET", f"{P}/history/{{batch_id}}"): Access.read,
+    ("GET", f"{P}/history/{{batch_id}}/columns"): Access.read,
     ("POST", f"{P}/history/{{batch_id}}/undo"): Access.label,
     ("GET", f"{P}/events"): Access.read,
     ("GET", f"{P}/presence"): Access.read,

@@ -18,8 +18,9 @@ FALLBACK_POLL = 1.0
 
 
 class LiveHub:
-    def __init__(self, db: Database, presence_ttl: float) -> None:
+    def __init__(self, db: Database, presence_ttl: float, inline_changes: int = 10_000) -> None:
         self.presence = Presence(db, presence_ttl)
+        self.inline_changes = inline_changes  # Settings.live_inline_changes
         self.suggestions = SuggestionWatch(max_age=FALLBACK_POLL)
         self.revision = 0
         self.closing = threading.Event()

@@ -47,8 +47,12 @@ def latest_batch_id(db: Database, project_id: int) -> int:
         return session.scalar(query) or 0
 
 
-def batches_after(db: Database, project_id: int, after: int, limit: int) -> list[dict[str, Any]]:
-    """Audit batches with id > after, oldest first, each with its [segment, label, version]s."""
+def batches_after(
+    db: Database, project_id: int, after: int, limit: int, inline: int
+) -> list[dict[str, Any]]:
+    """Audit batches with id > after, oldest first, each with its `count` of changes and, up
+    to `inline` of them, the [segment, label, version]s (else `changes` is None: a 1M-segment
+    batch would be ~20 MB of JSON for every client; they read GET .../history/{id}/columns)."""
     with db.read() as session:
         query = (
             select(AuditBatch)
@@ -63,7 +67,10 @@ def batches_after(db: Database, project_id: int, after: int, limit: int) -> list
                 "username": b.username,
                 "undo_of": b.undo_of,
                 "masks": b.masks_kept,  # masks changed too: reload them, not only labels
-                "changes": _changes(batch_columns(session, b.id)),
+                "count": b.segment_count,
+                "changes": (
+                    _changes(batch_columns(session, b.id)) if b.segment_count <= inline else None
+                ),
             }
             for b in session.scalars(query)
         ]
@@ -93,10 +100,10 @@ async def _news(
 ) -> AsyncIterator[str]:
     """Events for what changed since `shown` (updated as they are yielded)."""
     for batch in await run_in_threadpool(
-        batches_after, db, project_id, shown.batch_id, CATCH_UP_LIMIT
+        batches_after, db, project_id, shown.batch_id, CATCH_UP_LIMIT, hub.inline_changes
     ):
         shown.batch_id = batch["batch_id"]
-        # Encoded off the event loop: a 1M-segment batch is tens of MB of JSON.
+        # Encoded off the event loop: up to live_inline_changes changes are a few hundred kB.
         yield await run_in_threadpool(_event, "labels", batch, shown.batch_id)
     suggestions = await run_in_threadpool(hub.suggestions.state, db, project_id, token)
     if suggestions != shown.suggestions:

@@ -21,6 +21,8 @@ from tests.server_process import ServerProcess
 from tests.team.conftest import SERVER_ENV, api_token, bearer, database, make_user
 
 ALICE_PASSWORD = "alice-live-password"
+# Batches with more changes come as their count, and pages read their changes as columns.
+INLINE = 10
 
 
 @pytest.fixture(scope="package")
@@ -32,7 +34,9 @@ def team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     token = api_token(db, make_user(db, "bob", Role.admin))
     db.dispose()
     with (
-        ServerProcess(data_dir, env=SERVER_ENV) as server,
+        ServerProcess(
+            data_dir, env={**SERVER_ENV, "LASSOLABEL_LIVE_INLINE_CHANGES": str(INLINE)}
+        ) as server,
         httpx.Client(base_url=server.url, headers=bearer(token), timeout=60) as bob,
     ):
         yield {"server": server, "bob": bob, "data_dir": data_dir}
@@ -82,6 +86,7 @@ def test_bobs_assign_recolours_alices_map(alice, team: dict) -> None:  # type: i
         team["data_dir"], project_id=pid, image=image, embedder=project["embedder"], xy=xy
     )
     cat = add_label(bob, pid, "cat", "#ff0000")
+    dog = add_label(bob, pid, "dog", "#0000ff")
     alice.goto(f"/projects/{pid}/map")
     alice.wait_for_selector("body[data-map-ready=true][data-live=open]")
     cat_count = f"#map-labels li[data-label-id='{cat}'] .count"
@@ -97,6 +102,18 @@ def test_bobs_assign_recolours_alices_map(alice, team: dict) -> None:  # type: i
     assert labels == [cat] * 7 + [None]
     assert alice.text_content("#project-progress") == "7 / 30 labelled"
 
+    # A batch too big to list in the event: her map reads its changes and recolours all.
+    big = assign(bob, pid, ids[5:25], dog)
+    assert len(ids[5:25]) > INLINE
+    alice.wait_for_selector(f"body[data-live-painted='{big}']")
+    assert alice.text_content(cat_count) == "5"
+    assert alice.text_content(f"#map-labels li[data-label-id='{dog}'] .count") == "20"
+    labels = alice.evaluate(
+        "ids => ids.map((id) => lassolabelMap.model.labelIdAt(lassolabelMap.model.pointOf(id)))",
+        ids[4:26],
+    )
+    assert labels == [cat] + [dog] * 20 + [None]
+
     # Bob says he is here (on no image): alice's header lists him, by name, as text.
     bob.post(f"/api/projects/{pid}/presence", json={"image_id": None})
     alice.wait_for_selector("#presence .presence-user[data-username=bob]")
@@ -111,7 +128,7 @@ def test_annotator_warns_while_bob_holds_the_image(alice, team: dict) -> None:  
     pid = project["id"]
     first, second = upload_images(bob, pid, 2)
     image = bob.get(f"/api/images/{first['id']}").json()
-    xy = np.zeros((3, 2), np.float32)
+    xy = np.zeros((INLINE + 2, 2), np.float32)
     ids = seed_segments(
         team["data_dir"], project_id=pid, image=image, embedder=project["embedder"], xy=xy
     )
@@ -133,6 +150,14 @@ def test_annotator_warns_while_bob_holds_the_image(alice, team: dict) -> None:  
     alice.wait_for_selector(
         f"#segment-list li[data-segment-id='{ids[0]}'] .label-name:text-is('dog')"
     )
+    # ... and when he relabels more segments than an event lists.
+    cat = add_label(bob, pid, "cat", "#ff0000")
+    batch = assign(bob, pid, ids, cat)
+    alice.wait_for_selector(f"body[data-live-batch='{batch}']")
+    for segment_id in (ids[0], ids[-1]):
+        alice.wait_for_selector(
+            f"#segment-list li[data-segment-id='{segment_id}'] .label-name:text-is('cat')"
+        )
 
     # Bob draws a new segment here, then deletes it: alice's list follows both.
     mask = np.zeros((image["height"], image["width"]), bool)

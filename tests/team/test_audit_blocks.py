@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from app.history.audit import Actor, Change, record_batch, replay
 from app.history.block import Changes, decode, encode
+from app.live.stream import batches_after
 from app.models import AuditBlock, AuditChange, Segment
 from tests.conftest import assert_error_shape
 from tests.team.conftest import add_segments, bearer
@@ -107,6 +108,44 @@ def test_history_detail_pages_a_mask_batch(team_client: TestClient, big: dict) -
     url = f"/api/projects/{big['pid']}/history/{batch_id}"
     changes = changes_paged(team_client, url, bearer(big["tokens"]["ann"]), limit=7)
     assert [c["segment_id"] for c in changes] == ids
+
+
+def test_live_event_of_a_big_batch_is_its_count_and_columns_carry_the_changes(
+    team_client: TestClient, big: dict
+) -> None:
+    """Above the inline limit a live `labels` event names the batch and its count; the batch's
+    columns endpoint then gives every change (a row batch encoded like a block)."""
+    cat, _ = big["labels"]
+    ann = bearer(big["tokens"]["ann"])
+    done = assign(team_client, big, "ann", big["ids"], cat).json()
+    small = assign(team_client, big, "bob", big["ids"][:3], None).json()
+    events = batches_after(big["db"], big["pid"], done["batch_id"] - 1, 10, inline=BIG - 1)
+    assert [(e["batch_id"], e["count"]) for e in events] == [
+        (done["batch_id"], BIG),
+        (small["batch_id"], 3),
+    ]
+    assert events[0]["changes"] is None
+    assert [change[0] for change in events[1]["changes"]] == sorted(big["ids"][:3])
+    history = f"/api/projects/{big['pid']}/history"
+    for batch_id in (done["batch_id"], small["batch_id"]):
+        answer = team_client.get(f"{history}/{batch_id}/columns", headers=ann)
+        assert answer.headers["content-type"] == "application/octet-stream"
+        paged = changes_paged(team_client, f"{history}/{batch_id}", ann, limit=5000)
+        assert [list(row) for row in decode(answer.content).rows()] == [
+            [c["segment_id"], c["old_label_id"], c["new_label_id"], c["new_version"]]
+            for c in paged
+        ]
+    with big["db"].write() as session:
+        rows_id = record_batch(
+            session,
+            project_id=big["pid"],
+            actor=Actor(user_id=None, username="script"),
+            kind="edit",
+            changes=[Change(big["ids"][0], cat, cat, 9, mask_undo="{}")],
+        )
+    rows = team_client.get(f"{history}/{rows_id}/columns", headers=ann)
+    assert decode(rows.content).rows() == [(big["ids"][0], cat, cat, 9)]
+    assert_error_shape(team_client.get(f"{history}/{rows_id + 1}/columns", headers=ann), 404)
 
 
 def _counts(team: dict) -> tuple[int, int]:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from app.auth.guard import PrincipalDep
 from app.deps import ContextDep, IdPath, LiveDep, ProjectDep
-from app.history.audit import change_page, list_batches
+from app.history.audit import batch_block, change_page, list_batches
 from app.history.undo import get_batch, undo_batch
 from app.schemas.history import BatchDetail, BatchList, BatchRead, ChangeRead, UndoResult
 
+NO_STORE = {"Cache-Control": "no-store"}
 router = APIRouter(prefix="/api/projects/{project_id}/history", tags=["history"])
 
 
@@ -44,6 +45,22 @@ def get_history_batch(
     changes = [ChangeRead(**c._asdict()) for c in page[:limit]]
     next_after = changes[-1].segment_id if len(page) > limit else None
     return BatchDetail(**batch.model_dump(), changes=changes, next_after=next_after)
+
+
+@router.get(
+    "/{batch_id}/columns",
+    response_class=Response,
+    responses={200: {"content": {"application/octet-stream": {}}}},
+)
+def get_history_columns(ctx: ContextDep, project: ProjectDep, batch_id: IdPath) -> Response:
+    """Every change of a batch at once, compactly: one version byte (1), then zlib of the
+    (4, K) little-endian int64 table [segment id differences, old label, new label, new
+    version] by segment id, label 0 meaning none (app/history/block.py). Live clients read it
+    when a `labels` event leaves a big batch's changes out."""
+    with ctx.db.read() as session:
+        get_batch(session, project.id, batch_id)
+        body = batch_block(session, batch_id)
+    return Response(body, media_type="application/octet-stream", headers=NO_STORE)
 
 
 @router.post("/{batch_id}/undo", response_model=UndoResult)

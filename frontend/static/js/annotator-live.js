@@ -30,6 +30,13 @@ export async function installAnnotatorLive({ projectId, state, store, filmstrip,
   /** True when the batch changed this image's segments. "create" batches name segments this
    * page has not seen: reload the image's list (cheap) to learn whether they are on it. */
   async function applySegments(batch) {
+    if (batch.changes === null) {
+      // A big batch (its count only): reload this image's few segments rather than read a
+      // project-wide list of changes; its masks too unless it changed labels only.
+      const labelsOnly = !batch.masks && ["assign", "accept", "undo"].includes(batch.kind);
+      await store.refresh(labelsOnly ? [] : store.items.map((s) => s.id));
+      return true;
+    }
     const ids = batch.changes.map(([id]) => id);
     if (batch.kind === "undo" && batch.masks) {
       // A mask batch undone from the history: masks back, segments deleted or restored.
@@ -57,7 +64,10 @@ export async function installAnnotatorLive({ projectId, state, store, filmstrip,
   async function applyBatch(batch) {
     const changed = await applySegments(batch);
     const known = new Set(state.labels.map((label) => label.id));
-    if (batch.changes.some(([, labelId]) => labelId !== null && !known.has(labelId))) {
+    const labelIds = batch.changes
+      ? batch.changes.map(([, labelId]) => labelId)
+      : store.items.map((s) => s.label_id);
+    if (labelIds.some((labelId) => labelId !== null && !known.has(labelId))) {
       state.labels = await loadLabels(projectId); // a label created since this page loaded
     }
     if (changed) repaint();

@@ -5,8 +5,11 @@
 
 /**
  * openProjectStream(projectId, {onLabels, onPresence, onSuggestions, onReset}) -> {opened, close()}
- *   onLabels({batch_id, kind, username, undo_of, changes: [[segment_id, label_id|null, version]]})
+ *   onLabels({batch_id, kind, username, undo_of, masks, count,
+ *             changes: [[segment_id, label_id|null, version]] | null})
  *     once per committed audit batch, oldest first, this session's own batches included;
+ *     `changes` is null for a batch bigger than the server lists (read it with
+ *     batch-columns.js when the page needs its ids);
  *   onPresence({users: [{username, image_id}], locks: {image_id: username}}) on every change;
  *   onSuggestions({count, latest}) when the project's suggestions changed (also when they
  *     changed while the stream was reconnecting);

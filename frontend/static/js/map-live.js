@@ -1,5 +1,6 @@
 // The map's live side: other sessions' label batches recolour the points as they commit,
 // suggestion changes reload the suggestion colours, and the header lists who else is here.
+import { fetchBatchColumns } from "./batch-columns.js";
 import { openProjectStream } from "./live.js";
 import { joinProject } from "./presence.js";
 
@@ -25,7 +26,17 @@ export function installMapLive(projectId, { onLabels, onSuggestions }) {
 
   function apply(batch) {
     if (!model) return waiting.push(batch);
-    const { points, unknownLabels } = model.applyChanges(batch.changes);
+    if (batch.changes !== null) return note(batch, model.applyChanges(batch.changes));
+    // A big batch comes as its count: read its changes as columns. Order does not matter:
+    // a point takes a change only when its version is newer than what the map holds.
+    if (model.madeBatch(batch.batch_id)) return note(batch, { points: [], unknownLabels: [] });
+    fetchBatchColumns(projectId, batch.batch_id).then(
+      (columns) => note(batch, model.applyColumns(columns)),
+      () => location.reload(), // the map cannot tell what changed: start again from the server
+    );
+  }
+
+  function note(batch, { points, unknownLabels }) {
     for (const p of points) changed.add(p);
     for (const id of unknownLabels) unknown.add(id);
     document.body.dataset.liveBatch = String(batch.batch_id);

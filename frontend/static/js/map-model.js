@@ -12,6 +12,19 @@ export function createMapModel(map) {
   const history = [];
   const versions = Uint32Array.from(map.version);
 
+  /** One live change: recolours its point unless this page holds that version or a later one
+   * (adding the point to `points`), or notes a label this map has no colour for. */
+  function applyChange(segmentId, labelId, version, points, unknownLabels) {
+    const p = model.pointOf(segmentId);
+    if (p === undefined || !fresher(p, version)) return;
+    if (labelId !== null && !indexOfLabel.has(labelId)) {
+      unknownLabels.add(labelId);
+      return;
+    }
+    categories[p] = labelId === null ? 0 : indexOfLabel.get(labelId) + 1;
+    points.push(p);
+  }
+
   /** Whether `version` of a point's segment is newer than any this page has seen; remembers it. */
   function fresher(point, version) {
     if (versions[point] >= version) return false;
@@ -93,17 +106,23 @@ export function createMapModel(map) {
       const points = [];
       const unknownLabels = new Set();
       for (const [segmentId, labelId, version] of changes) {
-        const p = model.pointOf(segmentId);
-        if (p === undefined || !fresher(p, version)) continue;
-        if (labelId !== null && !indexOfLabel.has(labelId)) {
-          unknownLabels.add(labelId);
-          continue;
-        }
-        model.setLabel([p], labelId);
-        points.push(p);
+        applyChange(segmentId, labelId, version, points, unknownLabels);
       }
       return { points, unknownLabels: [...unknownLabels] };
     },
+
+    /** applyChanges for a big batch read as columns (batch-columns.js; label 0 is none). */
+    applyColumns({ segmentIds, labels, versions }) {
+      const points = [];
+      const unknownLabels = new Set();
+      for (let i = 0; i < segmentIds.length; i++) {
+        applyChange(segmentIds[i], labels[i] || null, versions[i], points, unknownLabels);
+      }
+      return { points, unknownLabels: [...unknownLabels] };
+    },
+
+    /** Whether this page made the batch (its own assign, echoed by the live stream). */
+    madeBatch: (batchId) => history.some((entry) => entry.batchId === batchId),
 
     setLabel(points, labelId) {
       const category = labelId === null ? 0 : indexOfLabel.get(labelId) + 1;
