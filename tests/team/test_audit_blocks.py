@@ -132,8 +132,7 @@ def test_live_event_of_a_big_batch_is_its_count_and_columns_carry_the_changes(
         assert answer.headers["content-type"] == "application/octet-stream"
         paged = changes_paged(team_client, f"{history}/{batch_id}", ann, limit=5000)
         assert [list(row) for row in decode(answer.content).rows()] == [
-            [c["segment_id"], c["old_label_id"], c["new_label_id"], c["new_version"]]
-            for c in paged
+            [c["segment_id"], c["old_label_id"], c["new_label_id"], c["new_version"]] for c in paged
         ]
     with big["db"].write() as session:
         rows_id = record_batch(
