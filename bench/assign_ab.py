@@ -36,8 +36,7 @@ from tests.server_process import ServerProcess  # noqa: E402
 
 def one_side(checkout: Path, data: Path, built: Built, body: bytes) -> dict[str, float]:
     """Assign (the pre-encoded body) then undo, on a server running `checkout`'s code."""
-    os.environ["PYTHONPATH"] = str(checkout)
-    with ServerProcess(data, env=ENV, log=data / "server.log") as server:
+    with ServerProcess(data, env=ENV, log=data / "server.log", checkout=checkout) as server:
         process = psutil.Process(server.process.pid)
         project = f"{server.url}/api/projects/{built.project_id}"
         cpu = sum(process.cpu_times()[:2])

@@ -20,10 +20,17 @@ def free_port() -> int:
 
 
 class ServerProcess:
-    """`with ServerProcess(data_dir, env={...}) as server: httpx.get(server.url + "/api/health")`."""
+    """`with ServerProcess(data_dir, env={...}) as server: httpx.get(server.url + "/api/health")`.
+
+    `checkout`: run that source tree's code (a peer revision in a bench) instead of this one."""
 
     def __init__(
-        self, data_dir: Path, *, env: dict[str, str] | None = None, log: Path | None = None
+        self,
+        data_dir: Path,
+        *,
+        env: dict[str, str] | None = None,
+        log: Path | None = None,
+        checkout: Path | None = None,
     ):
         self.data_dir = data_dir
         self.port = free_port()
@@ -34,7 +41,10 @@ class ServerProcess:
             "LASSOLABEL_AUTH": "none",
             "LASSOLABEL_DATA_DIR": str(data_dir),
             **(env or {}),
+            **({"PYTHONPATH": str(checkout)} if checkout else {}),
         }
+        # `python -m` puts its working directory first on sys.path, ahead of PYTHONPATH.
+        self.cwd = checkout
         self.log_path = log or data_dir.parent / f"server-{self.port}.log"
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -53,6 +63,7 @@ class ServerProcess:
                 str(self.port),
             ],
             env=self.env,
+            cwd=self.cwd,
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
