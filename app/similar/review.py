@@ -16,6 +16,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.columns import int_columns
 from app.embeddings.store import VectorStore
 from app.models import Segment
 from app.similar.propagate import label_support
@@ -33,21 +34,23 @@ def review_order(
     *, session: Session, store: VectorStore | None, project_id: int, limit: int, offset: int = 0
 ) -> tuple[list[Doubt], int]:
     """(one page of unconfirmed labelled segments, least supported first; how many there are)."""
-    rows = session.execute(
+    # As columns: a project's labelled segments can be a million.
+    rows = int_columns(
+        session,
         select(Segment.id, Segment.image_id, Segment.label_class_id, Segment.confirmed)
         .where(Segment.project_id == project_id, Segment.label_class_id.is_not(None))
-        .order_by(Segment.id)
-    ).all()
-    ids = np.array([r.id for r in rows], np.int64)
-    labels = np.array([r.label_class_id for r in rows], np.int64)
-    confirmed = np.array([bool(r.confirmed) for r in rows], bool)
+        .order_by(Segment.id),
+        4,
+    )
+    ids, image_ids, labels = rows[:, 0], rows[:, 1], rows[:, 2]
+    confirmed = rows[:, 3].astype(bool)
     support = _support(store, ids, labels, confirmed)
     todo = np.flatnonzero(~confirmed)
     # NaN (unchecked) sorts last; ties keep id order.
     order = todo[np.argsort(support[todo], kind="stable")]
     page = order[offset : offset + limit]
     items = [
-        Doubt(int(ids[i]), rows[i].image_id, int(labels[i]),
+        Doubt(int(ids[i]), int(image_ids[i]), int(labels[i]),
               None if np.isnan(support[i]) else float(support[i]))
         for i in page
     ]  # fmt: skip
