@@ -19,7 +19,6 @@ from typing import Any
 
 import numpy as np
 
-COLUMNS = ["x:float32", "y:float32", "segment_id:uint32", "label:int32", "version:uint32"]
 # Optional trailing columns (the filters' data): name -> little-endian dtype.
 EXTRA_DTYPES = {"area": "<u4", "source": "u1"}
 
@@ -34,21 +33,33 @@ def encode_map(
 ) -> bytes:
     """xy (N, 2) float32, segment_ids (N,), label_index (N,) int (-1 unlabelled), versions (N,);
     `extra`: named (N,) columns of EXTRA_DTYPES (area, source), appended in that order."""
-    count = len(segment_ids)
     given = extra or {}
-    extras = {name: given[name] for name in EXTRA_DTYPES if name in given}
-    names = COLUMNS + [f"{name}:{np.dtype(EXTRA_DTYPES[name]).name}" for name in extras]
-    bounds = [float(v) for v in (*xy.min(0), *xy.max(0))] if count else [0.0, 0.0, 1.0, 1.0]
-    packed = _packed_header({**header, "count": count, "columns": names, "bounds": bounds})
-    columns = (
-        np.ascontiguousarray(xy[:, 0], "<f4"),
-        np.ascontiguousarray(xy[:, 1], "<f4"),
-        np.ascontiguousarray(segment_ids, "<u4"),
-        np.ascontiguousarray(label_index, "<i4"),
-        np.ascontiguousarray(versions, "<u4"),
-        *(np.ascontiguousarray(values, EXTRA_DTYPES[name]) for name, values in extras.items()),
+    columns = {
+        "x": xy[:, 0].astype("<f4"),
+        "y": xy[:, 1].astype("<f4"),
+        "segment_id": np.asarray(segment_ids, "<u4"),
+        "label": np.asarray(label_index, "<i4"),
+        "version": np.asarray(versions, "<u4"),
+        **{
+            name: np.asarray(given[name], dtype)
+            for name, dtype in EXTRA_DTYPES.items()
+            if name in given
+        },
+    }
+    bounds = [float(v) for v in (*xy.min(0), *xy.max(0))] if len(xy) else [0.0, 0.0, 1.0, 1.0]
+    return encode_columns({**header, "bounds": bounds}, columns)
+
+
+def encode_columns(header: dict[str, Any], columns: dict[str, np.ndarray]) -> bytes:
+    """The layout above for any (N,) columns, each sent in its own dtype, little-endian: the
+    header gains "count" and "columns" ("name:dtype"). The browser's parseMap reads it."""
+    count = len(next(iter(columns.values()))) if columns else 0
+    names = [f"{name}:{values.dtype.name}" for name, values in columns.items()]
+    packed = _packed_header({**header, "count": count, "columns": names})
+    body = b"".join(
+        np.ascontiguousarray(values, values.dtype.newbyteorder("<")).tobytes()
+        for values in columns.values()
     )
-    body = b"".join(c.tobytes() for c in columns)
     return packed + body + b"\0" * (-len(body) % 4)
 
 

@@ -5,6 +5,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
+from app.maps.wire import decode_map
 from app.models import Segment, SegmentSource
 from app.similar.suggestions import replace_suggestions
 from tests.pipeline.conftest import run_job
@@ -209,6 +210,13 @@ def test_map_columns_carry_the_best_suggestion_of_unlabelled_segments(
         "label_ids": [cow, cat],
         "confidence": [0.75, 0.8],
     }
+    binary = client.get(f"/api/projects/{pid}/suggestions/map", params={"format": "binary"})
+    assert binary.headers["content-type"] == "application/octet-stream"
+    header, columns = decode_map(binary.content)
+    assert header["count"] == 2
+    assert columns["segment_id"].tolist() == [ids[2], ids[3]]
+    assert columns["label_id"].tolist() == [cow, cat]
+    assert np.allclose(columns["confidence"], [0.75, 0.8])
 
 
 def test_reject_validates_and_stays_in_its_project(client: TestClient, labelled: dict) -> None:

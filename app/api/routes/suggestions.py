@@ -3,11 +3,12 @@ into real labels, reject."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from app.deps import ContextDep, LiveDep, PrincipalDep, ProjectDep
+from app.maps.wire import encode_columns
 from app.schemas.suggestions import (
     AcceptReceipt,
     AcceptRequest,
@@ -57,11 +58,31 @@ def get_suggestions(
     return SuggestionList(items=items, total=total, segments=segments)
 
 
-@router.get("/api/projects/{project_id}/suggestions/map", response_model=SuggestionMap)
-def get_suggestion_map(ctx: ContextDep, project: ProjectDep) -> SuggestionMap:
-    """The most confident suggestion of every still-unlabelled segment, as columns."""
+@router.get(
+    "/api/projects/{project_id}/suggestions/map",
+    response_model=SuggestionMap,
+    responses={200: {"content": {"application/octet-stream": {}}}},
+)
+def get_suggestion_map(
+    ctx: ContextDep, project: ProjectDep, format: Literal["binary", "json"] = "json"
+) -> Response | SuggestionMap:
+    """The most confident suggestion of every still-unlabelled segment, as columns.
+    `?format=binary` (what the map page reads: no Python object per suggestion) is the map's
+    layout (app/maps/wire.py) with columns segment_id:uint32, label_id:uint32,
+    confidence:float32."""
     with ctx.db.read() as session:
         ids, labels, confidence = best_suggestions(session=session, project_id=project.id)
+    if format == "binary":
+        columns = {
+            "segment_id": ids.astype("<u4"),
+            "label_id": labels.astype("<u4"),
+            "confidence": confidence.astype("<f4"),
+        }
+        return Response(
+            encode_columns({}, columns),
+            media_type="application/octet-stream",
+            headers={"Cache-Control": "no-store"},
+        )
     return SuggestionMap(
         segment_ids=ids.tolist(),
         label_ids=labels.tolist(),

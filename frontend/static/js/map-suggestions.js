@@ -1,8 +1,10 @@
 // Colour the map by suggested label: an unlabelled point takes its best suggestion's label colour,
 // more opaque the more confident; labelled points are dimmed to context. Data: the columns of
-// GET /api/projects/{id}/suggestions/map (best suggestion per still-unlabelled segment).
-import { api } from "./api.js";
+// GET /api/projects/{id}/suggestions/map?format=binary (best suggestion per still-unlabelled
+// segment, in the map's binary layout).
+import { request } from "./api.js";
 import { UNLABELLED_COLOR } from "./labels.js";
+import { parseMap } from "./map-data.js";
 
 // Opacity per confidence band [0, .25), [.25, .5), [.5, .75), [.75, 1]: sure ones stand out.
 const BAND_ALPHA = [0.3, 0.5, 0.75, 1];
@@ -13,12 +15,14 @@ const withAlpha = (hex, alpha) =>
     .toString(16)
     .padStart(2, "0");
 
-export function fetchSuggestionColumns(projectId) {
-  return api(`/api/projects/${projectId}/suggestions/map`);
+/** {header, segmentId, labelId, confidence}: typed arrays of one entry per suggestion. */
+export async function fetchSuggestionColumns(projectId) {
+  const response = await request(`/api/projects/${projectId}/suggestions/map?format=binary`);
+  return parseMap(await response.arrayBuffer());
 }
 
 /**
- * createSuggestionLayer(model, {segment_ids, label_ids, confidence}) -> {count, colors,
+ * createSuggestionLayer(model, {segmentId, labelId, confidence}) -> {count, colors,
  * categories(), note(segmentId)}. Display categories: 0 unlabelled and unsuggested, 1..L labelled
  * (dimmed), then BAND_ALPHA.length per label for suggestions ("#rrggbbaa" colours).
  */
@@ -27,17 +31,17 @@ export function createSuggestionLayer(model, columns) {
   const suggested = new Int32Array(model.count).fill(-1); // label index per point
   const confidence = new Float32Array(model.count);
   const indexOfLabel = new Map(model.labels.map((label, i) => [label.id, i]));
-  columns.segment_ids.forEach((segmentId, i) => {
-    const point = model.pointOf(segmentId);
-    const index = indexOfLabel.get(columns.label_ids[i]);
-    if (point === undefined || index === undefined) return;
+  for (let i = 0; i < columns.segmentId.length; i++) {
+    const point = model.pointOf(columns.segmentId[i]);
+    const index = indexOfLabel.get(columns.labelId[i]);
+    if (point === undefined || index === undefined) continue;
     suggested[point] = index;
     confidence[point] = columns.confidence[i];
-  });
+  }
   const offset = 1 + model.labels.length;
 
   return {
-    count: columns.segment_ids.length,
+    count: columns.segmentId.length,
     colors: [
       UNLABELLED_COLOR,
       ...model.labels.map((label) => withAlpha(label.color, LABELLED_ALPHA)),
