@@ -12,13 +12,16 @@ serves the map page to headless Chromium (bench/scale_browser.py) and the HTTP s
 similar search (k=50; recall@50 against exact), propagate, streamed COCO export. Sizes on
 disk and the server's high-water RSS close each column; the growth factor is the last size's
 figure over the one before. Map quality: trustworthiness (10 neighbours) of our map on a 20k
-sample against plain umap-learn fitted on the same sample. Then the small-project layout
+sample against plain umap-learn fitted on the same sample; plain umap-learn's time on all N
+(up to --plain-max; above it extrapolated from its measured growth, and printed as such)
+beside the projection job's. Then the small-project layout
 (3,187 segments) with each candidate. Timings on a shared 2-core box are pessimistic.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import shutil
 import sys
 import tempfile
@@ -83,10 +86,13 @@ ROWS = [
     ("trust_ours", "trustworthiness ours (20k sample)"),
     ("trust_plain", "trustworthiness plain UMAP (same)"),
     ("plain_umap_sample_s", "plain UMAP on the sample (s)"),
+    ("plain_umap_all_s", "plain umap-learn on all N (s)"),
+    ("plain_umap_extrapolated_s", "  extrapolated, not run (s)"),
+    ("projection_vs_plain", "projection job / plain umap-learn"),
 ]
 
 
-def run_size(n: int, root: Path) -> dict[str, float]:
+def run_size(n: int, root: Path, plain_max: int) -> dict[str, float]:
     data_dir = root / f"scale-{n}"
     out = _Results(n)
     timer = _Timer()
@@ -147,6 +153,8 @@ def run_size(n: int, root: Path) -> dict[str, float]:
         answers, quality.exact_neighbours(store_ids, vectors, queries, 50)
     )
     _map_quality(out, data_dir, pid, store_ids, vectors)
+    if n <= plain_max:
+        out["plain_umap_all_s"] = quality.plain_umap(vectors)[1]
     shutil.rmtree(data_dir)
     return out
 
@@ -204,6 +212,25 @@ class _Timer:
         return seconds
 
 
+def _compare_plain(sizes: list[int], results: list[dict[str, float]]) -> None:
+    """The projection job against plain umap-learn on all N: measured up to --plain-max,
+    above it extrapolated from the growth between the two largest measured sizes,
+    t(N) = t(n2) * (N / n2) ** (log(t2 / t1) / log(n2 / n1)), and labelled as such."""
+    measured = [
+        (n, r["plain_umap_all_s"])
+        for n, r in zip(sizes, results, strict=True)
+        if "plain_umap_all_s" in r
+    ]
+    for n, result in zip(sizes, results, strict=True):
+        plain = result.get("plain_umap_all_s")
+        if plain is None and len(measured) >= 2:
+            (n1, t1), (n2, t2) = measured[-2:]
+            plain = t2 * (n / n2) ** (math.log(t2 / t1) / math.log(n2 / n1))
+            result["plain_umap_extrapolated_s"] = plain
+        if plain:
+            result["projection_vs_plain"] = result["projection_s"] / plain
+
+
 def print_table(sizes: list[int], results: list[dict[str, float]]) -> None:
     heads = [f"{n:,}" for n in sizes] + (["growth"] if len(sizes) > 1 else [])
     print(f"\n{'step':<40}" + "".join(f"{h:>12}" for h in heads))
@@ -222,12 +249,19 @@ def main() -> None:
     parser.add_argument("--segments", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--keep", type=Path, help="work here instead of a temporary folder")
     parser.add_argument("--skip-small", action="store_true", help="skip the 3k layout table")
+    parser.add_argument(
+        "--plain-max",
+        type=int,
+        default=100_000,
+        help="largest size plain umap-learn runs on all N; above, its time is extrapolated",
+    )
     args = parser.parse_args()
     root = args.keep or Path(tempfile.mkdtemp(prefix="lassolabel-scale-"))
     results = []
     for n in args.segments:
-        results.append(run_size(n, root))
+        results.append(run_size(n, root, args.plain_max))
         print(f"done {n:,}: {results[-1]}", flush=True)
+    _compare_plain(args.segments, results)
     if not args.skip_small:
         print("\nsmall project: 3,187 segments, 1280-d, 2-D layout")
         print(f"{'method':<26}{'s':>8}{'trust':>8}")
@@ -243,6 +277,11 @@ def main() -> None:
         f"place_10k_s={last['place_10k_s']:.1f} export_s={last['export_s']:.1f} "
         f"peak_rss_gb={last['peak_rss_gb']:.2f}"
     )
+    if "plain_umap_extrapolated_s" in last:
+        print(
+            f"plain umap-learn on {args.segments[-1]:,}: {last['plain_umap_extrapolated_s']:.0f} s "
+            "EXTRAPOLATED from its measured growth (not run)"
+        )
     if not args.keep:
         shutil.rmtree(root, ignore_errors=True)
 
