@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import json
 import struct
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
 # Optional trailing columns (the filters' data): name -> little-endian dtype.
 EXTRA_DTYPES = {"area": "<u4", "source": "u1"}
+_JSON_CHUNK = 10_000
 
 
 def encode_map(
@@ -61,6 +63,28 @@ def encode_columns(header: dict[str, Any], columns: dict[str, np.ndarray]) -> by
         for values in columns.values()
     )
     return packed + body + b"\0" * (-len(body) % 4)
+
+
+def json_points(
+    header: dict[str, Any],
+    segment_ids: np.ndarray,
+    xy: np.ndarray,
+    label_ids: np.ndarray,
+    versions: np.ndarray,
+) -> Iterator[str]:
+    """The map as JSON text ({"header", "points": [{segment_id, x, y, label_id, version}]}),
+    _JSON_CHUNK points at a time: a million points never exist as Python objects at once.
+    label_ids (N,) int64 with 0 for unlabelled."""
+    yield '{"header":' + json.dumps(header) + ',"points":['
+    for start in range(0, len(segment_ids), _JSON_CHUNK):
+        rows = slice(start, start + _JSON_CHUNK)
+        columns = (segment_ids[rows], xy[rows, 0], xy[rows, 1], label_ids[rows], versions[rows])
+        points = [
+            {"segment_id": sid, "x": x, "y": y, "label_id": label or None, "version": version}
+            for sid, x, y, label, version in zip(*(c.tolist() for c in columns), strict=True)
+        ]
+        yield ("," if start else "") + json.dumps(points)[1:-1]
+    yield "]}"
 
 
 def decode_map(data: bytes | bytearray) -> tuple[dict[str, Any], dict[str, np.ndarray]]:

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from app.maps.store import MapStore
-from app.maps.wire import decode_map, encode_map
+from app.maps.wire import decode_map, encode_map, json_points
 
 
 def test_write_read_upsert(tmp_path: Path) -> None:
@@ -96,3 +96,24 @@ def test_int_columns_reads_every_row_in_chunks(tmp_path: Path, monkeypatch) -> N
         got = service.int_columns(session, query, 2)
         empty = service.int_columns(session, query.where(column("a") > 99), 2)
     assert got.tolist() == [[i, -i] for i in range(10)] and empty.shape == (0, 2)
+
+
+def test_json_points_join_their_chunks_into_one_document() -> None:
+    n = 25_001  # three chunks
+    rng = np.random.default_rng(0)
+    ids, xy = np.arange(1, n + 1), rng.random((n, 2)).astype(np.float32)
+    labels, versions = rng.integers(0, 3, n), rng.integers(1, 9, n)
+    for count in (0, 1, n):
+        text = "".join(
+            json_points({"labels": []}, ids[:count], xy[:count], labels[:count], versions[:count])
+        )
+        document = json.loads(text)
+        assert document["header"] == {"labels": []} and len(document["points"]) == count
+    assert document["points"][-1] == {
+        "segment_id": n,
+        "x": float(xy[-1, 0]),
+        "y": float(xy[-1, 1]),
+        "label_id": int(labels[-1]) or None,
+        "version": int(versions[-1]),
+    }
+    assert [p["segment_id"] for p in document["points"]] == ids.tolist()

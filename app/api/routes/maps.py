@@ -2,13 +2,16 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
+import numpy as np
 from fastapi import APIRouter, Depends, Response
+from fastapi.responses import StreamingResponse
 
 from app.api.json_body import documented, json_body, json_response
 from app.deps import ContextDep, LiveDep, PrincipalDep, ProjectDep
 from app.maps.service import build_map, labelled_counts
+from app.maps.wire import json_points
 from app.schemas.history import AssignReceipt
-from app.schemas.maps import AssignRequest, LabelCount, MapJson, MapPoint, ProjectStats
+from app.schemas.maps import AssignRequest, LabelCount, MapJson, ProjectStats
 from app.services.assign import assign_labels
 from app.services.labels import list_labels
 
@@ -24,8 +27,8 @@ def get_map(
     ctx: ContextDep, project: ProjectDep, format: Literal["binary", "json"] = "binary"
 ) -> Response | MapJson:
     """Every placed segment's map position, label and version. Binary by default
-    (app/maps/wire.py: 25 bytes a point; cached, app/maps/cache.py); `?format=json` for small
-    projects and scripts."""
+    (app/maps/wire.py: 25 bytes a point; cached, app/maps/cache.py); `?format=json` for
+    scripts (streamed in chunks, never a Python object per point at once)."""
     with ctx.db.read() as session:
         if format == "binary":
             body = ctx.map_cache.encoded(session, project)
@@ -33,20 +36,11 @@ def get_map(
                 body, media_type="application/octet-stream", headers={"Cache-Control": "no-store"}
             )
         data = build_map(session, project, ctx.maps)
-    label_ids = [label["id"] for label in data.header["labels"]]
-    points = [
-        MapPoint(
-            segment_id=int(sid),
-            x=float(x),
-            y=float(y),
-            label_id=label_ids[li] if li >= 0 else None,
-            version=int(version),
-        )
-        for sid, (x, y), li, version in zip(
-            data.segment_ids, data.xy, data.label_index, data.versions, strict=True
-        )
-    ]
-    return MapJson(header=data.header, points=points)
+    label_ids = np.array([0] + [label["id"] for label in data.header["labels"]], np.int64)
+    points = json_points(
+        data.header, data.segment_ids, data.xy, label_ids[data.label_index + 1], data.versions
+    )
+    return StreamingResponse(points, media_type="application/json")
 
 
 @router.post(
