@@ -139,3 +139,23 @@ def test_rows_read_what_is_indexed_in_the_ids_order(tmp_path: Path) -> None:
     assert np.array_equal(np.asarray(rows, np.float32), expected.astype(np.float32))
     sparse = store.rows(np.arange(0, 50, 10))  # a read per record, not one of the span
     assert np.array_equal(np.asarray(sparse), vectors[::10].astype(np.float16))
+
+
+def test_appends_and_removals_index_like_a_fresh_open(tmp_path: Path) -> None:
+    """Each write indexes only its new records (a writer, and a reader catching up): after
+    every step both answer exactly as a store opened anew, which reads every record."""
+    writer = VectorStore(tmp_path, DIM)
+    reader = VectorStore(tmp_path, DIM, readonly=True)
+    rng = np.random.default_rng(3)
+    for step in range(60):
+        ids = rng.choice(40, rng.integers(1, 8), replace=False)
+        if step % 3 == 2:
+            writer.remove(ids)
+        else:
+            writer.append(ids, _vectors(len(ids), seed=step))
+        reader.refresh()
+        fresh = VectorStore(tmp_path, DIM, readonly=True)
+        for store in (writer, reader):
+            assert store.ids().tolist() == fresh.ids().tolist()
+            assert store.generation == fresh.generation
+            np.testing.assert_array_equal(store.all()[1], fresh.all()[1])
