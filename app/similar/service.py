@@ -43,12 +43,14 @@ def find_similar(
             f"segment {segment.id} has no {embedder} embedding yet: run the embed job",
             code="not_embedded",
         )
+    # By primary key alone: with the project in the WHERE clause SQLite walks the project's
+    # (project, label) index instead, 76 ms at 1M segments against 0.5 ms.
     rows = session.execute(
-        select(Segment.id, Segment.image_id, Segment.label_class_id).where(
-            Segment.id.in_(found.ids.tolist()), Segment.project_id == segment.project_id
+        select(Segment.id, Segment.project_id, Segment.image_id, Segment.label_class_id).where(
+            Segment.id.in_(found.ids.tolist())
         )
     ).all()
-    live = {row.id: row for row in rows}
+    live = {row.id: row for row in rows if row.project_id == segment.project_id}
     hits = [
         SimilarSegment(int(i), live[i].image_id, live[i].label_class_id, float(d))
         for i, d in zip(found.ids.tolist(), found.distances.tolist(), strict=True)

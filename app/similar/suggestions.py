@@ -212,14 +212,19 @@ def reject_suggestions(
         if kind is not None:
             where.append(Suggestion.kind == kind)
         dismissed += session.execute(delete(Suggestion).where(*where)).rowcount  # type: ignore[attr-defined]
-        doomed += session.scalars(
-            select(Segment.id).where(
-                Segment.project_id == project_id,
-                Segment.id.in_(chunk),
-                is_proposal(),
-                ~exists().where(Suggestion.segment_id == Segment.id),
+        # The project is checked outside SQL, which then looks the ids up by primary key
+        # (see find_similar: otherwise SQLite walks the project's index for every chunk).
+        doomed += [
+            row.id
+            for row in session.execute(
+                select(Segment.id, Segment.project_id).where(
+                    Segment.id.in_(chunk),
+                    is_proposal(),
+                    ~exists().where(Suggestion.segment_id == Segment.id),
+                )
             )
-        ).all()
+            if row.project_id == project_id
+        ]
     for chunk in _chunks(doomed):
         session.execute(delete(Segment).where(Segment.id.in_(chunk)))
     return Rejected(dismissed=dismissed, deleted_segments=doomed)
