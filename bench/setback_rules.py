@@ -1,25 +1,20 @@
 """Refining-click rules against setbacks (issue 14: an extra click should lower IoU by more than
 0.05 in under 1% of clicks), on the same objects and first clicks, with real weights.
 
-The standard simulated clicker (app/evaluation/noc.py) drives a SamSegmenter directly; every
-rule answers the first click with the top-scored of three candidates and differs only in how a
-refining click (previous low-res logits fed back) is answered:
+The standard simulated clicker (app/evaluation/noc.py) drives a SamSegmenter's decoder
+directly; every rule answers the first click with the top-scored of three candidates and
+differs only in which token (0 = SAM's single mask, 1-3 its multimask candidates) of a refining
+click's decode (previous low-res logits fed back) answers:
 
-  base       SAM's single mask (as SamPredictor)
-  product    guard-refined at refinement.MARGIN: what /predict and the in-page decoder do
-  guard<m>   the single mask unless its predicted IoU falls more than m below the previous
-             answer's; then the token of the same decode closest to the previous mask
-  guard-once<m>, guard-refined<m>  the same, never twice in a row / from the third click on
-  clamp<k>, binary<k>, scale<f>  the single mask with the fed-back logits clamped to [-k, k],
-             binarised to +-k, or scaled by f
-  multi      the top-scored of three candidates on every click (what the annotator asked for
-             before it refined with one mask)
-  keep       the previous mask when SAM's predicted IoU falls by more than 0.05 (for ever)
-  keep-once  the same, but a click repeated from a kept answer goes through
-  merge      FocalClick's progressive merge: only the changed region holding the click changes
-  consistent the single mask unless a click lands on the wrong side of it; then the multimask
-             candidate that honours every click and is closest to the previous mask
-  no-logits  the single mask from the clicks alone (no mask_input)
+  base                   SAM's single mask (as SamPredictor)
+  product                app/inference/refinement.py as /predict and the in-page decoder run it
+  guard:M:K:S            refinement.py's rule at margin M and keep fraction K, from click S on
+                         (guard:0.1:0:3 is the rule shipped before the keep fraction)
+
+A decode depends only on the tokens chosen before, so the rules of one object share decodes
+(rules mostly agree): a run costs about one rule's decodes plus the points where rules differ.
+The table counts drops (extra clicks that lowered IoU by more than 0.05) by click: the second
+click refines a first click's candidate, later ones a refined mask.
 
     nice -n 10 .venv/bin/python bench/setback_rules.py --checkpoint PATH --data DATASETS_DIR
 """
@@ -27,15 +22,12 @@ refining click (previous low-res logits fed back) is answered:
 from __future__ import annotations
 
 import argparse
-import pickle
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -44,200 +36,144 @@ from app.evaluation.datasets import Sample, camvid_samples, nuclei_samples  # no
 from app.evaluation.metrics import mask_iou  # noqa: E402
 from app.evaluation.noc import MAX_CLICKS, WORSE_MARGIN, Click, next_click, summarize  # noqa: E402
 from app.evaluation.report import table  # noqa: E402
-from app.inference.base import PredictedMask, PreparedImage, Prompt  # noqa: E402
-from app.inference.refinement import MARGIN, refining_token  # noqa: E402
+from app.inference.base import PreparedImage, Prompt  # noqa: E402
+from app.inference.refinement import KEEP, MARGIN, refining_token  # noqa: E402
 
-Answer = Callable[[list[Click], PredictedMask, bool], PredictedMask]
-
-
-class Rules:
-    """The refining-click rules over one segmenter and one prepared image."""
-
-    def __init__(self, segmenter: Any, state: PreparedImage) -> None:
-        self.segmenter, self.state = segmenter, state
-
-    def decode(self, clicks: list[Click], previous: PredictedMask | None, multi: bool):  # type: ignore[no-untyped-def]
-        points = np.array([[c.x, c.y] for c in clicks], np.float32)
-        labels = np.array([int(c.positive) for c in clicks], np.int32)
-        logits = None if previous is None else previous.low_res_logits[None]
-        prompt = Prompt(points=points, point_labels=labels, mask_input=logits, multimask=multi)
-        return self.segmenter.predict(self.state, prompt)
-
-    def base(self, clicks, previous, kept):  # type: ignore[no-untyped-def]
-        return self.decode(clicks, previous, False)[0]
-
-    def keep(self, clicks, previous, kept):  # type: ignore[no-untyped-def]
-        answer = self.base(clicks, previous, kept)
-        return previous if answer.score < previous.score - WORSE_MARGIN else answer
-
-    def keep_once(self, clicks, previous, kept):  # type: ignore[no-untyped-def]
-        return self.base(clicks, previous, kept) if kept else self.keep(clicks, previous, kept)
-
-    def merge(self, clicks, previous, kept):  # type: ignore[no-untyped-def]
-        answer = self.base(clicks, previous, kept)
-        changed = (answer.mask != previous.mask).astype(np.uint8)
-        x, y = int(round(clicks[-1].x)), int(round(clicks[-1].y))
-        if not changed[y, x]:
-            return answer
-        _, regions = cv2.connectedComponents(changed, connectivity=8)
-        mask = np.where(regions == regions[y, x], answer.mask, previous.mask)
-        return PredictedMask(mask, answer.score, answer.low_res_logits)
-
-    def consistent(self, clicks, previous, kept):  # type: ignore[no-untyped-def]
-        answer = self.base(clicks, previous, kept)
-        if _honours(answer.mask, clicks):
-            return answer
-        fits = [m for m in self.decode(clicks, previous, True) if _honours(m.mask, clicks)]
-        return max(fits, key=lambda m: mask_iou(m.mask, previous.mask), default=answer)
-
-    def no_logits(self, clicks, previous, kept):  # type: ignore[no-untyped-def]
-        return self.decode(clicks, None, False)[0]
-
-    def multi(self, clicks, previous, kept):  # type: ignore[no-untyped-def]
-        return self.decode(clicks, previous, True)[0]
-
-    def fed(self, clicks, previous, logits):  # type: ignore[no-untyped-def]
-        """The single mask with `logits` (256x256) fed back instead of previous's own."""
-        answer = self.decode(clicks, replace(previous, low_res_logits=logits), False)[0]
-        return answer
-
-    def all_tokens(self, clicks, logits):  # type: ignore[no-untyped-def]
-        """All four tokens (0 single-mask first) of one decode with `logits` fed back."""
-        seg = self.segmenter
-        points = np.array([[c.x, c.y] for c in clicks], np.float32)
-        labels = np.array([int(c.positive) for c in clicks], np.int32)
-        prompt = Prompt(points=points, point_labels=labels, mask_input=logits[None], multimask=True)
-        low_res, scores = seg.decoder(*seg._decoder_inputs(self.state, prompt))
-        masks = seg._upscale(low_res, self.state)
-        return [PredictedMask(masks[t], float(np.clip(scores[t], 0, 1)),
-                              low_res[t].astype(np.float32), t) for t in range(4)]  # fmt: skip
+# A refining click's decode: 4x256x256 float32 low-res logits, 4 predicted IoUs in [0, 1].
+Decode = tuple[np.ndarray, np.ndarray]
+# (decode, the token answering, its clicks): the answer a next click refines.
+Answer = tuple[Decode, int]
+Rule = Callable[[Decode, Answer, int], int]
 
 
-def _guard(margin: float) -> Callable[..., PredictedMask]:
-    """The product's rule (app/inference/refinement.py) at another margin."""
+class ObjectRun:
+    """One object's simulated sessions; decodes are memoised by the tokens chosen before."""
 
-    def rule(
-        self: Rules, clicks: list[Click], previous: PredictedMask, kept: bool
-    ) -> PredictedMask:
-        tokens = self.all_tokens(clicks, previous.low_res_logits)
-        logits = np.stack([m.low_res_logits for m in tokens])
-        scores = np.array([m.score for m in tokens])
-        return tokens[
-            refining_token(logits, scores, previous.low_res_logits, previous.score, margin)
-        ]
+    def __init__(self, segmenter: Any, state: PreparedImage, gt: np.ndarray) -> None:
+        self.segmenter, self.state, self.gt = segmenter, state, gt
+        self._decodes: dict[tuple[int, ...], Decode] = {}
+        self._masks: dict[tuple[int, ...], np.ndarray] = {}
+
+    def decode(self, history: tuple[int, ...], clicks: list[Click], logits: Any) -> Decode:
+        if history not in self._decodes:
+            points = np.array([[c.x, c.y] for c in clicks], np.float32)
+            labels = np.array([int(c.positive) for c in clicks], np.int32)
+            fed = None if logits is None else logits[None]
+            prompt = Prompt(points=points, point_labels=labels, mask_input=fed, multimask=True)
+            seg = self.segmenter
+            low_res, scores = seg.decoder(*seg._decoder_inputs(self.state, prompt))
+            self._decodes[history] = (low_res.astype(np.float32), np.clip(scores, 0.0, 1.0))
+        return self._decodes[history]
+
+    def mask(self, history: tuple[int, ...], decode: Decode) -> np.ndarray:
+        """HxW bool mask of the last token of `history` (the answer after those clicks)."""
+        if history not in self._masks:
+            token = history[-1]
+            low_res = decode[0][token : token + 1]
+            self._masks[history] = self.segmenter._upscale(low_res, self.state)[0]
+        return self._masks[history]
+
+    def trace(self, rule: Rule, stop_iou: float = 0.9) -> list[float]:
+        """IoU after each click of the simulated session under `rule`."""
+        clicks: list[Click] = []
+        history: tuple[int, ...] = ()
+        answer: Answer | None = None
+        ious: list[float] = []
+        while len(clicks) < MAX_CLICKS:
+            click = next_click(self.gt, None if answer is None else self.mask(history, answer[0]))
+            if click is None:
+                break
+            clicks.append(click)
+            if answer is None:
+                decode = self.decode(history, clicks, None)
+                token = max((1, 2, 3), key=lambda t: float(decode[1][t]))
+            else:
+                decode = self.decode(history, clicks, answer[0][0][answer[1]])
+                token = rule(decode, answer, len(clicks))
+            history, answer = (*history, token), (decode, token)
+            ious.append(float(mask_iou(self.gt, self.mask(history, decode))))
+            if ious[-1] >= stop_iou:
+                break
+        return ious
+
+
+def guard(margin: float, keep: float, start: int) -> Rule:
+    """refinement.py's rule at another margin and keep fraction, from click `start` on."""
+
+    def rule(decode: Decode, previous: Answer, click: int) -> int:
+        if click < start:
+            return 0
+        (low_res, scores), token = previous[0], previous[1]
+        return refining_token(*decode, low_res[token], float(scores[token]), margin, keep)
 
     return rule
 
 
-def _guard_once(margin: float) -> Callable[..., PredictedMask]:
-    """_guard, but never twice in a row: a click after a guarded answer gets the single mask."""
-    guard = _guard(margin)
-
-    def rule(
-        self: Rules, clicks: list[Click], previous: PredictedMask, kept: bool
-    ) -> PredictedMask:
-        return self.base(clicks, previous, kept) if kept else guard(self, clicks, previous, kept)
-
-    return rule
-
-
-def _guard_refined(margin: float) -> Callable[..., PredictedMask]:
-    """_guard only when the previous mask answered a refining click itself (from the third
-    click on): a first click's multimask candidate scores higher than single masks do."""
-    guard = _guard(margin)
-
-    def rule(
-        self: Rules, clicks: list[Click], previous: PredictedMask, kept: bool
-    ) -> PredictedMask:
-        if len(clicks) < 3:
-            return self.base(clicks, previous, kept)
-        return guard(self, clicks, previous, kept)
-
-    return rule
+def rule_named(name: str) -> Rule:
+    if name == "base":
+        return guard(0.0, 0.0, MAX_CLICKS + 1)
+    if name == "product":
+        return guard(MARGIN, KEEP, 2)
+    kind, margin, keep, start = name.split(":")
+    if kind != "guard":
+        raise SystemExit(f"unknown rule {name!r}")
+    return guard(float(margin), float(keep), int(start))
 
 
-def _clamp(k: float) -> Callable[..., PredictedMask]:
-    def rule(
-        self: Rules, clicks: list[Click], previous: PredictedMask, kept: bool
-    ) -> PredictedMask:
-        return self.fed(clicks, previous, np.clip(previous.low_res_logits, -k, k))
-
-    return rule
-
-
-def _binary(k: float) -> Callable[..., PredictedMask]:
-    def rule(
-        self: Rules, clicks: list[Click], previous: PredictedMask, kept: bool
-    ) -> PredictedMask:
-        logits = np.where(previous.low_res_logits > 0, k, -k).astype(np.float32)
-        return self.fed(clicks, previous, logits)
-
-    return rule
-
-
-def _scale(f: float) -> Callable[..., PredictedMask]:
-    def rule(
-        self: Rules, clicks: list[Click], previous: PredictedMask, kept: bool
-    ) -> PredictedMask:
-        return self.fed(clicks, previous, previous.low_res_logits * f)
-
-    return rule
+def measure(name: str, samples: list[Sample], states: list[PreparedImage], rules: list[str],
+            segmenter: Any) -> None:  # fmt: skip
+    started = time.perf_counter()
+    traces: dict[str, list[list[float]]] = {r: [] for r in rules}
+    for sample, state in zip(samples, states, strict=True):
+        for gt in sample.objects:
+            run = ObjectRun(segmenter, state, gt)
+            for r in rules:
+                traces[r].append(run.trace(rule_named(r)))
+    rows = [["rule", "objects", "NoC@85", "NoC@90", "never@85", "drops>.05", "share", "click 2", "3+"]]  # fmt: skip
+    for r in rules:
+        s = summarize(traces[r])
+        drops, steps = _drops(traces[r])
+        rows.append([r, str(s.objects), f"{s.noc[0.85]:.2f}", f"{s.noc[0.9]:.2f}",
+                     str(s.failures[0.85]), f"{len(drops)}/{steps}",
+                     f"{100 * len(drops) / max(steps, 1):.2f}%",
+                     str(drops.count(2)), str(sum(n > 2 for n in drops))])  # fmt: skip
+    seconds = time.perf_counter() - started
+    print(f"\n{name}: {len(traces[rules[0]])} objects on {len(samples)} images ({seconds:.0f} s)")
+    print(table(rows), flush=True)
 
 
-RULES = {
-    "base": Rules.base,
-    "keep": Rules.keep,
-    "keep-once": Rules.keep_once,
-    "merge": Rules.merge,
-    "consistent": Rules.consistent,
-    "no-logits": Rules.no_logits,
-    "multi": Rules.multi,
-    **{f"guard{m:g}": _guard(m) for m in (0.05, 0.08, 0.1, 0.15)},
-    **{f"guard-once{m:g}": _guard_once(m) for m in (0.05, 0.1)},
-    **{f"guard-refined{m:g}": _guard_refined(m) for m in (0.05, 0.1)},
-    "product": _guard_refined(MARGIN),  # what /predict and the in-page decoder do
-    **{f"clamp{k:g}": _clamp(k) for k in (1, 2, 4, 8, 16)},
-    **{f"binary{k:g}": _binary(k) for k in (1, 2, 4, 8, 16)},
-    **{f"scale{f:g}": _scale(f) for f in (0.25, 0.5, 2)},
-}
-
-
-def _honours(mask: np.ndarray, clicks: list[Click]) -> bool:
-    return all(mask[int(round(c.y)), int(round(c.x))] == c.positive for c in clicks)
-
-
-def trace(rules: Rules, rule: str, gt: np.ndarray, stop_iou: float = 0.9) -> list[float]:
-    """IoU after each click of one object's simulated session under `rule`."""
-    clicks: list[Click] = []
-    current: PredictedMask | None = None
-    kept, ious = False, []
-    for _ in range(MAX_CLICKS):
-        click = next_click(gt, None if current is None else current.mask)
-        if click is None:
-            break
-        clicks.append(click)
-        if current is None:
-            answer = max(rules.decode(clicks, None, True), key=lambda m: m.score)
-        else:
-            answer = RULES[rule](rules, clicks, current, kept)
-        # kept: the previous mask stayed, or a refining click was answered by a token other
-        # than the single mask (the guard fired)
-        kept = answer is current or (len(clicks) > 1 and answer.token > 0)
-        current = answer
-        ious.append(float(mask_iou(gt, current.mask)))
-        if ious[-1] >= stop_iou:
-            break
-    return ious
+def _drops(traces: list[list[float]]) -> tuple[list[int], int]:
+    """The click numbers of the extra clicks that lowered IoU by more than WORSE_MARGIN, and
+    how many extra clicks there were."""
+    pairs = [enumerate(zip(ious, ious[1:], strict=False), 2) for ious in traces]
+    steps = [(n, b - a) for clicks in pairs for n, (a, b) in clicks]
+    return [n for n, step in steps if step < -WORSE_MARGIN], len(steps)
 
 
 def prepared(segmenter: Any, sample: Sample, workdir: Path) -> PreparedImage:
     """The sample's encoding, from workdir when an earlier run saved it."""
+    import pickle
+
     path = workdir / f"{segmenter.model_id}-{sample.name}.pkl"
     if path.is_file():
-        return pickle.loads(path.read_bytes())  # noqa: S301 - our own file
+        return pickle.loads(path.read_bytes())  # type: ignore[no-any-return]  # noqa: S301 - ours
     state = segmenter.prepare([sample.image])[0]
     path.write_bytes(pickle.dumps(state))
     return state
+
+
+def datasets(args: argparse.Namespace) -> dict[str, list[Sample]]:
+    """The samples of each set; --part even|odd keeps every other image (tune on one, report
+    on the other)."""
+    found = {}
+    if "nuclei" in args.sets and (args.data / "nuclei" / "images").is_dir():
+        found["nuclei"] = list(nuclei_samples(args.data / "nuclei", images=args.images,
+                                              per_image=args.per_image, min_area=16))  # fmt: skip
+    if "camvid" in args.sets and (args.data / "camvid-dev" / "images").is_dir():
+        found["camvid"] = list(camvid_samples(args.data / "camvid-dev", images=args.images,
+                                              per_image=args.per_image, min_area=200))  # fmt: skip
+    offset = {"all": None, "even": 0, "odd": 1}[args.part]
+    return {k: v if offset is None else v[offset::2] for k, v in found.items()}
 
 
 def run(args: argparse.Namespace) -> None:
@@ -250,39 +186,7 @@ def run(args: argparse.Namespace) -> None:
     segmenter = load_sam_segmenter(settings)
     for name, samples in datasets(args).items():
         states = [prepared(segmenter, s, args.workdir) for s in samples]
-        rows = [["rule", "objects", "1-click", "NoC@85", "NoC@90", "never@85", "worse", "worse>.05", "drops", "s"]]  # fmt: skip
-        for rule in args.rules.split(","):
-            started = time.perf_counter()
-            traces = [
-                trace(Rules(segmenter, state), rule, gt)
-                for sample, state in zip(samples, states, strict=True)
-                for gt in sample.objects
-            ]
-            s = summarize(traces)
-            rows.append([rule, str(s.objects), f"{s.first_click_miou:.3f}", f"{s.noc[0.85]:.2f}",
-                         f"{s.noc[0.9]:.2f}", f"{s.failures[0.85] / s.objects:.3f}",
-                         f"{s.worse_share:.3f}", f"{s.much_worse_share:.4f}", _drops(traces),
-                         f"{time.perf_counter() - started:.0f}"])  # fmt: skip
-            print(f"{name} {rule} done", flush=True)
-        print(f"\n{name}: {sum(len(s.objects) for s in samples)} objects on {len(samples)} images")
-        print(table(rows))
-
-
-def _drops(traces: list[list[float]]) -> str:
-    """Extra clicks that lowered IoU by more than WORSE_MARGIN, of all extra clicks: 'k/n'."""
-    steps = [b - a for ious in traces for a, b in zip(ious, ious[1:], strict=False)]
-    return f"{sum(step < -WORSE_MARGIN for step in steps)}/{len(steps)}"
-
-
-def datasets(args: argparse.Namespace) -> dict[str, list[Sample]]:
-    found = {}
-    if "nuclei" in args.sets and (args.data / "nuclei" / "images").is_dir():
-        found["nuclei"] = list(nuclei_samples(args.data / "nuclei", images=args.images,
-                                              per_image=args.per_image, min_area=16))  # fmt: skip
-    if "camvid" in args.sets and (args.data / "camvid-dev" / "images").is_dir():
-        found["camvid"] = list(camvid_samples(args.data / "camvid-dev", images=args.images,
-                                              per_image=args.per_image, min_area=200))  # fmt: skip
-    return found
+        measure(name, samples, states, args.rules.split(","), segmenter)
 
 
 def main() -> int:
@@ -290,9 +194,10 @@ def main() -> int:
     parser.add_argument("--checkpoint", type=Path, required=True)
     parser.add_argument("--data", type=Path, default=Path("../shared/datasets"))
     parser.add_argument("--sets", default="nuclei,camvid")
-    parser.add_argument("--rules", default="base,product,keep-once,merge,consistent,no-logits")
+    parser.add_argument("--rules", default="base,guard:0.1:0:3,product")
     parser.add_argument("--images", type=int, default=12)
     parser.add_argument("--per-image", type=int, default=4)
+    parser.add_argument("--part", choices=("all", "even", "odd"), default="all")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/setback-rules"))
     args = parser.parse_args()

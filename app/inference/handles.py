@@ -21,15 +21,13 @@ from app.errors import Invalid
 @dataclass(frozen=True)
 class MaskHandle:
     """low_res_logits: 256x256 float32 (SAM's mask_input); rle: the full mask, COCO RLE;
-    refined: the mask answered a refining single-mask click, so its predicted IoU compares
-    with the next refinement's (app/inference/refinement.py)."""
+    score: its predicted IoU, which the next refining click's compares with (refinement.py)."""
 
     image_id: int
     model_id: str
     low_res_logits: np.ndarray
     rle: dict[str, Any]
     score: float
-    refined: bool = False
 
 
 class HandleStore:

@@ -1,26 +1,29 @@
 """Refining clicks that do not set the mask back.
 
 A refining click feeds the previous answer's low-res logits back as mask_input and asks SAM
-for its single mask (token 0). Now and then that mask is clearly worse than the one it refines
-(a negative click that erases half the object, a positive one that floods the background), and
-SAM's own predicted IoU then mostly falls. When token 0's predicted IoU falls more than MARGIN
-below the previous answer's, the answer is instead the token of the same decode (0 to 3) whose
-mask is closest to the previous mask: the click still acts, without throwing the rest away.
-Closeness is the IoU of the 256x256 masks (logits > 0), so the browser's decoder
-(frontend/static/js/refinement.js) reaches the same choice from the same numbers.
+for its single mask (token 0). Now and then that mask is clearly worse than the one it refines:
+a negative click that erases half the object, a positive one that floods the background. SAM's
+own predicted IoU then mostly falls. When token 0's predicted IoU falls more than MARGIN below
+the previous answer's and token 0 still keeps at least KEEP of the previous mask, the answer is
+instead the token of the same decode (0 to 3) whose mask is closest to the previous mask: the
+click still acts, without throwing the rest away.
 
-The rule applies from the third click on: only when the previous mask answered a refining
-click itself do the two predicted IoUs compare (a first click's multimask candidates score
-systematically higher than single masks, and there the rule cost clicks on nuclei).
+The keep fraction tells a setback from a correction: a single mask that keeps almost none of
+the previous mask moved to another object, which is what a click on a wrong first candidate
+asks for (on nuclei such jumps turn IoU 0.01 into 0.8 while the predicted IoU falls). With it
+the rule runs from the second click on, whose previous answer is a first click's candidate.
 
-MARGIN comes from bench/setback_rules.py (the table in the README's MobileSAM section).
+Masks are the 256x256 logits > 0, so the browser's decoder (frontend/static/js/refinement.js)
+reaches the same choice from the same numbers. MARGIN and KEEP come from
+bench/setback_rules.py (the table in the README's MobileSAM section).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-MARGIN = 0.1
+MARGIN = 0.05
+KEEP = 0.3
 
 
 def refining_token(
@@ -29,6 +32,7 @@ def refining_token(
     previous: np.ndarray,
     previous_score: float,
     margin: float = MARGIN,
+    keep: float = KEEP,
 ) -> int:
     """The token answering a refining click.
 
@@ -39,6 +43,9 @@ def refining_token(
     if float(scores[0]) >= previous_score - margin:
         return 0
     before = previous > 0
+    area = np.count_nonzero(before)
+    if area == 0 or np.count_nonzero((low_res[0] > 0) & before) < keep * area:
+        return 0
     return int(np.argmax([_iou(token > 0, before) for token in low_res]))
 
 

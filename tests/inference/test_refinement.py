@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.inference.refinement import MARGIN, refining_token
+from app.inference.refinement import KEEP, MARGIN, refining_token
 
 LOW = 256
 
@@ -17,10 +17,12 @@ def square(x0: int, y0: int, size: int) -> np.ndarray:
 
 
 PREVIOUS = square(100, 100, 60)
-# token 0 erased most of the previous mask; token 2 is the previous mask with a corner cut.
+# token 0 erased more than half of the previous mask (keeps 1600 of its 3600 pixels); token 2
+# is the previous mask with a corner cut.
 TOKENS = np.stack(
-    [square(100, 100, 20), square(10, 10, 30), square(100, 100, 55), square(0, 0, 200)]
+    [square(100, 100, 40), square(10, 10, 30), square(100, 100, 55), square(0, 0, 200)]
 )
+FALLS = np.array([0.6, 0.99, 0.5, 0.99])  # token 0's predicted IoU far below 0.9
 
 
 def test_single_mask_when_its_predicted_iou_holds() -> None:
@@ -29,8 +31,7 @@ def test_single_mask_when_its_predicted_iou_holds() -> None:
 
 
 def test_closest_token_to_the_previous_mask_when_the_single_mask_falls() -> None:
-    scores = np.array([0.6, 0.99, 0.5, 0.99])
-    assert refining_token(TOKENS, scores, PREVIOUS, previous_score=0.9) == 2
+    assert refining_token(TOKENS, FALLS, PREVIOUS, previous_score=0.9) == 2
 
 
 def test_token_zero_when_it_is_also_the_closest() -> None:
@@ -45,7 +46,21 @@ def test_margin_is_a_parameter() -> None:
     assert refining_token(TOKENS, scores, PREVIOUS, 0.9, margin=0.15) == 2
 
 
-def test_an_empty_previous_mask_counts_every_empty_token_as_equal() -> None:
+def test_a_single_mask_that_moved_to_another_object_answers_even_when_it_falls() -> None:
+    """A click on a wrong first candidate: the single mask keeps none of it (a correction)."""
+    tokens = TOKENS.copy()
+    tokens[0] = square(180, 180, 40)
+    assert refining_token(tokens, FALLS, PREVIOUS, 0.9) == 0
+
+
+def test_keep_fraction_is_a_parameter() -> None:
+    kept = 1600 / 3600  # of the previous mask, by token 0
+    assert kept > KEEP
+    assert refining_token(TOKENS, FALLS, PREVIOUS, 0.9, keep=kept) == 2
+    assert refining_token(TOKENS, FALLS, PREVIOUS, 0.9, keep=kept + 0.01) == 0
+
+
+def test_an_empty_previous_mask_leaves_nothing_to_keep() -> None:
     empty = np.full((LOW, LOW), -1.0, np.float32)
     tokens = np.stack([square(0, 0, 10), empty, empty, square(5, 5, 5)])
-    assert refining_token(tokens, np.array([0.0, 0.5, 0.5, 0.5]), empty, 0.9) == 1
+    assert refining_token(tokens, np.array([0.0, 0.5, 0.5, 0.5]), empty, 0.9) == 0

@@ -63,8 +63,7 @@ async def predict(
         _prefetch_neighbours(ctx, worker, image)
     picks: CandidatePicks = ctx.candidate_picks
     chosen = picks.order(image.project_id, prediction.masks)
-    refined = prompt.mask_input is not None and not prompt.multimask
-    masks = [_mask_read(m, image, worker.model_id, handles, refined) for m in chosen]
+    masks = [_mask_read(m, image, worker.model_id, handles) for m in chosen]
     if body.box is None and body.mask_input is None:  # one-click candidates: learn the pick
         picks.offered(image.id, chosen, [m.rle.model_dump() for m in masks])
     timing = {"encode": round(prediction.encode_ms, 2), "decode": round(prediction.decode_ms, 2)}
@@ -157,17 +156,13 @@ def _prompt(body: PredictRequest, image: Image, handles: HandleStore, model_id: 
         box=box,
         mask_input=None if entry is None else entry.low_res_logits[None],
         multimask=body.multimask,
-        # Only a refined mask's predicted IoU compares with a single mask's (a first click's
-        # candidates score higher): the refinement rule starts from the third click.
-        previous_score=entry.score if entry is not None and entry.refined else None,
+        previous_score=None if entry is None else entry.score,
     )
 
 
-def _mask_read(
-    mask: PredictedMask, image: Image, model_id: str, handles: HandleStore, refined: bool
-) -> MaskRead:
+def _mask_read(mask: PredictedMask, image: Image, model_id: str, handles: HandleStore) -> MaskRead:
     rle = encode_rle(mask.mask)
-    entry = MaskHandle(image.id, model_id, mask.low_res_logits, rle, mask.score, refined)
+    entry = MaskHandle(image.id, model_id, mask.low_res_logits, rle, mask.score)
     handle = handles.add(entry)
     return MaskRead(
         rle=RleBody.model_validate(rle),

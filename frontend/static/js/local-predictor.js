@@ -7,7 +7,6 @@
 export function createLocalPredictor(local, picks) {
   let generation = 0;
   let answered = []; // the last answer's masks
-  let refined = false; // whether the last answer refined a mask (its scores then compare)
   let refining = null; // {logits, score} of the mask the next prompt refines
   let offer = null; // {masks, chosen}: the one-click candidates this chain of prompts began with
 
@@ -16,7 +15,6 @@ export function createLocalPredictor(local, picks) {
     reset() {
       generation++;
       answered = [];
-      refined = false;
       refining = null;
       offer = null;
     },
@@ -27,17 +25,15 @@ export function createLocalPredictor(local, picks) {
     async predict(imageId, prompts, multimask = true) {
       const mine = ++generation;
       const started = performance.now();
-      // Only a refined mask's score compares with a single mask's (app/api/routes/inference.py).
       const decoded = await local.decode(imageId, prompts, {
         maskInput: refining?.logits ?? null,
         multimask: multimask && refining === null,
-        previousScore: refined ? refining.score : null,
+        previousScore: refining?.score ?? null,
       });
       if (mine !== generation) return null;
       const masks = picks.order(decoded.masks);
       // What /predict remembers as an offer: candidates for points alone, nothing refined.
       if (masks.length > 1 && !prompts.box && refining === null) offer = { masks, chosen: 0 };
-      refined = refining !== null;
       answered = masks;
       refining = masks[0];
       const decode = performance.now() - started;
