@@ -164,14 +164,16 @@ def prepared(segmenter: Any, sample: Sample, workdir: Path) -> PreparedImage:
 
 def datasets(args: argparse.Namespace) -> dict[str, list[Sample]]:
     """The samples of each set; --part even|odd keeps every other image (tune on one, report
-    on the other)."""
+    on the other), --seed draws other objects of the same images."""
     found = {}
     if "nuclei" in args.sets and (args.data / "nuclei" / "images").is_dir():
         found["nuclei"] = list(nuclei_samples(args.data / "nuclei", images=args.images,
-                                              per_image=args.per_image, min_area=16))  # fmt: skip
+                                              per_image=args.per_image, min_area=16,
+                                              seed=args.seed))  # fmt: skip
     if "camvid" in args.sets and (args.data / "camvid-dev" / "images").is_dir():
         found["camvid"] = list(camvid_samples(args.data / "camvid-dev", images=args.images,
-                                              per_image=args.per_image, min_area=200))  # fmt: skip
+                                              per_image=args.per_image, min_area=200,
+                                              seed=args.seed))  # fmt: skip
     offset = {"all": None, "even": 0, "odd": 1}[args.part]
     return {k: v if offset is None else v[offset::2] for k, v in found.items()}
 
@@ -198,6 +200,7 @@ def main() -> int:
     parser.add_argument("--images", type=int, default=12)
     parser.add_argument("--per-image", type=int, default=4)
     parser.add_argument("--part", choices=("all", "even", "odd"), default="all")
+    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/setback-rules"))
     args = parser.parse_args()
