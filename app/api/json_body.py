@@ -45,6 +45,14 @@ def documented(model: type[BaseModel]) -> dict[str, Any]:
     return {"requestBody": {**schema, "required": True}}
 
 
+def binary_response(body: bytes) -> Response:
+    """Encoded columns (a map, a batch's changes) as an uncached octet stream: they change
+    with every label batch."""
+    return Response(
+        body, media_type="application/octet-stream", headers={"Cache-Control": "no-store"}
+    )
+
+
 def json_response(body: BaseModel) -> Response:
     """`body` as a JSON response, encoded by pydantic (declare the route's response_model too,
     for the API documentation)."""

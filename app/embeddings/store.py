@@ -21,6 +21,8 @@ from typing import BinaryIO
 
 import numpy as np
 
+from app.columns import find_sorted
+
 MANIFEST = "manifest.json"
 # Records per read (42 MB of 1280-d records).
 READ_ROWS = 16_384
@@ -90,11 +92,9 @@ class VectorStore:
             tail_ids = self._read(np.arange(self._rows, rows), "id")
             tail, tail_rows = _latest_records(tail_ids)
             tail_rows += self._rows
-            ids, at = self._index_ids, np.searchsorted(self._index_ids, tail)
-            known = at < len(ids)
-            known[known] = ids[at[known]] == tail[known]
-            replaced = at[known]
-            ids, index_rows = np.delete(ids, replaced), np.delete(self._index_rows, replaced)
+            at, known = find_sorted(self._index_ids, tail)
+            ids = np.delete(self._index_ids, at[known])
+            index_rows = np.delete(self._index_rows, at[known])
             live = tail_ids[tail_rows - self._rows] >= 0
             at = np.searchsorted(ids, tail[live])
             self._index_ids = np.insert(ids, at, tail[live])

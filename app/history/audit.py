@@ -196,13 +196,17 @@ def batch_columns(session: Session, batch_id: int) -> Changes:
 def batch_block(session: Session, batch_id: int) -> bytes:
     """The batch's label changes in the block format (app/history/block.py): as stored for a
     block batch, encoded from its rows otherwise."""
-    data = session.scalar(select(AuditBlock.changes).where(AuditBlock.batch_id == batch_id))
+    data = _stored_block(session, batch_id)
     return data if data is not None else encode(batch_columns(session, batch_id))
 
 
 def _block(session: Session, batch_id: int) -> Changes | None:
-    data = session.scalar(select(AuditBlock.changes).where(AuditBlock.batch_id == batch_id))
+    data = _stored_block(session, batch_id)
     return None if data is None else decode(data)
+
+
+def _stored_block(session: Session, batch_id: int) -> bytes | None:
+    return session.scalar(select(AuditBlock.changes).where(AuditBlock.batch_id == batch_id))
 
 
 def changes_after(

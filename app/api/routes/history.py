@@ -6,13 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
+from app.api.json_body import binary_response
 from app.auth.guard import PrincipalDep
 from app.deps import ContextDep, IdPath, LiveDep, ProjectDep
 from app.history.audit import batch_block, change_page, list_batches
 from app.history.undo import get_batch, undo_batch
 from app.schemas.history import BatchDetail, BatchList, BatchRead, ChangeRead, UndoResult
 
-NO_STORE = {"Cache-Control": "no-store"}
 router = APIRouter(prefix="/api/projects/{project_id}/history", tags=["history"])
 
 
@@ -60,7 +60,7 @@ def get_history_columns(ctx: ContextDep, project: ProjectDep, batch_id: IdPath) 
     with ctx.db.read() as session:
         get_batch(session, project.id, batch_id)
         body = batch_block(session, batch_id)
-    return Response(body, media_type="application/octet-stream", headers=NO_STORE)
+    return binary_response(body)
 
 
 @router.post("/{batch_id}/undo", response_model=UndoResult)

@@ -6,7 +6,7 @@ import numpy as np
 from fastapi import APIRouter, Depends, Response
 from fastapi.responses import StreamingResponse
 
-from app.api.json_body import documented, json_body, json_response
+from app.api.json_body import binary_response, documented, json_body, json_response
 from app.deps import ContextDep, LiveDep, PrincipalDep, ProjectDep
 from app.maps.service import build_map, labelled_counts
 from app.maps.wire import json_points
@@ -31,10 +31,7 @@ def get_map(
     scripts (streamed in chunks, never a Python object per point at once)."""
     with ctx.db.read() as session:
         if format == "binary":
-            body = ctx.map_cache.encoded(session, project)
-            return Response(
-                body, media_type="application/octet-stream", headers={"Cache-Control": "no-store"}
-            )
+            return binary_response(ctx.map_cache.encoded(session, project))
         data = build_map(session, project, ctx.maps)
     label_ids = np.array([0] + [label["id"] for label in data.header["labels"]], np.int64)
     points = json_points(

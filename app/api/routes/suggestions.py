@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
+from app.api.json_body import binary_response
 from app.deps import ContextDep, LiveDep, PrincipalDep, ProjectDep
 from app.maps.wire import encode_columns
 from app.schemas.suggestions import (
@@ -78,11 +79,7 @@ def get_suggestion_map(
             "label_id": labels.astype("<u4"),
             "confidence": confidence.astype("<f4"),
         }
-        return Response(
-            encode_columns({}, columns),
-            media_type="application/octet-stream",
-            headers={"Cache-Control": "no-store"},
-        )
+        return binary_response(encode_columns({}, columns))
     return SuggestionMap(
         segment_ids=ids.tolist(),
         label_ids=labels.tolist(),
