@@ -59,12 +59,11 @@ class SamSegmenter:
     def prepare(self, images: list[np.ndarray]) -> list[PreparedImage]:
         """Encode HxWx3 uint8 RGB images in one batch -> features 1x256x64x64 float16 each."""
         inputs = [self.transform.apply_image(image) for image in images]
-        batch = torch.cat([self._model_input(x) for x in inputs])
-        features = _on_oom(lambda: self._encode(batch), self.device)
+        features = _on_oom(lambda: self._encode(inputs), self.device)
         return [
             PreparedImage(
                 model_id=self.model_id,
-                arrays={"features": f[None].to(torch.float16).cpu().numpy()},
+                arrays={"features": f[None].copy()},  # not views of one batch array
                 original_size=(int(image.shape[0]), int(image.shape[1])),
                 input_size=(int(x.shape[0]), int(x.shape[1])),
             )
@@ -109,7 +108,11 @@ class SamSegmenter:
         tensor = torch.as_tensor(resized, device=self.device).permute(2, 0, 1)[None]
         return self.sam.preprocess(tensor.float())
 
-    def _encode(self, batch: torch.Tensor) -> torch.Tensor:
+    def _encode(self, resized: list[np.ndarray]) -> np.ndarray:
+        """Resized images -> Bx256x64x64 float16 features on the host. Every device allocation
+        of an encode (input upload and normalisation too) happens here, inside the caller's
+        out-of-memory guard: a batch too large fails as InferenceOutOfMemory wherever it fails."""
+        batch = torch.cat([self._model_input(x) for x in resized])
         autocast = (
             torch.autocast(self.device.type, dtype=self.autocast_dtype)
             if self.autocast_dtype is not None
@@ -118,7 +121,8 @@ class SamSegmenter:
         if self.device.type == "cuda":
             batch = batch.contiguous(memory_format=torch.channels_last)
         with torch.inference_mode(), autocast:
-            return self.sam.image_encoder(batch).float()
+            features = self.sam.image_encoder(batch).float()
+        return features.to(torch.float16).cpu().numpy()
 
     def _decoder_inputs(self, state: PreparedImage, prompt: Prompt) -> tuple[np.ndarray, ...]:
         points = np.asarray(prompt.points, np.float32).reshape(-1, 2)

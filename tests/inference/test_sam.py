@@ -168,3 +168,16 @@ def test_out_of_memory_fails_the_request_with_a_clear_error(tiny_segmenter, prep
     with pytest.raises(InferenceOutOfMemory, match="out of memory on cpu"):
         broken.predict(state, Prompt(**POINT))
     assert tiny_segmenter.predict(state, Prompt(**POINT))  # the model itself is fine
+
+
+def test_out_of_memory_while_staging_the_encoder_input_is_our_error_too(tiny_segmenter):
+    """Uploading and normalising a batch allocates on the device as well (12 MB an image)."""
+    from app.inference.base import InferenceOutOfMemory
+
+    class StagingFails(SamSegmenter):
+        def _model_input(self, resized: np.ndarray) -> torch.Tensor:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 12.00 MiB")
+
+    broken = StagingFails(tiny_segmenter.sam, tiny_segmenter.model_id, tiny_segmenter.decoder)
+    with pytest.raises(InferenceOutOfMemory, match="out of memory on cpu"):
+        broken.prepare([photo(), photo(seed=1)])
