@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from app.evaluation.project import EvalResult
+if TYPE_CHECKING:  # table() alone needs no database: the benches import it on bare machines
+    from app.evaluation.project import EvalResult
 
 
 def _fmt(value: float | None) -> str:
