@@ -26,7 +26,8 @@ import torch
 from segment_anything.modeling import Sam
 from segment_anything.utils.onnx import SamOnnxModel
 
-from app.inference.decoder_files import graph_path
+from app.inference.decoder_copy import decoder_copy
+from app.inference.decoder_files import PAGE_GRAPHS, graph_path
 from app.inference.fast_attention import folded_decoder
 from app.inference.fast_upscaling import channels_last_decoder
 from app.inference.split_decoder import IMAGE_OUTPUTS, BatchPromptStage, ImageStage, PromptStage
@@ -261,9 +262,18 @@ def _share_constants(path: Path, graph: _Graph) -> None:
     onnx.save(extracted, str(path))
 
 
-def make_decoder(sam: Sam, onnx_path: Path | None, threads: int) -> DecoderRunner:
-    """ONNX runner on CPU when onnx_path is given and export works, else eager torch."""
-    if onnx_path is None or sam.device.type != "cpu":
+def make_decoder(
+    sam: Sam, onnx_path: Path | None, threads: int, *, device_type: str | None = None
+) -> DecoderRunner:
+    """ONNX runner on CPU when onnx_path is given and export works, else eager torch.
+
+    Off the CPU (device_type, sam.device.type unless given: tests give "cuda" to take that path
+    on a CPU model) the eager decoder runs on sam's device and the page's graphs are exported.
+    """
+    if onnx_path is None:
+        return TorchDecoder(sam)
+    if (device_type or sam.device.type) != "cpu":
+        export_page_graphs(sam, onnx_path)
         return TorchDecoder(sam)
     try:
         runner: DecoderRunner = OnnxDecoder(export_decoder(sam, onnx_path), threads)
@@ -281,3 +291,17 @@ def _export_split(sam: Sam, onnx_path: Path) -> None:
             export_decoder(sam, graph_path(onnx_path, part), part)
     except Exception:  # noqa: BLE001 - the full graph still serves every click
         log.exception("split ONNX decoder graphs unavailable")
+
+
+def export_page_graphs(sam: Sam, onnx_path: Path) -> None:
+    """Export the graphs the page's in-page decoder fetches (PAGE_GRAPHS, beside onnx_path) from
+    a CPU copy of sam's prompt encoder and mask decoder (decoder_copy.py): sam stays on its
+    device. Nothing is copied when they are all cached; on failure the page uses /predict."""
+    if all(graph_path(onnx_path, part).is_file() for part in PAGE_GRAPHS):
+        return
+    try:
+        cpu = decoder_copy(sam)
+        for part in PAGE_GRAPHS:
+            export_decoder(cpu, graph_path(onnx_path, part), part)
+    except Exception:  # noqa: BLE001 - the server decodes every click itself
+        log.exception("ONNX decoder graphs for the page unavailable")

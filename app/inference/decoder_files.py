@@ -7,6 +7,8 @@ from pathlib import Path
 
 # Names the exported graph's form; part of the cached .onnx file name.
 DECODER_GRAPH = "lowres-folded-v3"
+# The parts the page's in-page decoder fetches (decoder.onnx?part=...).
+PAGE_GRAPHS = ("full", "image", "prompt")
 
 
 def graph_path(full_path: Path, part: str) -> Path:

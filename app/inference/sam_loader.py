@@ -37,7 +37,8 @@ def pick_device(setting: str) -> torch.device:
 
 
 def load_sam_segmenter(settings: Settings, checkpoint: Path | None = None) -> SamSegmenter:
-    """Load, check and place SAM; export its decoder to ONNX (cached by model id) on CPU."""
+    """Load, check and place SAM; export its decoder to ONNX (cached by model id): on the CPU
+    the server decodes with it, on a GPU the page's in-page decoder only."""
     path = checkpoint or resolve_checkpoint(settings)
     if not path.is_file():
         raise ModelUnavailable(f"the SAM checkpoint {path} does not exist")
