@@ -1,6 +1,6 @@
 """SAM on CUDA through the real loading code, against the same checkpoint on CPU: the segmenter
-lands on the GPU, every prompt kind and the automatic masks give the CPU's masks, and a real
-out-of-memory fails only its own request.
+lands on the GPU, exports the in-page decoder's graphs as the CPU does, every prompt kind and the
+automatic masks give the CPU's masks, and a real out-of-memory fails only its own request.
 
 Skipped without a CUDA GPU (CI, `make test` on a CPU machine). The module builds its own
 fixtures so that it also runs with `--noconftest` on a GPU machine that has torch but not the
@@ -25,11 +25,13 @@ from app.evaluation.metrics import iou_matrix
 from app.inference.base import InferenceOutOfMemory, PreparedImage, Prompt
 from app.inference.cache import EmbeddingCache
 from app.inference.checkpoints import OFFICIAL_CHECKPOINTS
+from app.inference.decoder_files import DECODER_GRAPH, PAGE_GRAPHS, graph_path
 from app.inference.queue import Priority
 from app.inference.sam import SamSegmenter
 from app.inference.sam_loader import load_sam_segmenter
 from app.inference.worker import InferenceWorker
 from tests.fixtures.coins import coins, iou
+from tests.fixtures.decoder_graphs import assert_same_outputs, example_inputs, page_graph_outputs
 from tests.fixtures.settings import make_settings
 from tests.fixtures.tiny_sam import write_tiny_checkpoint
 
@@ -58,9 +60,17 @@ AUTO_MATCHED_SHARE = 0.9
 
 def load(checkpoint: Path, device: str, workdir: Path) -> SamSegmenter:
     settings = make_settings(
-        workdir / "data", sam_checkpoint=checkpoint, model_dir=workdir / "models", device=device
+        workdir / "data",
+        sam_checkpoint=checkpoint,
+        model_dir=models(workdir, device),
+        device=device,
     )
     return load_sam_segmenter(settings)
+
+
+def models(workdir: Path, device: str) -> Path:
+    """Each device's own model dir: each server exports its own decoder graphs."""
+    return workdir / f"models-{device}"
 
 
 @pytest.fixture(scope="module")
@@ -108,6 +118,21 @@ def test_segmenter_lands_on_cuda_with_the_eager_decoder(pair):
     features = gpu.prepare([coins().image])[0].arrays["features"]
     assert features.shape == (1, 256, 64, 64) and features.dtype == np.float16
     assert np.isfinite(features).all()
+
+
+def test_the_cuda_server_exports_the_cpu_servers_page_graphs(pair, workdir):
+    """The in-page decoder's graphs, exported from a CPU copy of the decoder half of the model
+    on the GPU, compute what the CPU server's graphs do, bit for bit. (The model stayed on the
+    GPU through the export: test_segmenter_lands_on_cuda_with_the_eager_decoder.)"""
+    gpu, cpu = pair
+    full = [
+        models(workdir, device) / "onnx" / f"{gpu.model_id}.{DECODER_GRAPH}.onnx"
+        for device in ("cuda", "cpu")
+    ]
+    assert all(graph_path(full[0], part).is_file() for part in PAGE_GRAPHS)
+    features = cpu.prepare([coins().image])[0].arrays["features"].astype(np.float32)
+    inputs = (features, *example_inputs()[1:])
+    assert_same_outputs(*(page_graph_outputs(path, *inputs) for path in full))
 
 
 def test_encoder_features_agree_with_cpu(pair):
