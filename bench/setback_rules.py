@@ -2,14 +2,23 @@
 0.05 in under 1% of clicks), on the same objects and first clicks, with real weights.
 
 The standard simulated clicker (app/evaluation/noc.py) drives a SamSegmenter's decoder
-directly; every rule answers the first click with the top-scored of three candidates and
-differs only in which token (0 = SAM's single mask, 1-3 its multimask candidates) of a refining
-click's decode (previous low-res logits fed back) answers:
+directly. The first click is answered as the product answers it (--first picks: the candidate
+app/inference/candidates.py ranks first on the picks learnt from the objects before, each
+object's final mask counting as kept, as bench/sam_quality.py's annotator) or by the
+top-scored candidate (--first top). Rules differ only in which token (0 = SAM's single mask,
+1-3 its multimask candidates) of a refining click's decode (previous low-res logits fed back)
+answers:
 
   base                   SAM's single mask (as SamPredictor)
   product                app/inference/refinement.py as /predict and the in-page decoder run it
   guard:M:K:S            refinement.py's rule at margin M and keep fraction K, from click S on
                          (guard:0.1:0:3 is the rule shipped before the keep fraction)
+  gran:K                 at the second click the closer to the first click's candidate of the
+                         single mask and the decode's token of that candidate (the single mask
+                         when it keeps < K of it); later the product rule
+  chosen:S               the product rule; where it answers with the single mask, from click S,
+                         the closer of it and the token of the first click's candidate
+  RULE@W                 RULE with the picks ranked at weight W (candidates.py's WEIGHT else)
 
 A decode depends only on the tokens chosen before, so the rules of one object share decodes
 (rules mostly agree): a run costs about one rule's decodes plus the points where rules differ.
@@ -22,13 +31,16 @@ click refines a first click's candidate, later ones a refined mask.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
+from pycocotools import mask as coco_mask
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -36,14 +48,17 @@ from app.evaluation.datasets import Sample, camvid_samples, nuclei_samples  # no
 from app.evaluation.metrics import mask_iou  # noqa: E402
 from app.evaluation.noc import MAX_CLICKS, WORSE_MARGIN, Click, next_click, summarize  # noqa: E402
 from app.evaluation.report import table  # noqa: E402
-from app.inference.base import PreparedImage, Prompt  # noqa: E402
+from app.inference.base import PredictedMask, PreparedImage, Prompt  # noqa: E402
+from app.inference.candidates import WEIGHT, CandidatePicks  # noqa: E402
 from app.inference.refinement import KEEP, MARGIN, refining_token  # noqa: E402
 
 # A refining click's decode: 4x256x256 float32 low-res logits, 4 predicted IoUs in [0, 1].
 Decode = tuple[np.ndarray, np.ndarray]
 # (decode, the token answering, its clicks): the answer a next click refines.
 Answer = tuple[Decode, int]
-Rule = Callable[[Decode, Answer, int], int]
+# (decode, previous answer, tokens answered so far: one per click before) -> token
+Rule = Callable[[Decode, Answer, tuple[int, ...]], int]
+First = Callable[[Decode], int]
 
 
 class ObjectRun:
@@ -53,6 +68,8 @@ class ObjectRun:
         self.segmenter, self.state, self.gt = segmenter, state, gt
         self._decodes: dict[tuple[int, ...], Decode] = {}
         self._masks: dict[tuple[int, ...], np.ndarray] = {}
+        self.final: tuple[int, ...] = ()  # the history of the last trace's answer
+        self.log: list[dict[str, Any]] | None = None
 
     def decode(self, history: tuple[int, ...], clicks: list[Click], logits: Any) -> Decode:
         if history not in self._decodes:
@@ -73,8 +90,9 @@ class ObjectRun:
             self._masks[history] = self.segmenter._upscale(low_res, self.state)[0]
         return self._masks[history]
 
-    def trace(self, rule: Rule, stop_iou: float = 0.9) -> list[float]:
-        """IoU after each click of the simulated session under `rule`."""
+    def trace(self, rule: Rule, first: First, stop_iou: float = 0.9) -> list[float]:
+        """IoU after each click of the simulated session under `rule`, the first click
+        answered by the candidate `first` chooses."""
         clicks: list[Click] = []
         history: tuple[int, ...] = ()
         answer: Answer | None = None
@@ -86,22 +104,97 @@ class ObjectRun:
             clicks.append(click)
             if answer is None:
                 decode = self.decode(history, clicks, None)
-                token = max((1, 2, 3), key=lambda t: float(decode[1][t]))
+                token = first(decode)
             else:
                 decode = self.decode(history, clicks, answer[0][0][answer[1]])
-                token = rule(decode, answer, len(clicks))
+                token = rule(decode, answer, history)
+                if self.log is not None:
+                    self.log.append(self._features(history, clicks, decode, answer, token))
             history, answer = (*history, token), (decode, token)
             ious.append(float(mask_iou(self.gt, self.mask(history, decode))))
             if ious[-1] >= stop_iou:
                 break
+        self.final = history
         return ious
+
+    def candidates(self) -> list[tuple[int, float, np.ndarray]]:
+        """(token, predicted IoU, HxW mask) of the first click's three candidates."""
+        decode = self._decodes[()]
+        return [(t, float(decode[1][t]), self.mask((t,), decode)) for t in (1, 2, 3)]
+
+    def _depth(self, before: np.ndarray, click: Click) -> float:
+        """The click's distance inside the previous low-res mask over the mask's deepest
+        (0 outside it): near 0 a click trims an edge, near 1 it hits the mask's middle."""
+        scale = self.state.input_size[0] / self.state.original_size[0] / 4
+        x, y = min(int(click.x * scale), 255), min(int(click.y * scale), 255)
+        distance = cv2.distanceTransform(np.pad(before, 1).astype(np.uint8), cv2.DIST_L2, 3)
+        return float(distance[y + 1, x + 1] / max(distance.max(), 1e-6))
+
+    def _features(self, history: tuple[int, ...], clicks: list[Click], decode: Decode,
+                  previous: Answer, token: int) -> dict[str, Any]:  # fmt: skip
+        """What a rule could look at on one refining click, and each token's IoU with the
+        truth (to find rules offline; the full runs measure them)."""
+        before = previous[0][0][previous[1]] > 0
+        low = decode[0] > 0
+        area = max(int(before.sum()), 1)
+        full = [self.mask((*history, t), decode) for t in range(4)]
+        ys = np.clip([int(c.y) for c in clicks], 0, self.gt.shape[0] - 1)
+        xs = np.clip([int(c.x) for c in clicks], 0, self.gt.shape[1] - 1)
+        wanted = np.array([c.positive for c in clicks])
+        return {
+            "click": len(clicks), "positive": clicks[-1].positive, "chosen": token,
+            "history": list(history),
+            "scores": decode[1].tolist(), "previous_score": float(previous[0][1][previous[1]]),
+            "keep": [float((m & before).sum() / area) for m in low],
+            "area": [float(m.sum() / area) for m in low],
+            "iou_previous": [float(mask_iou(before, m)) for m in low],
+            "violated": [int((m[ys, xs] != wanted).sum()) for m in full],
+            "iou": [float(mask_iou(self.gt, m)) for m in full],
+            "iou_before": float(mask_iou(self.gt, self.mask(history, previous[0]))),
+            "depth": self._depth(before, clicks[-1]),
+        }  # fmt: skip
+
+
+class FirstCandidate:
+    """The first click's answer: the top-scored candidate, or (`picks`) the one the product
+    shows first, candidates.py's ranking on the candidates kept on the objects before (the
+    simulated annotator keeps its final mask, as bench/sam_quality.py's does)."""
+
+    def __init__(self, picks: bool, weight: float = WEIGHT) -> None:
+        self.picks = CandidatePicks(weight) if picks else None
+        self.first_ious: list[tuple[float, float, float]] = []  # (shown, top-scored, best of 3)
+
+    def __call__(self, decode: Decode) -> int:
+        by_score = sorted((1, 2, 3), key=lambda t: -float(decode[1][t]))
+        if self.picks is None:
+            return by_score[0]
+        masks = [PredictedMask(np.zeros((1, 1), bool), float(decode[1][t]), decode[0][t], t)
+                 for t in by_score]  # fmt: skip
+        return self.picks.order(0, masks)[0].token
+
+    def kept(self, run: ObjectRun) -> None:
+        if not run.final:
+            return
+        offered = run.candidates()
+        ious = {t: float(mask_iou(run.gt, m)) for t, _, m in offered}
+        top = max(offered, key=lambda c: c[1])[0]
+        self.first_ious.append((ious[run.final[0]], ious[top], max(ious.values())))
+        if self.picks is None:
+            return
+        masks = [PredictedMask(m, score, np.zeros(1), t) for t, score, m in offered]
+        self.picks.offered(0, masks, [_rle(m) for _, _, m in offered])
+        self.picks.kept(0, 0, _rle(run.mask(run.final, run._decodes[run.final[:-1]])))
+
+
+def _rle(mask: np.ndarray) -> dict:
+    return coco_mask.encode(np.asfortranarray(mask.astype(np.uint8)))  # type: ignore[no-any-return]
 
 
 def guard(margin: float, keep: float, start: int) -> Rule:
     """refinement.py's rule at another margin and keep fraction, from click `start` on."""
 
-    def rule(decode: Decode, previous: Answer, click: int) -> int:
-        if click < start:
+    def rule(decode: Decode, previous: Answer, history: tuple[int, ...]) -> int:
+        if len(history) + 1 < start:
             return 0
         (low_res, scores), token = previous[0], previous[1]
         return refining_token(*decode, low_res[token], float(scores[token]), margin, keep)
@@ -109,7 +202,51 @@ def guard(margin: float, keep: float, start: int) -> Rule:
     return rule
 
 
+def same_granularity(keep: float) -> Rule:
+    """At click 2: whichever of the single mask and the decode's token of the first click's
+    candidate is closer to that candidate (unless the single mask keeps < keep of it: a
+    correction); from click 3 on the product rule."""
+    later = guard(MARGIN, KEEP, 3)
+
+    def rule(decode: Decode, previous: Answer, history: tuple[int, ...]) -> int:
+        if len(history) != 1:
+            return later(decode, previous, history)
+        before = previous[0][0][previous[1]] > 0
+        low = decode[0] > 0
+        if (low[0] & before).sum() < keep * max(before.sum(), 1):
+            return 0
+        return max((0, previous[1]), key=lambda t: float(mask_iou(before, low[t])))
+
+    return rule
+
+
+def chosen_granularity(start: int) -> Rule:
+    """The product rule; where it answers with the single mask, from click `start` on, the
+    single mask or the decode's token of the first click's candidate, whichever is closer to
+    the mask refined."""
+    product = guard(MARGIN, KEEP, 2)
+
+    def rule(decode: Decode, previous: Answer, history: tuple[int, ...]) -> int:
+        token = product(decode, previous, history)
+        if token != 0 or len(history) + 1 < start:
+            return token
+        before = previous[0][0][previous[1]] > 0
+        low = decode[0] > 0
+        return max((0, history[0]), key=lambda t: float(mask_iou(before, low[t])))
+
+    return rule
+
+
+def _weight(spec: str) -> float:
+    """A rule spec's weight of the project's picks (NAME@WEIGHT; candidates.py's by default)."""
+    return float(spec.split("@")[1]) if "@" in spec else WEIGHT
+
+
 def rule_named(name: str) -> Rule:
+    if name.startswith("chosen:"):
+        return chosen_granularity(int(name.split(":")[1]))
+    if name.startswith("gran:"):
+        return same_granularity(float(name.split(":")[1]))
     if name == "base":
         return guard(0.0, 0.0, MAX_CLICKS + 1)
     if name == "product":
@@ -120,20 +257,31 @@ def rule_named(name: str) -> Rule:
     return guard(float(margin), float(keep), int(start))
 
 
-def measure(name: str, samples: list[Sample], states: list[PreparedImage], rules: list[str],
-            segmenter: Any) -> None:  # fmt: skip
+def measure(name: str, samples: list[Sample], states: list[PreparedImage], segmenter: Any,
+            args: argparse.Namespace) -> None:  # fmt: skip
     started = time.perf_counter()
+    rules = args.rules.split(",")
     traces: dict[str, list[list[float]]] = {r: [] for r in rules}
+    firsts = {r: FirstCandidate(args.first == "picks", _weight(r)) for r in rules}
+    log: list[dict[str, Any]] = []
     for sample, state in zip(samples, states, strict=True):
         for gt in sample.objects:
             run = ObjectRun(segmenter, state, gt)
             for r in rules:
-                traces[r].append(run.trace(rule_named(r)))
-    rows = [["rule", "objects", "NoC@85", "NoC@90", "never@85", "drops>.05", "share", "click 2", "3+"]]  # fmt: skip
+                run.log = log if args.dump and r == rules[0] else None
+                traces[r].append(run.trace(rule_named(r.split("@")[0]), firsts[r]))
+                firsts[r].kept(run)
+    if args.dump:
+        path = args.dump.with_name(f"{args.dump.stem}-{name}{args.dump.suffix}")
+        path.write_text("\n".join(json.dumps(record) for record in log))
+    rows = [["rule", "objects", "1-click shown/top/best3", "gap closed", "NoC@85", "NoC@90",
+             "never@85", "drops>.05", "share", "click 2", "3+"]]  # fmt: skip
     for r in rules:
         s = summarize(traces[r])
         drops, steps = _drops(traces[r])
-        rows.append([r, str(s.objects), f"{s.noc[0.85]:.2f}", f"{s.noc[0.9]:.2f}",
+        shown, top, best = np.mean(firsts[r].first_ious, axis=0)
+        rows.append([r, str(s.objects), f"{shown:.3f} / {top:.3f} / {best:.3f}",
+                     f"{(shown - top) / max(best - top, 1e-9):.0%}", f"{s.noc[0.85]:.2f}", f"{s.noc[0.9]:.2f}",
                      str(s.failures[0.85]), f"{len(drops)}/{steps}",
                      f"{100 * len(drops) / max(steps, 1):.2f}%",
                      str(drops.count(2)), str(sum(n > 2 for n in drops))])  # fmt: skip
@@ -188,7 +336,7 @@ def run(args: argparse.Namespace) -> None:
     segmenter = load_sam_segmenter(settings)
     for name, samples in datasets(args).items():
         states = [prepared(segmenter, s, args.workdir) for s in samples]
-        measure(name, samples, states, args.rules.split(","), segmenter)
+        measure(name, samples, states, segmenter, args)
 
 
 def main() -> int:
@@ -201,6 +349,13 @@ def main() -> int:
     parser.add_argument("--per-image", type=int, default=4)
     parser.add_argument("--part", choices=("all", "even", "odd"), default="all")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--first",
+        choices=("top", "picks"),
+        default="picks",
+        help="first click: top-scored candidate, or the product's (picks)",
+    )
+    parser.add_argument("--dump", type=Path, help="JSON lines of the first rule's refining clicks")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/setback-rules"))
     args = parser.parse_args()
