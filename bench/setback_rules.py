@@ -11,12 +11,14 @@ answers:
 
   base                   SAM's single mask (as SamPredictor)
   product                app/inference/refinement.py as /predict and the in-page decoder run it
-  guard:M:K:S            refinement.py's rule at margin M and keep fraction K, from click S on
-                         (guard:0.1:0:3 is the rule shipped before the keep fraction)
+  guard:M:K:S            refinement.py's rule at margin M and keep fraction K, from click S on,
+                         without the first click's candidate (guard:0.05:0.3:2 is the rule
+                         shipped before it, guard:0.1:0:3 the one before the keep fraction)
+  far:F                  the product rule with the first click's candidate at IoU F
   gran:K                 at the second click the closer to the first click's candidate of the
                          single mask and the decode's token of that candidate (the single mask
-                         when it keeps < K of it); later the product rule
-  chosen:S               the product rule; where it answers with the single mask, from click S,
+                         when it keeps < K of it); later guard:0.05:0.3:2
+  chosen:S               guard:0.05:0.3:2; where it answers with the single mask, from click S,
                          the closer of it and the token of the first click's candidate
   RULE@W                 RULE with the picks ranked at weight W (candidates.py's WEIGHT else)
 
@@ -50,14 +52,16 @@ from app.evaluation.noc import MAX_CLICKS, WORSE_MARGIN, Click, next_click, summ
 from app.evaluation.report import table  # noqa: E402
 from app.inference.base import PredictedMask, PreparedImage, Prompt  # noqa: E402
 from app.inference.candidates import WEIGHT, CandidatePicks  # noqa: E402
-from app.inference.refinement import KEEP, MARGIN, refining_token  # noqa: E402
+from app.inference.refinement import FAR, KEEP, MARGIN, refining_token  # noqa: E402
 
 # A refining click's decode: 4x256x256 float32 low-res logits, 4 predicted IoUs in [0, 1].
 Decode = tuple[np.ndarray, np.ndarray]
 # (decode, the token answering, its clicks): the answer a next click refines.
 Answer = tuple[Decode, int]
-# (decode, previous answer, tokens answered so far: one per click before) -> token
-Rule = Callable[[Decode, Answer, tuple[int, ...]], int]
+# (decode, previous answer, tokens answered so far: one per click before, the click just made
+# in low-res pixels: x, y, positive) -> token
+LowResClick = tuple[int, int, bool]
+Rule = Callable[[Decode, Answer, tuple[int, ...], LowResClick], int]
 First = Callable[[Decode], int]
 
 
@@ -107,7 +111,7 @@ class ObjectRun:
                 token = first(decode)
             else:
                 decode = self.decode(history, clicks, answer[0][0][answer[1]])
-                token = rule(decode, answer, history)
+                token = rule(decode, answer, history, self.low_res_click(clicks[-1]))
                 if self.log is not None:
                     self.log.append(self._features(history, clicks, decode, answer, token))
             history, answer = (*history, token), (decode, token)
@@ -117,18 +121,18 @@ class ObjectRun:
         self.final = history
         return ious
 
+    def low_res_click(self, click: Click) -> LowResClick:
+        prompt = Prompt(points=np.array([[click.x, click.y]], np.float32),
+                        point_labels=np.array([int(click.positive)], np.int32))  # fmt: skip
+        return self.segmenter._low_res_click(self.state, prompt)  # type: ignore[no-any-return]
+
     def candidates(self) -> list[tuple[int, float, np.ndarray]]:
         """(token, predicted IoU, HxW mask) of the first click's three candidates."""
         decode = self._decodes[()]
         return [(t, float(decode[1][t]), self.mask((t,), decode)) for t in (1, 2, 3)]
 
     def _depth(self, before: np.ndarray, click: Click) -> float:
-        """The click's distance inside the previous low-res mask over the mask's deepest
-        (0 outside it): near 0 a click trims an edge, near 1 it hits the mask's middle."""
-        scale = self.state.input_size[0] / self.state.original_size[0] / 4
-        x, y = min(int(click.x * scale), 255), min(int(click.y * scale), 255)
-        distance = cv2.distanceTransform(np.pad(before, 1).astype(np.uint8), cv2.DIST_L2, 3)
-        return float(distance[y + 1, x + 1] / max(distance.max(), 1e-6))
+        return _click_depth(before, click, self.state)
 
     def _features(self, history: tuple[int, ...], clicks: list[Click], decode: Decode,
                   previous: Answer, token: int) -> dict[str, Any]:  # fmt: skip
@@ -153,6 +157,15 @@ class ObjectRun:
             "iou_before": float(mask_iou(self.gt, self.mask(history, previous[0]))),
             "depth": self._depth(before, clicks[-1]),
         }  # fmt: skip
+
+
+def _click_depth(before: np.ndarray, click: Click, state: PreparedImage) -> float:
+    """The click's distance inside the previous low-res mask over the mask's deepest
+    (0 outside it): near 0 a click trims an edge, near 1 it hits the mask's middle."""
+    scale = state.input_size[0] / state.original_size[0] / 4
+    x, y = min(int(click.x * scale), 255), min(int(click.y * scale), 255)
+    distance = cv2.distanceTransform(np.pad(before, 1).astype(np.uint8), cv2.DIST_L2, 3)
+    return float(distance[y + 1, x + 1] / max(distance.max(), 1e-6))
 
 
 class FirstCandidate:
@@ -190,14 +203,17 @@ def _rle(mask: np.ndarray) -> dict:
     return coco_mask.encode(np.asfortranarray(mask.astype(np.uint8)))  # type: ignore[no-any-return]
 
 
-def guard(margin: float, keep: float, start: int) -> Rule:
-    """refinement.py's rule at another margin and keep fraction, from click `start` on."""
+def guard(margin: float, keep: float, start: int, far: float | None = None) -> Rule:
+    """refinement.py's rule at another margin and keep fraction, from click `start` on; with
+    `far`, also its answer with the first click's candidate at that IoU (else without it)."""
 
-    def rule(decode: Decode, previous: Answer, history: tuple[int, ...]) -> int:
+    def rule(decode: Decode, previous: Answer, history: tuple[int, ...], click: LowResClick) -> int:
         if len(history) + 1 < start:
             return 0
         (low_res, scores), token = previous[0], previous[1]
-        return refining_token(*decode, low_res[token], float(scores[token]), margin, keep)
+        candidate = None if far is None else history[0]
+        return refining_token(*decode, low_res[token], float(scores[token]), candidate, click,
+                              margin=margin, keep=keep, far=FAR if far is None else far)  # fmt: skip
 
     return rule
 
@@ -206,11 +222,11 @@ def same_granularity(keep: float) -> Rule:
     """At click 2: whichever of the single mask and the decode's token of the first click's
     candidate is closer to that candidate (unless the single mask keeps < keep of it: a
     correction); from click 3 on the product rule."""
-    later = guard(MARGIN, KEEP, 3)
+    later = guard(MARGIN, KEEP, 3)  # the rule before the chosen candidate's token (FAR)
 
-    def rule(decode: Decode, previous: Answer, history: tuple[int, ...]) -> int:
+    def rule(decode: Decode, previous: Answer, history: tuple[int, ...], click: LowResClick) -> int:
         if len(history) != 1:
-            return later(decode, previous, history)
+            return later(decode, previous, history, click)
         before = previous[0][0][previous[1]] > 0
         low = decode[0] > 0
         if (low[0] & before).sum() < keep * max(before.sum(), 1):
@@ -221,13 +237,13 @@ def same_granularity(keep: float) -> Rule:
 
 
 def chosen_granularity(start: int) -> Rule:
-    """The product rule; where it answers with the single mask, from click `start` on, the
+    """guard:0.05:0.3:2; where it answers with the single mask, from click `start` on, the
     single mask or the decode's token of the first click's candidate, whichever is closer to
     the mask refined."""
-    product = guard(MARGIN, KEEP, 2)
+    before_far = guard(MARGIN, KEEP, 2)
 
-    def rule(decode: Decode, previous: Answer, history: tuple[int, ...]) -> int:
-        token = product(decode, previous, history)
+    def rule(decode: Decode, previous: Answer, history: tuple[int, ...], click: LowResClick) -> int:
+        token = before_far(decode, previous, history, click)
         if token != 0 or len(history) + 1 < start:
             return token
         before = previous[0][0][previous[1]] > 0
@@ -243,6 +259,8 @@ def _weight(spec: str) -> float:
 
 
 def rule_named(name: str) -> Rule:
+    if name.startswith("far:"):
+        return guard(MARGIN, KEEP, 2, far=float(name.split(":")[1]))
     if name.startswith("chosen:"):
         return chosen_granularity(int(name.split(":")[1]))
     if name.startswith("gran:"):
@@ -250,7 +268,7 @@ def rule_named(name: str) -> Rule:
     if name == "base":
         return guard(0.0, 0.0, MAX_CLICKS + 1)
     if name == "product":
-        return guard(MARGIN, KEEP, 2)
+        return guard(MARGIN, KEEP, 2, FAR)
     kind, margin, keep, start = name.split(":")
     if kind != "guard":
         raise SystemExit(f"unknown rule {name!r}")

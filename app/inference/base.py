@@ -37,7 +37,8 @@ class Prompt:
     """points: Nx2 float32 (X, Y); point_labels: N int32 (1 positive, 0 negative);
     box: 4 float32 XYXY or None; mask_input: 1x256x256 float32 low-res logits or None;
     previous_score: the predicted IoU of the answer mask_input came from, when known (a
-    refining single-mask click is then guarded against setbacks: refinement.py)."""
+    refining single-mask click is then guarded against setbacks: refinement.py); candidate:
+    the token (1..3) of the one-click candidate that chain of refinements began with."""
 
     points: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.float32))
     point_labels: np.ndarray = field(default_factory=lambda: np.zeros((0,), np.int32))
@@ -45,6 +46,7 @@ class Prompt:
     mask_input: np.ndarray | None = None
     multimask: bool = True
     previous_score: float | None = None
+    candidate: int | None = None
 
 
 @dataclass(frozen=True)

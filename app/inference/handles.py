@@ -21,13 +21,16 @@ from app.errors import Invalid
 @dataclass(frozen=True)
 class MaskHandle:
     """low_res_logits: 256x256 float32 (SAM's mask_input); rle: the full mask, COCO RLE;
-    score: its predicted IoU, which the next refining click's compares with (refinement.py)."""
+    score: its predicted IoU, which the next refining click's compares with (refinement.py);
+    candidate: the token (1..3) of the one-click candidate its chain of refinements began
+    with (the candidate itself, or a mask refined from it), else None."""
 
     image_id: int
     model_id: str
     low_res_logits: np.ndarray
     rle: dict[str, Any]
     score: float
+    candidate: int | None = None
 
 
 class HandleStore:

@@ -13,9 +13,17 @@ the previous mask moved to another object, which is what a click on a wrong firs
 asks for (on nuclei such jumps turn IoU 0.01 into 0.8 while the predicted IoU falls). With it
 the rule runs from the second click on, whose previous answer is a first click's candidate.
 
+The single mask also drifts back to the granularity SAM prefers: the user kept one of the
+first click's three candidates (a project's picks often rank a smaller or larger one first),
+and a refining single mask can swap it for the cluster around it or a part of it while its
+predicted IoU holds. So when the single mask stands but keeps the previous mask at IoU < FAR
+(the click changed much of it), the answer is whichever of the single mask and the same decode's
+token of the chosen candidate (the chain's `candidate`) is closer to the previous mask, as
+long as that token honours the click just made (contains a positive one, not a negative one).
+
 Masks are the 256x256 logits > 0, so the browser's decoder (frontend/static/js/refinement.js)
-reaches the same choice from the same numbers. MARGIN and KEEP come from
-bench/setback_rules.py (the table in the README's MobileSAM section).
+reaches the same choice from the same numbers. MARGIN, KEEP and FAR come from
+bench/setback_rules.py (the tables in the README's MobileSAM section).
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ import numpy as np
 
 MARGIN = 0.05
 KEEP = 0.3
+FAR = 0.8
 
 
 def refining_token(
@@ -31,22 +40,30 @@ def refining_token(
     scores: np.ndarray,
     previous: np.ndarray,
     previous_score: float,
+    candidate: int | None = None,
+    click: tuple[int, int, bool] | None = None,
     margin: float = MARGIN,
     keep: float = KEEP,
+    far: float = FAR,
 ) -> int:
     """The token answering a refining click.
 
     low_res: 4x256x256 float32 logits of one decode (token 0 = single mask); scores: its 4
     predicted IoUs clipped to [0, 1]; previous: the 256x256 logits fed back as mask_input;
-    previous_score: the predicted IoU (clipped) of the answer those logits came from.
+    previous_score: the predicted IoU (clipped) of the answer those logits came from;
+    candidate: the token (1..3) of the one-click candidate this chain of refinements began
+    with, None when it began otherwise (a box, a single mask); click: (x, y, positive) of the
+    click just made in low-res pixels, which the candidate's token must honour to answer.
     """
-    if float(scores[0]) >= previous_score - margin:
-        return 0
     before = previous > 0
-    area = np.count_nonzero(before)
-    if area == 0 or np.count_nonzero((low_res[0] > 0) & before) < keep * area:
+    if float(scores[0]) < previous_score - margin:
+        area = np.count_nonzero(before)
+        if area and np.count_nonzero((low_res[0] > 0) & before) >= keep * area:
+            return int(np.argmax([_iou(token > 0, before) for token in low_res]))
+    if candidate is None or (click and (low_res[candidate][click[1], click[0]] > 0) != click[2]):
         return 0
-    return int(np.argmax([_iou(token > 0, before) for token in low_res]))
+    single = _iou(low_res[0] > 0, before)
+    return 0 if single >= far or single >= _iou(low_res[candidate] > 0, before) else candidate
 
 
 def _iou(a: np.ndarray, b: np.ndarray) -> float:

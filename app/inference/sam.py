@@ -74,7 +74,7 @@ class SamSegmenter:
         """Masks for one prompt in canonical pixels, best first (3 if multimask else 1)."""
         inputs = self._decoder_inputs(state, prompt)
         low_res, scores = _on_oom(lambda: self.decoder(*inputs), self.device)
-        tokens = _tokens(prompt, low_res, scores)
+        tokens = _tokens(prompt, low_res, scores, self._low_res_click(state, prompt))
         scores = np.clip(scores, 0.0, 1.0)
         masks = self._upscale(low_res[tokens], state)
         return [
@@ -148,6 +148,14 @@ class SamSegmenter:
             np.array([float(has_mask)], np.float32),
         )
 
+    def _low_res_click(self, state: PreparedImage, prompt: Prompt) -> tuple[int, int, bool] | None:
+        """(x, y, positive) of the prompt's last point in 256x256 low-res pixels, if any."""
+        if len(prompt.points) == 0:
+            return None
+        last = np.asarray(prompt.points[-1:], np.float64)
+        x, y = self.transform.apply_coords(last, state.original_size)[0] // 4
+        return min(int(x), 255), min(int(y), 255), bool(prompt.point_labels[-1] == 1)
+
     def _upscale(self, low_res: np.ndarray, state: PreparedImage) -> np.ndarray:
         """Cx256x256 logits -> CxHxW bool: Sam.postprocess_masks then > threshold (OpenCV's
         bilinear, ~8x faster on CPU; masks differ in at most a pixel or two)."""
@@ -156,7 +164,9 @@ class SamSegmenter:
         return logits > self.sam.mask_threshold
 
 
-def _tokens(prompt: Prompt, low_res: np.ndarray, scores: np.ndarray) -> list[int]:
+def _tokens(
+    prompt: Prompt, low_res: np.ndarray, scores: np.ndarray, click: tuple[int, int, bool] | None
+) -> list[int]:
     """The tokens answering prompt, best first: SAM's three by (unclipped) predicted IoU, or
     one (the single mask, or for a refining click the one refinement.py picks)."""
     if prompt.multimask:
@@ -164,7 +174,9 @@ def _tokens(prompt: Prompt, low_res: np.ndarray, scores: np.ndarray) -> list[int
     if prompt.mask_input is None or prompt.previous_score is None:
         return [0]
     previous = np.asarray(prompt.mask_input, np.float32).reshape(256, 256)
-    return [refining_token(low_res, np.clip(scores, 0.0, 1.0), previous, prompt.previous_score)]
+    scores = np.clip(scores, 0.0, 1.0)
+    candidate = prompt.candidate
+    return [refining_token(low_res, scores, previous, prompt.previous_score, candidate, click)]
 
 
 def _on_oom(run: Any, device: torch.device) -> Any:

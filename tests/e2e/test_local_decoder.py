@@ -151,26 +151,35 @@ def test_refining_clicks_refine_the_chosen_mask_as_the_server_does(  # type: ign
 
 def test_refinement_rule_in_the_page_is_the_servers(page) -> None:  # type: ignore[no-untyped-def]
     """refinement.js' refiningToken gives app/inference/refinement.py's token on the same
-    logits and scores, whether the single mask's predicted IoU holds or falls, and whether the
-    single mask keeps enough of the previous mask (cases 8, 9: it keeps about a fifth)."""
+    logits and scores, whether the single mask's predicted IoU holds or falls, whether the
+    single mask keeps enough of the previous mask (cases 8, 9: it keeps about a fifth), and
+    with or without the chain's candidate (cases 10-13: the single mask grown far past the
+    previous mask, the candidate's token close to it)."""
     page.goto("/")
     rng, tokens = np.random.default_rng(0), []
-    for case in range(10):
+    for case in range(14):
         logits = rng.normal(0, 4, (4, 256, 256)).astype(np.float32)
         near = -logits[0] if case >= 8 else logits[case % 4]
         previous = (near + rng.normal(0, 3, (256, 256))).astype(np.float32)
         scores = rng.uniform(0.3, 1.0, 4).astype(np.float32)
         previous_score = float(np.float32(rng.uniform(0.5, 1.0)))
         scores[0] = previous_score - (0.3 if case % 2 or case >= 8 else 0.01)  # falls, or not
+        candidate = None
+        if case >= 10:
+            candidate = 1 + case % 3
+            logits[candidate] = previous + rng.normal(0, 1, (256, 256))
+            scores[0] = previous_score
         got = page.evaluate(
-            """async ([logits, scores, previous, previousScore]) => {
+            """async ([logits, scores, previous, previousScore, candidate]) => {
               const { refiningToken } = await import("/static/js/refinement.js");
               return refiningToken(Float32Array.from(logits), scores,
-                                   Float32Array.from(previous), previousScore);
+                                   Float32Array.from(previous), previousScore, candidate);
             }""",
-            [logits.ravel().tolist(), scores.tolist(), previous.ravel().tolist(), previous_score],
-        )
-        assert got == refining_token(logits, scores, previous, previous_score), case
+            [logits.ravel().tolist(), scores.tolist(), previous.ravel().tolist(),
+             previous_score, candidate],
+        )  # fmt: skip
+        assert got == refining_token(logits, scores, previous, previous_score, candidate), case
         tokens.append(got)
     assert set(tokens[:8]) > {0}
-    assert tokens[8:] == [0, 0]
+    assert tokens[8:10] == [0, 0]
+    assert tokens[10:] == [1 + case % 3 for case in range(10, 14)]

@@ -114,7 +114,8 @@ def test_refinement_with_mask_input_handle(client, image_id, tiny_segmenter):
     state = worker(client).prepare_blocking(_sha(client, image_id), lambda: None)
     best = tiny_segmenter.predict(state, _prompt(CLICK))[0]
     refine = _prompt({**CLICK, "multimask": False}, mask_input=best.low_res_logits[None])
-    expected = tiny_segmenter.predict(state, replace(refine, previous_score=best.score))[0]
+    refine = replace(refine, previous_score=best.score, candidate=best.token)
+    expected = tiny_segmenter.predict(state, refine)[0]
     assert refined.json()["masks"][0]["rle"] == encode_rle(expected.mask)
     again = predict(client, image_id, **CLICK, mask_input=refined.json()["mask_input"])
     assert len(again.json()["masks"]) == 3  # multimask refining: SAM's three, no rule
@@ -125,6 +126,23 @@ def test_refinement_with_mask_input_handle(client, image_id, tiny_segmenter):
     rule = tiny_segmenter.predict(state, replace(refine, previous_score=expected.score))[0]
     assert twice.json()["masks"][0]["rle"] == encode_rle(rule.mask)
     assert twice.json()["masks"][0]["score"] == rule.score
+
+
+def test_refinements_keep_to_the_candidate_their_chain_began_with(client, image_id):
+    """Each one-click candidate's handle names its own token; a refinement's handle names the
+    token of the candidate it (or the mask it refined) began with (refinement.py's FAR rule);
+    a box's answer begins no chain."""
+    handles = client.app.state.context.mask_handles
+    first = predict(client, image_id, **CLICK).json()["masks"]
+    tokens = [handles.get(m["handle"]).candidate for m in first]
+    assert sorted(tokens) == [1, 2, 3]
+    handle = first[1]["handle"]  # the user chose the second candidate shown
+    for _ in range(2):
+        answer = predict(client, image_id, **CLICK, mask_input=handle, multimask=False)
+        handle = answer.json()["mask_input"]
+        assert handles.get(handle).candidate == tokens[1]
+    box = predict(client, image_id, box=[100, 80, 220, 160], multimask=False).json()
+    assert handles.get(box["mask_input"]).candidate is None
 
 
 def test_encoder_runs_once_per_image(client, image_id):

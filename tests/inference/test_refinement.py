@@ -64,3 +64,24 @@ def test_an_empty_previous_mask_leaves_nothing_to_keep() -> None:
     empty = np.full((LOW, LOW), -1.0, np.float32)
     tokens = np.stack([square(0, 0, 10), empty, empty, square(5, 5, 5)])
     assert refining_token(tokens, np.array([0.0, 0.5, 0.5, 0.5]), empty, 0.9) == 0
+
+
+# The chain began with candidate 2, which is PREVIOUS with one column more; the single mask
+# (token 0) holds its predicted IoU but swallows the neighbourhood (IoU 3600/10000 with it).
+CHOSEN = np.stack(
+    [square(80, 80, 100), square(10, 10, 30), square(100, 100, 61), square(0, 0, 200)]
+)
+HOLDS = np.array([0.9, 0.9, 0.9, 0.9])
+
+
+def test_the_chosen_candidates_token_when_the_single_mask_changes_much_of_the_mask() -> None:
+    assert refining_token(CHOSEN, HOLDS, PREVIOUS, 0.9, candidate=2) == 2
+    assert refining_token(CHOSEN, HOLDS, PREVIOUS, 0.9, candidate=None) == 0
+
+
+def test_the_single_mask_when_it_stays_close_or_is_closer_than_the_candidates_token() -> None:
+    close = CHOSEN.copy()
+    close[0] = square(100, 100, 62)  # IoU 3600/3844 with the previous mask: >= FAR
+    assert refining_token(close, HOLDS, PREVIOUS, 0.9, candidate=2) == 0
+    assert refining_token(CHOSEN, HOLDS, PREVIOUS, 0.9, candidate=3) == 0  # token 3: farther
+    assert refining_token(CHOSEN, HOLDS, PREVIOUS, 0.9, candidate=2, far=0.3) == 0

@@ -63,7 +63,9 @@ async def predict(
         _prefetch_neighbours(ctx, worker, image)
     picks: CandidatePicks = ctx.candidate_picks
     chosen = picks.order(image.project_id, prediction.masks)
-    masks = [_mask_read(m, image, worker.model_id, handles) for m in chosen]
+    masks = [
+        _mask_read(m, image, worker.model_id, handles, _chain(m, chosen, prompt)) for m in chosen
+    ]
     if body.box is None and body.mask_input is None:  # one-click candidates: learn the pick
         picks.offered(image.id, chosen, [m.rle.model_dump() for m in masks])
     timing = {"encode": round(prediction.encode_ms, 2), "decode": round(prediction.decode_ms, 2)}
@@ -157,12 +159,21 @@ def _prompt(body: PredictRequest, image: Image, handles: HandleStore, model_id: 
         mask_input=None if entry is None else entry.low_res_logits[None],
         multimask=body.multimask,
         previous_score=None if entry is None else entry.score,
+        candidate=None if entry is None else entry.candidate,
     )
 
 
-def _mask_read(mask: PredictedMask, image: Image, model_id: str, handles: HandleStore) -> MaskRead:
+def _chain(mask: PredictedMask, answer: list[PredictedMask], prompt: Prompt) -> int | None:
+    """The candidate token a mask's refinements keep to (refinement.py): its own when it is
+    one of several candidates, else that of the chain the prompt refined, if any."""
+    return mask.token if len(answer) > 1 and mask.token > 0 else prompt.candidate
+
+
+def _mask_read(
+    mask: PredictedMask, image: Image, model_id: str, handles: HandleStore, candidate: int | None
+) -> MaskRead:
     rle = encode_rle(mask.mask)
-    entry = MaskHandle(image.id, model_id, mask.low_res_logits, rle, mask.score)
+    entry = MaskHandle(image.id, model_id, mask.low_res_logits, rle, mask.score, candidate)
     handle = handles.add(entry)
     return MaskRead(
         rle=RleBody.model_validate(rle),

@@ -1,6 +1,6 @@
 // SAM's prompt decoder in the page (onnxruntime-web, wasm): one session per model, embeddings
 // fetched once per image from the server's cache. Inputs follow app/inference/decoder.py.
-import { refiningToken } from "./refinement.js";
+import { lowResClick, refiningToken } from "./refinement.js";
 
 const ORT_DIR = "/static/vendor/onnxruntime-web/";
 const LOW = 256;
@@ -167,10 +167,20 @@ export async function createLocalDecoder(modelId) {
   }
 
   /** The tokens answering, best first (app/inference/sam.py's _tokens); scores clipped. */
-  function tokensOf(logits, raw, scores, { maskInput, multimask, previousScore }) {
+  function tokensOf(frame, prompts, logits, raw, scores, options) {
+    const { maskInput, multimask, previousScore, candidate } = options;
     if (multimask) return [1, 2, 3].sort((a, b) => raw[b] - raw[a]);
     if (!maskInput || previousScore === null) return [0];
-    return [refiningToken(logits, scores, maskInput, previousScore)];
+    const n = prompts.points.length;
+    const click = n
+      ? lowResClick(
+          prompts.points[n - 1],
+          prompts.labels[n - 1],
+          frame.originalSize,
+          frame.inputSize,
+        )
+      : null;
+    return [refiningToken(logits, scores, maskInput, previousScore, candidate, click)];
   }
 
   async function run(imageId, prompts, options) {
@@ -179,7 +189,7 @@ export async function createLocalDecoder(modelId) {
     const logits = out.low_res_masks.data,
       raw = out.iou_predictions.data,
       scores = Array.from(raw, (s) => Math.min(1, Math.max(0, s)));
-    const masks = tokensOf(logits, raw, scores, options).map((t) => ({
+    const masks = tokensOf(frame, prompts, logits, raw, scores, options).map((t) => ({
       logits: logits.subarray(t * LOW * LOW, (t + 1) * LOW * LOW), // a view: outputs are fresh per run
       score: scores[t],
       token: t,
@@ -200,14 +210,19 @@ export async function createLocalDecoder(modelId) {
     /**
      * prompts in canonical image pixels (prompts.js); maskInput: a previous mask's logits
      * (Float32Array 256*256) or null, previousScore: its predicted IoU (a single-mask
-     * refinement is then guarded against setbacks, refinement.js).
+     * refinement is then guarded against setbacks, refinement.js), candidate: the token of
+     * the one-click candidate its chain of refinements began with, or null.
      * -> {masks: [{logits, score, token}] by predicted IoU, best first, frame}.
      * Runs one at a time (onnxruntime sessions are not re-entrant).
      */
-    decode(imageId, prompts, { maskInput = null, multimask = true, previousScore = null } = {}) {
+    decode(
+      imageId,
+      prompts,
+      { maskInput = null, multimask = true, previousScore = null, candidate = null } = {},
+    ) {
       // A refinement waits for the full graph outside the queue: its creation is queued too.
       const ready = maskInput ? fullSession : Promise.resolve();
-      const options = { maskInput, multimask, previousScore };
+      const options = { maskInput, multimask, previousScore, candidate };
       return ready.then(() => serially(() => run(imageId, prompts, options)));
     },
   };

@@ -7,7 +7,7 @@
 export function createLocalPredictor(local, picks) {
   let generation = 0;
   let answered = []; // the last answer's masks
-  let refining = null; // {logits, score} of the mask the next prompt refines
+  let refining = null; // {logits, score, candidate} of the mask the next prompt refines
   let offer = null; // {masks, chosen}: the one-click candidates this chain of prompts began with
 
   return {
@@ -29,9 +29,13 @@ export function createLocalPredictor(local, picks) {
         maskInput: refining?.logits ?? null,
         multimask: multimask && refining === null,
         previousScore: refining?.score ?? null,
+        candidate: refining?.candidate ?? null,
       });
       if (mine !== generation) return null;
-      const masks = picks.order(decoded.masks);
+      // The candidate token refinements keep to, as /predict's handles carry it (_chain).
+      const chain = (m) =>
+        decoded.masks.length > 1 && m.token > 0 ? m.token : (refining?.candidate ?? null);
+      const masks = picks.order(decoded.masks).map((m) => ({ ...m, candidate: chain(m) }));
       // What /predict remembers as an offer: candidates for points alone, nothing refined.
       if (masks.length > 1 && !prompts.box && refining === null) offer = { masks, chosen: 0 };
       answered = masks;

@@ -3,6 +3,13 @@
 const LOW = 256 * 256;
 export const MARGIN = 0.05;
 export const KEEP = 0.3;
+export const FAR = 0.8;
+
+/** IoU of token t of logits (> 0) with previous (> 0); 1 when both are empty. */
+function iouWith(logits, t, previous) {
+  const [inter, union] = overlap(logits, t, previous);
+  return union === 0 ? 1 : inter / union;
+}
 
 /** |a > 0 and b > 0| and |a > 0 or b > 0| of token t of logits (a) and previous (b). */
 function overlap(logits, t, previous) {
@@ -21,27 +28,46 @@ function overlap(logits, t, previous) {
  * The token (0..3) answering a refining single-mask click. logits: the decode's 4x256x256
  * low-res logits (Float32Array); scores: its 4 predicted IoUs clipped to [0, 1]; previous: the
  * 256x256 logits fed back as mask_input; previousScore: the (clipped) predicted IoU of the
- * answer they came from.
+ * answer they came from; candidate: the token (1..3) of the one-click candidate this chain of
+ * refinements began with, or null; click: [x, y, positive] of the click just made in low-res
+ * pixels (lowResClick), or null, which the candidate's token must honour to answer.
  */
 export function refiningToken(
   logits,
   scores,
   previous,
   previousScore,
-  margin = MARGIN,
-  keep = KEEP,
+  candidate = null,
+  click = null,
+  { margin = MARGIN, keep = KEEP, far = FAR } = {},
 ) {
-  if (scores[0] >= previousScore - margin) return 0;
-  let area = 0;
-  for (let i = 0; i < LOW; i++) area += previous[i] > 0;
-  // A single mask that keeps little of the previous one moved to another object: a correction.
-  if (area === 0 || overlap(logits, 0, previous)[0] < keep * area) return 0;
-  let best = 0,
-    bestIou = -1;
-  for (let t = 0; t < 4; t++) {
-    const [inter, union] = overlap(logits, t, previous);
-    const iou = union === 0 ? 1 : inter / union;
-    if (iou > bestIou) [best, bestIou] = [t, iou];
+  if (scores[0] < previousScore - margin) {
+    let area = 0;
+    for (let i = 0; i < LOW; i++) area += previous[i] > 0;
+    // A single mask that keeps little of the previous one moved to another object: a correction.
+    if (area > 0 && overlap(logits, 0, previous)[0] >= keep * area) {
+      let best = 0,
+        bestIou = -1;
+      for (let t = 0; t < 4; t++) {
+        const iou = iouWith(logits, t, previous);
+        if (iou > bestIou) [best, bestIou] = [t, iou];
+      }
+      return best;
+    }
   }
-  return best;
+  if (candidate === null) return 0;
+  if (click && logits[candidate * LOW + click[1] * 256 + click[0]] > 0 !== click[2]) return 0;
+  // A single mask that changed much of the previous one may have left the chosen granularity.
+  const single = iouWith(logits, 0, previous);
+  return single >= far || single >= iouWith(logits, candidate, previous) ? 0 : candidate;
+}
+
+/**
+ * [x, y, positive] of point (x, y) in canonical pixels on the 256x256 low-res grid of an image
+ * of originalSize [h, w] resized to inputSize [ih, iw] (app/inference/sam.py's _low_res_click).
+ */
+export function lowResClick([x, y], label, [h, w], [ih, iw]) {
+  const lowX = Math.floor((x * (iw / w)) / 4),
+    lowY = Math.floor((y * (ih / h)) / 4);
+  return [Math.min(lowX, 255), Math.min(lowY, 255), label === 1];
 }
