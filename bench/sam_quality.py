@@ -213,10 +213,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 auto_samples,
                 product_auto(client, auto_samples, f"{name} auto", args.points_per_side),
             )
-        rows["reference"] = interactive(samples, lambda _, s: ReferencePredictor(sam, s.image))
-        rows["reference"]["recall@.5"], rows["reference"]["amg s/img"] = recall(
-            auto_samples, reference_auto(sam, args.points_per_side)
-        )
+        if not args.skip_reference:
+            rows["reference"] = interactive(samples, lambda _, s: ReferencePredictor(sam, s.image))
+            rows["reference"]["recall@.5"], rows["reference"]["amg s/img"] = recall(
+                auto_samples, reference_auto(sam, args.points_per_side)
+            )
         if not args.skip_classic:
             with product_app(args.workdir, "classic", segmenter="classic") as client:
                 rows["classic"] = http_row(client, samples, name)
@@ -263,6 +264,11 @@ def main() -> int:
     parser.add_argument("--points-per-side", type=int, default=32, help="automatic masks grid")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--skip-classic", action="store_true")
+    parser.add_argument(
+        "--skip-reference",
+        action="store_true",
+        help="product rows only (the reference's depend on the checkpoint alone)",
+    )
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "sam-quality")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
