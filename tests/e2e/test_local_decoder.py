@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import urlparse
 
+import cv2
 import httpx
 import numpy as np
 import pytest
@@ -183,3 +184,35 @@ def test_refinement_rule_in_the_page_is_the_servers(page) -> None:  # type: igno
     assert set(tokens[:8]) > {0}
     assert tokens[8:10] == [0, 0]
     assert tokens[10:] == [1 + case % 3 for case in range(10, 14)]
+
+
+def test_trimming_clicks_in_the_page_are_the_servers(page) -> None:  # type: ignore[no-untyped-def]
+    """Negative clicks on a mask, where the single mask keeps little of it or leaves the chosen
+    candidate: refinement.js and refinement.py agree on whether each trims the mask (near its
+    edge: the token closest to it, or the candidate's token) or says "not this object" (deep
+    inside: the single mask), on blobs of every shape and depth, the grid's border included."""
+    page.goto("/")
+    rng = np.random.default_rng(1)
+    blobs = cv2.GaussianBlur(rng.normal(0, 1, (256, 256)), (0, 0), 12)
+    previous = (blobs - np.quantile(blobs, 0.6)).astype(np.float32)  # 40% inside, many shapes
+    inside = np.argwhere(previous > 0)
+    clicks = [(int(x), int(y), False) for y, x in inside[rng.choice(len(inside), 40)]]
+    clicks += [(0, 0, False), (255, 255, False), (128, 0, True)]
+    logits = np.stack([-previous, previous - 1, previous, previous + 0.01]).astype(np.float32)
+    for x, y, _ in clicks:
+        logits[3, y, x] = -1.0  # the candidate's token (3) honours every click
+    cases = [([0.5, 0.9, 0.9, 0.9], None), ([0.9, 0.9, 0.9, 0.9], 3)]  # falls; holds
+    got = page.evaluate(
+        """async ([logits, previous, clicks, cases]) => {
+          const { refiningToken } = await import("/static/js/refinement.js");
+          const [l, p] = [Float32Array.from(logits), Float32Array.from(previous)];
+          return cases.map(([scores, candidate]) =>
+            clicks.map((click) => refiningToken(l, scores, p, 0.9, candidate, click)));
+        }""",
+        [logits.ravel().tolist(), previous.ravel().tolist(), clicks, cases],
+    )
+    for (scores, candidate), tokens in zip(cases, got, strict=True):
+        python = [refining_token(logits, np.array(scores), previous, 0.9, candidate, click)
+                  for click in clicks]  # fmt: skip
+        assert tokens == python
+        assert set(tokens[:40]) == {0, 2 if candidate is None else 3}  # trims and "not this"

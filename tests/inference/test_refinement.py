@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.inference.refinement import KEEP, MARGIN, refining_token
+from app.inference.refinement import DEPTH, KEEP, MARGIN, refining_token
 
 LOW = 256
 
@@ -85,3 +85,27 @@ def test_the_single_mask_when_it_stays_close_or_is_closer_than_the_candidates_to
     assert refining_token(close, HOLDS, PREVIOUS, 0.9, candidate=2) == 0
     assert refining_token(CHOSEN, HOLDS, PREVIOUS, 0.9, candidate=3) == 0  # token 3: farther
     assert refining_token(CHOSEN, HOLDS, PREVIOUS, 0.9, candidate=2, far=0.3) == 0
+
+
+# Negative clicks on PREVIOUS (deepest point 30 px from its edge): 3 px inside its left edge,
+# and at its centre.
+NEAR_EDGE, CENTRE = (102, 130, False), (130, 130, False)
+
+
+def test_a_negative_click_near_the_edge_trims_so_a_single_mask_that_leaves_is_a_setback() -> None:
+    tokens = TOKENS.copy()
+    tokens[0] = square(180, 180, 40)  # keeps none of the previous mask
+    assert refining_token(tokens, FALLS, PREVIOUS, 0.9, click=NEAR_EDGE) == 2
+    assert refining_token(tokens, FALLS, PREVIOUS, 0.9, click=CENTRE) == 0  # "not this object"
+    assert refining_token(tokens, FALLS, PREVIOUS, 0.9, click=(102, 130, True)) == 0
+    assert DEPTH > 3 / 30
+    assert refining_token(tokens, FALLS, PREVIOUS, 0.9, click=NEAR_EDGE, depth=3 / 30) == 0
+
+
+def test_the_chosen_candidates_token_answers_a_trim_but_not_a_negative_click_deep_inside() -> None:
+    tokens = CHOSEN.copy()
+    for x, y, _ in (NEAR_EDGE, CENTRE):
+        tokens[2, y, x] = -5.0  # the candidate's token honours both clicks
+    assert refining_token(tokens, HOLDS, PREVIOUS, 0.9, candidate=2, click=NEAR_EDGE) == 2
+    assert refining_token(tokens, HOLDS, PREVIOUS, 0.9, candidate=2, click=CENTRE) == 0
+    assert refining_token(CHOSEN, HOLDS, PREVIOUS, 0.9, candidate=2, click=NEAR_EDGE) == 0

@@ -3,6 +3,7 @@
 const LOW = 256 * 256;
 export const MARGIN = 0.05;
 export const KEEP = 0.3;
+export const DEPTH = 0.5;
 export const FAR = 0.8;
 
 /** IoU of token t of logits (> 0) with previous (> 0); 1 when both are empty. */
@@ -39,13 +40,17 @@ export function refiningToken(
   previousScore,
   candidate = null,
   click = null,
-  { margin = MARGIN, keep = KEEP, far = FAR } = {},
+  { margin = MARGIN, keep = KEEP, far = FAR, depth = DEPTH } = {},
 ) {
+  // A negative click near the mask's edge trims it; deep inside, it says "not this object".
+  const negative = Boolean(click) && !click[2];
+  const trim = negative && trims(previous, click, depth);
   if (scores[0] < previousScore - margin) {
     let area = 0;
     for (let i = 0; i < LOW; i++) area += previous[i] > 0;
     // A single mask that keeps little of the previous one moved to another object: a correction.
-    if (area > 0 && overlap(logits, 0, previous)[0] >= keep * area) {
+    const kept = overlap(logits, 0, previous)[0] >= keep * area;
+    if (area > 0 && (kept || trim)) {
       let best = 0,
         bestIou = -1;
       for (let t = 0; t < 4; t++) {
@@ -55,11 +60,36 @@ export function refiningToken(
       return best;
     }
   }
-  if (candidate === null) return 0;
+  if (candidate === null || (negative && !trim)) return 0;
   if (click && logits[candidate * LOW + click[1] * 256 + click[0]] > 0 !== click[2]) return 0;
   // A single mask that changed much of the previous one may have left the chosen granularity.
   const single = iouWith(logits, 0, previous);
   return single >= far || single >= iouWith(logits, candidate, previous) ? 0 : candidate;
+}
+
+/**
+ * Whether the low-res click lies inside the previous mask (logits > 0) at less than `depth` of
+ * its deepest point's L1 distance to the edge, the grid's border counting as edge: two passes
+ * of the exact city-block transform (refinement.py's cv2.DIST_L1).
+ */
+function trims(previous, [x, y], depth) {
+  if (!(previous[y * 256 + x] > 0)) return false;
+  const distance = new Int32Array(LOW);
+  for (let i = 0; i < LOW; i++) {
+    if (!(previous[i] > 0)) continue;
+    const up = i >= 256 ? distance[i - 256] : 0,
+      left = i % 256 ? distance[i - 1] : 0;
+    distance[i] = Math.min(up, left) + 1;
+  }
+  let deepest = 0;
+  for (let i = LOW - 1; i >= 0; i--) {
+    if (!distance[i]) continue;
+    const down = i < LOW - 256 ? distance[i + 256] : 0,
+      right = (i + 1) % 256 ? distance[i + 1] : 0;
+    distance[i] = Math.min(distance[i], down + 1, right + 1);
+    deepest = Math.max(deepest, distance[i]);
+  }
+  return distance[y * 256 + x] < depth * deepest;
 }
 
 /**
