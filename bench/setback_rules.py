@@ -14,7 +14,10 @@ answers:
   guard:M:K:S            refinement.py's rule at margin M and keep fraction K, from click S on,
                          without the first click's candidate (guard:0.05:0.3:2 is the rule
                          shipped before it, guard:0.1:0:3 the one before the keep fraction)
+  product:M:K:F:D        the product rule at margin M, keep fraction K, FAR F and DEPTH D
   far:F                  the product rule with the first click's candidate at IoU F
+  depth:D                the product rule with negative clicks at depth < D as trims (depth:0:
+                         none is, so the candidate's branch answers positive clicks only)
   gran:K                 at the second click the closer to the first click's candidate of the
                          single mask and the decode's token of that candidate (the single mask
                          when it keeps < K of it); later guard:0.05:0.3:2
@@ -52,7 +55,7 @@ from app.evaluation.noc import MAX_CLICKS, WORSE_MARGIN, Click, next_click, summ
 from app.evaluation.report import table  # noqa: E402
 from app.inference.base import PredictedMask, PreparedImage, Prompt  # noqa: E402
 from app.inference.candidates import WEIGHT, CandidatePicks  # noqa: E402
-from app.inference.refinement import FAR, KEEP, MARGIN, refining_token  # noqa: E402
+from app.inference.refinement import DEPTH, FAR, KEEP, MARGIN, refining_token  # noqa: E402
 
 # A refining click's decode: 4x256x256 float32 low-res logits, 4 predicted IoUs in [0, 1].
 Decode = tuple[np.ndarray, np.ndarray]
@@ -131,15 +134,13 @@ class ObjectRun:
         decode = self._decodes[()]
         return [(t, float(decode[1][t]), self.mask((t,), decode)) for t in (1, 2, 3)]
 
-    def _depth(self, before: np.ndarray, click: Click) -> float:
-        return _click_depth(before, click, self.state)
-
     def _features(self, history: tuple[int, ...], clicks: list[Click], decode: Decode,
                   previous: Answer, token: int) -> dict[str, Any]:  # fmt: skip
         """What a rule could look at on one refining click, and each token's IoU with the
         truth (to find rules offline; the full runs measure them)."""
         before = previous[0][0][previous[1]] > 0
         low = decode[0] > 0
+        click = self.low_res_click(clicks[-1])
         area = max(int(before.sum()), 1)
         full = [self.mask((*history, t), decode) for t in range(4)]
         ys = np.clip([int(c.y) for c in clicks], 0, self.gt.shape[0] - 1)
@@ -155,17 +156,30 @@ class ObjectRun:
             "violated": [int((m[ys, xs] != wanted).sum()) for m in full],
             "iou": [float(mask_iou(self.gt, m)) for m in full],
             "iou_before": float(mask_iou(self.gt, self.mask(history, previous[0]))),
-            "depth": self._depth(before, clicks[-1]),
+            "depth": _click_depth(before, click),
+            "honours": [bool(m[click[1], click[0]]) == click[2] for m in low],
+            "near": [_added_near_click(m, before, click) for m in low],
         }  # fmt: skip
 
 
-def _click_depth(before: np.ndarray, click: Click, state: PreparedImage) -> float:
-    """The click's distance inside the previous low-res mask over the mask's deepest
-    (0 outside it): near 0 a click trims an edge, near 1 it hits the mask's middle."""
-    scale = state.input_size[0] / state.original_size[0] / 4
-    x, y = min(int(click.x * scale), 255), min(int(click.y * scale), 255)
-    distance = cv2.distanceTransform(np.pad(before, 1).astype(np.uint8), cv2.DIST_L2, 3)
-    return float(distance[y + 1, x + 1] / max(distance.max(), 1e-6))
+def _click_depth(before: np.ndarray, click: LowResClick) -> float:
+    """The low-res click's L1 distance inside the previous low-res mask over the mask's
+    deepest point's (0 outside it), as refinement.py measures it: near 0 a click trims an
+    edge, near 1 it hits the mask's middle."""
+    distance = cv2.distanceTransform(np.pad(before, 1).astype(np.uint8), cv2.DIST_L1, 3)
+    return float(distance[click[1] + 1, click[0] + 1] / max(distance.max(), 1e-6))
+
+
+def _added_near_click(mask: np.ndarray, before: np.ndarray, click: LowResClick) -> float:
+    """The share of the pixels a token adds to the previous mask that lie in the added piece
+    the click is in or touches (-1 when it adds none)."""
+    added = (mask & ~before).astype(np.uint8)
+    if not added.any():
+        return -1.0
+    _, labels = cv2.connectedComponents(added, connectivity=8)
+    x, y = click[0], click[1]
+    near = set(np.unique(labels[max(y - 1, 0) : y + 2, max(x - 1, 0) : x + 2])) - {0}
+    return float(np.isin(labels, list(near)).sum() / added.sum()) if near else 0.0
 
 
 class FirstCandidate:
@@ -203,9 +217,11 @@ def _rle(mask: np.ndarray) -> dict:
     return coco_mask.encode(np.asfortranarray(mask.astype(np.uint8)))  # type: ignore[no-any-return]
 
 
-def guard(margin: float, keep: float, start: int, far: float | None = None) -> Rule:
+def guard(margin: float, keep: float, start: int, far: float | None = None,
+          depth: float = 0.0) -> Rule:  # fmt: skip
     """refinement.py's rule at another margin and keep fraction, from click `start` on; with
-    `far`, also its answer with the first click's candidate at that IoU (else without it)."""
+    `far`, also its answer with the first click's candidate at that IoU (else without it);
+    with `depth`, negative clicks at less than that depth count as trims (else none does)."""
 
     def rule(decode: Decode, previous: Answer, history: tuple[int, ...], click: LowResClick) -> int:
         if len(history) + 1 < start:
@@ -213,7 +229,8 @@ def guard(margin: float, keep: float, start: int, far: float | None = None) -> R
         (low_res, scores), token = previous[0], previous[1]
         candidate = None if far is None else history[0]
         return refining_token(*decode, low_res[token], float(scores[token]), candidate, click,
-                              margin=margin, keep=keep, far=FAR if far is None else far)  # fmt: skip
+                              margin=margin, keep=keep, far=FAR if far is None else far,
+                              depth=depth)  # fmt: skip
 
     return rule
 
@@ -253,6 +270,26 @@ def chosen_granularity(start: int) -> Rule:
     return rule
 
 
+def near_click(share: float) -> Rule:
+    """The product rule; where it answers a positive click with a single mask that honours
+    the click but adds mostly pieces away from it (< share of its added pixels touch it), the
+    token closest to the previous mask among those that honour the click."""
+    product = guard(MARGIN, KEEP, 2, FAR, DEPTH)
+
+    def rule(decode: Decode, previous: Answer, history: tuple[int, ...], click: LowResClick) -> int:
+        token = product(decode, previous, history, click)
+        before = previous[0][0][previous[1]] > 0
+        low = decode[0] > 0
+        if token != 0 or not click[2] or not low[0][click[1], click[0]]:
+            return token
+        if not 0 <= _added_near_click(low[0], before, click) < share:
+            return 0
+        honour = [t for t in range(4) if low[t][click[1], click[0]]]
+        return max(honour, key=lambda t: float(mask_iou(before, low[t])))
+
+    return rule
+
+
 def _weight(spec: str) -> float:
     """A rule spec's weight of the project's picks (NAME@WEIGHT; candidates.py's by default)."""
     return float(spec.split("@")[1]) if "@" in spec else WEIGHT
@@ -260,7 +297,11 @@ def _weight(spec: str) -> float:
 
 def rule_named(name: str) -> Rule:
     if name.startswith("far:"):
-        return guard(MARGIN, KEEP, 2, far=float(name.split(":")[1]))
+        return guard(MARGIN, KEEP, 2, far=float(name.split(":")[1]), depth=DEPTH)
+    if name.startswith("near:"):
+        return near_click(float(name.split(":")[1]))
+    if name.startswith("depth:"):
+        return guard(MARGIN, KEEP, 2, FAR, depth=float(name.split(":")[1]))
     if name.startswith("chosen:"):
         return chosen_granularity(int(name.split(":")[1]))
     if name.startswith("gran:"):
@@ -268,7 +309,10 @@ def rule_named(name: str) -> Rule:
     if name == "base":
         return guard(0.0, 0.0, MAX_CLICKS + 1)
     if name == "product":
-        return guard(MARGIN, KEEP, 2, FAR)
+        return guard(MARGIN, KEEP, 2, FAR, DEPTH)
+    if name.startswith("product:"):
+        m, k, f, d = map(float, name.split(":")[1:])
+        return guard(m, k, 2, f, d)
     kind, margin, keep, start = name.split(":")
     if kind != "guard":
         raise SystemExit(f"unknown rule {name!r}")
