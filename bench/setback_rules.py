@@ -14,10 +14,11 @@ answers:
   guard:M:K:S            refinement.py's rule at margin M and keep fraction K, from click S on,
                          without the first click's candidate (guard:0.05:0.3:2 is the rule
                          shipped before it, guard:0.1:0:3 the one before the keep fraction)
-  product:M:K:F:D        the product rule at margin M, keep fraction K, FAR F and DEPTH D
+  product:M:K:F:D:N      the product rule at margin M, keep fraction K, FAR F, DEPTH D, NEAR N
   far:F                  the product rule with the first click's candidate at IoU F
   depth:D                the product rule with negative clicks at depth < D as trims (depth:0:
                          none is, so the candidate's branch answers positive clicks only)
+  near:N                 the product rule at NEAR N (near:0: without it)
   gran:K                 at the second click the closer to the first click's candidate of the
                          single mask and the decode's token of that candidate (the single mask
                          when it keeps < K of it); later guard:0.05:0.3:2
@@ -55,7 +56,15 @@ from app.evaluation.noc import MAX_CLICKS, WORSE_MARGIN, Click, next_click, summ
 from app.evaluation.report import table  # noqa: E402
 from app.inference.base import PredictedMask, PreparedImage, Prompt  # noqa: E402
 from app.inference.candidates import WEIGHT, CandidatePicks  # noqa: E402
-from app.inference.refinement import DEPTH, FAR, KEEP, MARGIN, refining_token  # noqa: E402
+from app.inference.refinement import (  # noqa: E402
+    DEPTH,
+    FAR,
+    KEEP,
+    MARGIN,
+    NEAR,
+    added_near_click,
+    refining_token,
+)  # noqa: E402
 
 # A refining click's decode: 4x256x256 float32 low-res logits, 4 predicted IoUs in [0, 1].
 Decode = tuple[np.ndarray, np.ndarray]
@@ -158,7 +167,7 @@ class ObjectRun:
             "iou_before": float(mask_iou(self.gt, self.mask(history, previous[0]))),
             "depth": _click_depth(before, click),
             "honours": [bool(m[click[1], click[0]]) == click[2] for m in low],
-            "near": [_added_near_click(m, before, click) for m in low],
+            "near": [added_near_click(m, before, click) for m in low],
         }  # fmt: skip
 
 
@@ -168,18 +177,6 @@ def _click_depth(before: np.ndarray, click: LowResClick) -> float:
     edge, near 1 it hits the mask's middle."""
     distance = cv2.distanceTransform(np.pad(before, 1).astype(np.uint8), cv2.DIST_L1, 3)
     return float(distance[click[1] + 1, click[0] + 1] / max(distance.max(), 1e-6))
-
-
-def _added_near_click(mask: np.ndarray, before: np.ndarray, click: LowResClick) -> float:
-    """The share of the pixels a token adds to the previous mask that lie in the added piece
-    the click is in or touches (-1 when it adds none)."""
-    added = (mask & ~before).astype(np.uint8)
-    if not added.any():
-        return -1.0
-    _, labels = cv2.connectedComponents(added, connectivity=8)
-    x, y = click[0], click[1]
-    near = set(np.unique(labels[max(y - 1, 0) : y + 2, max(x - 1, 0) : x + 2])) - {0}
-    return float(np.isin(labels, list(near)).sum() / added.sum()) if near else 0.0
 
 
 class FirstCandidate:
@@ -218,10 +215,11 @@ def _rle(mask: np.ndarray) -> dict:
 
 
 def guard(margin: float, keep: float, start: int, far: float | None = None,
-          depth: float = 0.0) -> Rule:  # fmt: skip
+          depth: float = 0.0, near: float = 0.0) -> Rule:  # fmt: skip
     """refinement.py's rule at another margin and keep fraction, from click `start` on; with
     `far`, also its answer with the first click's candidate at that IoU (else without it);
-    with `depth`, negative clicks at less than that depth count as trims (else none does)."""
+    with `depth`, negative clicks at less than that depth count as trims (else none does);
+    with `near`, positive clicks whose single mask spreads away from them keep close."""
 
     def rule(decode: Decode, previous: Answer, history: tuple[int, ...], click: LowResClick) -> int:
         if len(history) + 1 < start:
@@ -230,7 +228,7 @@ def guard(margin: float, keep: float, start: int, far: float | None = None,
         candidate = None if far is None else history[0]
         return refining_token(*decode, low_res[token], float(scores[token]), candidate, click,
                               margin=margin, keep=keep, far=FAR if far is None else far,
-                              depth=depth)  # fmt: skip
+                              depth=depth, near=near)  # fmt: skip
 
     return rule
 
@@ -270,26 +268,6 @@ def chosen_granularity(start: int) -> Rule:
     return rule
 
 
-def near_click(share: float) -> Rule:
-    """The product rule; where it answers a positive click with a single mask that honours
-    the click but adds mostly pieces away from it (< share of its added pixels touch it), the
-    token closest to the previous mask among those that honour the click."""
-    product = guard(MARGIN, KEEP, 2, FAR, DEPTH)
-
-    def rule(decode: Decode, previous: Answer, history: tuple[int, ...], click: LowResClick) -> int:
-        token = product(decode, previous, history, click)
-        before = previous[0][0][previous[1]] > 0
-        low = decode[0] > 0
-        if token != 0 or not click[2] or not low[0][click[1], click[0]]:
-            return token
-        if not 0 <= _added_near_click(low[0], before, click) < share:
-            return 0
-        honour = [t for t in range(4) if low[t][click[1], click[0]]]
-        return max(honour, key=lambda t: float(mask_iou(before, low[t])))
-
-    return rule
-
-
 def _weight(spec: str) -> float:
     """A rule spec's weight of the project's picks (NAME@WEIGHT; candidates.py's by default)."""
     return float(spec.split("@")[1]) if "@" in spec else WEIGHT
@@ -299,7 +277,7 @@ def rule_named(name: str) -> Rule:
     if name.startswith("far:"):
         return guard(MARGIN, KEEP, 2, far=float(name.split(":")[1]), depth=DEPTH)
     if name.startswith("near:"):
-        return near_click(float(name.split(":")[1]))
+        return guard(MARGIN, KEEP, 2, FAR, DEPTH, near=float(name.split(":")[1]))
     if name.startswith("depth:"):
         return guard(MARGIN, KEEP, 2, FAR, depth=float(name.split(":")[1]))
     if name.startswith("chosen:"):
@@ -309,10 +287,10 @@ def rule_named(name: str) -> Rule:
     if name == "base":
         return guard(0.0, 0.0, MAX_CLICKS + 1)
     if name == "product":
-        return guard(MARGIN, KEEP, 2, FAR, DEPTH)
+        return guard(MARGIN, KEEP, 2, FAR, DEPTH, NEAR)
     if name.startswith("product:"):
-        m, k, f, d = map(float, name.split(":")[1:])
-        return guard(m, k, 2, f, d)
+        m, k, f, d, n = map(float, name.split(":")[1:])
+        return guard(m, k, 2, f, d, n)
     kind, margin, keep, start = name.split(":")
     if kind != "guard":
         raise SystemExit(f"unknown rule {name!r}")

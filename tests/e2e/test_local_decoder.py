@@ -10,7 +10,7 @@ import httpx
 import numpy as np
 import pytest
 
-from app.inference.refinement import refining_token
+from app.inference.refinement import added_near_click, refining_token
 from app.masks import decode_rle
 from tests.e2e.conftest import screenshot, upload_images
 
@@ -216,3 +216,40 @@ def test_trimming_clicks_in_the_page_are_the_servers(page) -> None:  # type: ign
                   for click in clicks]  # fmt: skip
         assert tokens == python
         assert set(tokens[:40]) == {0, 2 if candidate is None else 3}  # trims and "not this"
+
+
+def test_spreading_clicks_in_the_page_are_the_servers(page) -> None:  # type: ignore[no-untyped-def]
+    """Positive clicks outside the mask whose single mask adds pieces at and away from them:
+    refinement.js and refinement.py compute the same share of the added pixels that touch the
+    click (pieces 8-connected, on speckle joined at corners too) and answer the same token."""
+    page.goto("/")
+    rng = np.random.default_rng(2)
+
+    def blobs(quantile: float, sigma: float) -> np.ndarray:
+        noise = cv2.GaussianBlur(rng.normal(0, 1, (256, 256)), (0, 0), sigma)
+        return (noise - np.quantile(noise, quantile)).astype(np.float32)
+
+    previous = blobs(0.8, 6)
+    for extra in (blobs(0.95, 10), blobs(0.85, 1.5)):  # large pieces; speckle
+        left = np.where(np.arange(256) < 128, extra, -1.0).astype(np.float32)
+        logits = np.stack(
+            [np.maximum(previous, extra), previous, np.maximum(previous, left), extra]
+        )
+        grown = np.argwhere((logits[0] > 0) & (previous <= 0))
+        clicks = [(int(x), int(y), True) for y, x in grown[rng.choice(len(grown), 40)]]
+        shares, tokens = page.evaluate(
+            """async ([logits, previous, clicks]) => {
+              const { addedNearClick, refiningToken } = await import("/static/js/refinement.js");
+              const [l, p] = [Float32Array.from(logits), Float32Array.from(previous)];
+              return [clicks.map((click) => addedNearClick(l, p, click)),
+                      clicks.map((click) => refiningToken(l, [0.9, 0.9, 0.9, 0.9], p, 0.9, null,
+                                                          click, { near: 0.1 }))];
+            }""",
+            [logits.ravel().tolist(), previous.ravel().tolist(), clicks],
+        )
+        single = logits[0] > 0
+        assert shares == [added_near_click(single, previous > 0, click) for click in clicks]
+        holds = np.full(4, 0.9)
+        assert tokens == [refining_token(logits, holds, previous, 0.9, None, click, near=0.1)
+                          for click in clicks]  # fmt: skip
+    assert len(set(tokens)) > 1

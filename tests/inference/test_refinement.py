@@ -109,3 +109,16 @@ def test_the_chosen_candidates_token_answers_a_trim_but_not_a_negative_click_dee
     assert refining_token(tokens, HOLDS, PREVIOUS, 0.9, candidate=2, click=NEAR_EDGE) == 2
     assert refining_token(tokens, HOLDS, PREVIOUS, 0.9, candidate=2, click=CENTRE) == 0
     assert refining_token(CHOSEN, HOLDS, PREVIOUS, 0.9, candidate=2, click=NEAR_EDGE) == 0
+
+
+def test_a_positive_click_whose_single_mask_grows_mostly_elsewhere_keeps_close() -> None:
+    """The single mask adds the piece at the click and a larger piece away from it: the
+    closest token that still contains the click answers (token 1, the previous mask, does not)."""
+    at_click = np.where(square(160, 125, 10) > 0, 5.0, -5.0)  # touches the mask's right edge
+    grown = np.maximum(PREVIOUS, at_click)
+    tokens = np.stack([np.maximum(grown, square(20, 20, 30)), PREVIOUS, grown, square(0, 0, 200)])
+    click = (165, 130, True)
+    assert refining_token(tokens, HOLDS, PREVIOUS, 0.9, click=click) == 2  # 100 of 1000 px near
+    assert refining_token(tokens, HOLDS, PREVIOUS, 0.9, click=click, near=0.05) == 0
+    tokens[0] = grown  # grows only at the click
+    assert refining_token(tokens, HOLDS, PREVIOUS, 0.9, click=click) == 0

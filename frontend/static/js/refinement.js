@@ -5,6 +5,7 @@ export const MARGIN = 0.05;
 export const KEEP = 0.3;
 export const DEPTH = 0.5;
 export const FAR = 0.8;
+export const NEAR = 0.3;
 
 /** IoU of token t of logits (> 0) with previous (> 0); 1 when both are empty. */
 function iouWith(logits, t, previous) {
@@ -40,7 +41,7 @@ export function refiningToken(
   previousScore,
   candidate = null,
   click = null,
-  { margin = MARGIN, keep = KEEP, far = FAR, depth = DEPTH } = {},
+  { margin = MARGIN, keep = KEEP, far = FAR, depth = DEPTH, near = NEAR } = {},
 ) {
   // A negative click near the mask's edge trims it; deep inside, it says "not this object".
   const negative = Boolean(click) && !click[2];
@@ -60,11 +61,59 @@ export function refiningToken(
       return best;
     }
   }
-  if (candidate === null || (negative && !trim)) return 0;
-  if (click && logits[candidate * LOW + click[1] * 256 + click[0]] > 0 !== click[2]) return 0;
-  // A single mask that changed much of the previous one may have left the chosen granularity.
-  const single = iouWith(logits, 0, previous);
-  return single >= far || single >= iouWith(logits, candidate, previous) ? 0 : candidate;
+  const honoured = [0, 1, 2, 3].map(
+    (t) => !click || logits[t * LOW + click[1] * 256 + click[0]] > 0 === click[2],
+  );
+  if (candidate !== null && !(negative && !trim) && honoured[candidate]) {
+    // A single mask that changed much of the previous one may have left the chosen granularity.
+    const single = iouWith(logits, 0, previous);
+    if (single < far && single < iouWith(logits, candidate, previous)) return candidate;
+  }
+  if (click?.[2] && honoured[0]) {
+    // A positive click whose single mask grows mostly away from it: keep close to the mask.
+    const share = addedNearClick(logits, previous, click);
+    if (share >= 0 && share < near) {
+      let best = 0,
+        bestIou = -2;
+      for (let t = 0; t < 4; t++) {
+        const iou = honoured[t] ? iouWith(logits, t, previous) : -1;
+        if (iou > bestIou) [best, bestIou] = [t, iou];
+      }
+      return best;
+    }
+  }
+  return 0;
+}
+
+/**
+ * The share of the pixels the single mask (token 0 of logits) adds to the previous mask that
+ * lie in the added pieces (8-connected) the click is in or touches; -1 when it adds none
+ * (refinement.py's added_near_click).
+ */
+export function addedNearClick(logits, previous, [x, y]) {
+  const added = new Uint8Array(LOW);
+  let total = 0;
+  for (let i = 0; i < LOW; i++) {
+    added[i] = logits[i] > 0 && !(previous[i] > 0) ? 1 : 0;
+    total += added[i];
+  }
+  if (!total) return -1;
+  const stack = [];
+  const visit = (px, py) => {
+    if (px < 0 || px > 255 || py < 0 || py > 255 || added[py * 256 + px] !== 1) return;
+    added[py * 256 + px] = 2;
+    stack.push(py * 256 + px);
+  };
+  for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) visit(x + dx, y + dy);
+  let near = 0;
+  while (stack.length) {
+    const i = stack.pop(),
+      px = i % 256,
+      py = (i - px) / 256;
+    near++;
+    for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) visit(px + dx, py + dy);
+  }
+  return near / total;
 }
 
 /**
