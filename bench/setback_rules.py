@@ -64,7 +64,7 @@ from app.inference.refinement import (  # noqa: E402
     NEAR,
     added_near_click,
     refining_token,
-)  # noqa: E402
+)
 
 # A refining click's decode: 4x256x256 float32 low-res logits, 4 predicted IoUs in [0, 1].
 Decode = tuple[np.ndarray, np.ndarray]
@@ -275,11 +275,11 @@ def _weight(spec: str) -> float:
 
 def rule_named(name: str) -> Rule:
     if name.startswith("far:"):
-        return guard(MARGIN, KEEP, 2, far=float(name.split(":")[1]), depth=DEPTH)
+        return guard(MARGIN, KEEP, 2, float(name.split(":")[1]), DEPTH, NEAR)
     if name.startswith("near:"):
         return guard(MARGIN, KEEP, 2, FAR, DEPTH, near=float(name.split(":")[1]))
     if name.startswith("depth:"):
-        return guard(MARGIN, KEEP, 2, FAR, depth=float(name.split(":")[1]))
+        return guard(MARGIN, KEEP, 2, FAR, float(name.split(":")[1]), NEAR)
     if name.startswith("chosen:"):
         return chosen_granularity(int(name.split(":")[1]))
     if name.startswith("gran:"):
