@@ -83,7 +83,7 @@ def refining_token(
         area = np.count_nonzero(before)
         kept = np.count_nonzero((low_res[0] > 0) & before) >= keep * area
         if area and (kept or trims):
-            return int(np.argmax([_iou(token > 0, before) for token in low_res]))
+            return _closest(low_res, before)
     honoured = [click is None or (token[click[1], click[0]] > 0) == click[2] for token in low_res]
     if candidate is not None and not (negative and not trims) and honoured[candidate]:
         single = _iou(low_res[0] > 0, before)
@@ -95,11 +95,18 @@ def refining_token(
         and honoured[0]
         and 0 <= added_near_click(low_res[0] > 0, before, click) < near
     ):
-        closest = [
-            _iou(t > 0, before) if ok else -1.0 for t, ok in zip(low_res, honoured, strict=True)
-        ]
-        return int(np.argmax(closest))
+        return _closest(low_res, before, honoured)
     return 0
+
+
+def _closest(low_res: np.ndarray, before: np.ndarray, allowed: list[bool] | None = None) -> int:
+    """The token whose mask has the highest IoU with `before`, among the allowed ones (all by
+    default); the first of equals."""
+    ious = [
+        _iou(token > 0, before) if allowed is None or allowed[t] else -1.0
+        for t, token in enumerate(low_res)
+    ]
+    return int(np.argmax(ious))
 
 
 def added_near_click(mask: np.ndarray, before: np.ndarray, click: tuple[int, int, bool]) -> float:

@@ -26,6 +26,12 @@ def iou(a: np.ndarray, b: np.ndarray) -> float:
     return 1.0 if union == 0 else np.count_nonzero(a & b) / union
 
 
+def blobs(rng: np.random.Generator, quantile: float, sigma: float) -> np.ndarray:
+    """256x256 logits of smoothed noise, positive on the (1 - quantile) share of the grid."""
+    noise = cv2.GaussianBlur(rng.normal(0, 1, (256, 256)), (0, 0), sigma)
+    return (noise - np.quantile(noise, quantile)).astype(np.float32)
+
+
 def open_annotator(page, project_id: int, image_id: int) -> list[str]:  # type: ignore[no-untyped-def]
     """Open the annotator; -> the list that collects every request URL from now on."""
     requests: list[str] = []
@@ -193,8 +199,7 @@ def test_trimming_clicks_in_the_page_are_the_servers(page) -> None:  # type: ign
     inside: the single mask), on blobs of every shape and depth, the grid's border included."""
     page.goto("/")
     rng = np.random.default_rng(1)
-    blobs = cv2.GaussianBlur(rng.normal(0, 1, (256, 256)), (0, 0), 12)
-    previous = (blobs - np.quantile(blobs, 0.6)).astype(np.float32)  # 40% inside, many shapes
+    previous = blobs(rng, 0.6, 12)  # 40% inside, many shapes
     inside = np.argwhere(previous > 0)
     clicks = [(int(x), int(y), False) for y, x in inside[rng.choice(len(inside), 40)]]
     clicks += [(0, 0, False), (255, 255, False), (128, 0, True)]
@@ -224,13 +229,8 @@ def test_spreading_clicks_in_the_page_are_the_servers(page) -> None:  # type: ig
     click (pieces 8-connected, on speckle joined at corners too) and answer the same token."""
     page.goto("/")
     rng = np.random.default_rng(2)
-
-    def blobs(quantile: float, sigma: float) -> np.ndarray:
-        noise = cv2.GaussianBlur(rng.normal(0, 1, (256, 256)), (0, 0), sigma)
-        return (noise - np.quantile(noise, quantile)).astype(np.float32)
-
-    previous = blobs(0.8, 6)
-    for extra in (blobs(0.95, 10), blobs(0.85, 1.5)):  # large pieces; speckle
+    previous = blobs(rng, 0.8, 6)
+    for extra in (blobs(rng, 0.95, 10), blobs(rng, 0.85, 1.5)):  # large pieces; speckle
         left = np.where(np.arange(256) < 128, extra, -1.0).astype(np.float32)
         logits = np.stack(
             [np.maximum(previous, extra), previous, np.maximum(previous, left), extra]

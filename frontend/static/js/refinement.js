@@ -51,15 +51,7 @@ export function refiningToken(
     for (let i = 0; i < LOW; i++) area += previous[i] > 0;
     // A single mask that keeps little of the previous one moved to another object: a correction.
     const kept = overlap(logits, 0, previous)[0] >= keep * area;
-    if (area > 0 && (kept || trim)) {
-      let best = 0,
-        bestIou = -1;
-      for (let t = 0; t < 4; t++) {
-        const iou = iouWith(logits, t, previous);
-        if (iou > bestIou) [best, bestIou] = [t, iou];
-      }
-      return best;
-    }
+    if (area > 0 && (kept || trim)) return closestToken(logits, previous);
   }
   const honoured = [0, 1, 2, 3].map(
     (t) => !click || logits[t * LOW + click[1] * 256 + click[0]] > 0 === click[2],
@@ -72,17 +64,20 @@ export function refiningToken(
   if (click?.[2] && honoured[0]) {
     // A positive click whose single mask grows mostly away from it: keep close to the mask.
     const share = addedNearClick(logits, previous, click);
-    if (share >= 0 && share < near) {
-      let best = 0,
-        bestIou = -2;
-      for (let t = 0; t < 4; t++) {
-        const iou = honoured[t] ? iouWith(logits, t, previous) : -1;
-        if (iou > bestIou) [best, bestIou] = [t, iou];
-      }
-      return best;
-    }
+    if (share >= 0 && share < near) return closestToken(logits, previous, honoured);
   }
   return 0;
+}
+
+/** The token whose mask has the highest IoU with previous among the allowed; the first of equals. */
+function closestToken(logits, previous, allowed = [true, true, true, true]) {
+  let best = -1,
+    bestIou = -1;
+  for (let t = 0; t < 4; t++) {
+    const iou = allowed[t] ? iouWith(logits, t, previous) : -1;
+    if (iou > bestIou || best < 0) [best, bestIou] = [t, iou];
+  }
+  return best;
 }
 
 /**
