@@ -356,11 +356,11 @@ def datasets(args: argparse.Namespace) -> dict[str, list[Sample]]:
     found = {}
     if "nuclei" in args.sets and (args.data / "nuclei" / "images").is_dir():
         found["nuclei"] = list(nuclei_samples(args.data / "nuclei", images=args.images,
-                                              per_image=args.per_image, min_area=16,
+                                              per_image=args.per_image or None, min_area=16,
                                               seed=args.seed))  # fmt: skip
     if "camvid" in args.sets and (args.data / "camvid-dev" / "images").is_dir():
         found["camvid"] = list(camvid_samples(args.data / "camvid-dev", images=args.images,
-                                              per_image=args.per_image, min_area=200,
+                                              per_image=args.per_image or None, min_area=200,
                                               seed=args.seed))  # fmt: skip
     offset = {"all": None, "even": 0, "odd": 1}[args.part]
     return {k: v if offset is None else v[offset::2] for k, v in found.items()}
@@ -386,7 +386,7 @@ def main() -> int:
     parser.add_argument("--sets", default="nuclei,camvid")
     parser.add_argument("--rules", default="base,guard:0.1:0:3,product")
     parser.add_argument("--images", type=int, default=12)
-    parser.add_argument("--per-image", type=int, default=4)
+    parser.add_argument("--per-image", type=int, default=4, help="objects per image (0: all)")
     parser.add_argument("--part", choices=("all", "even", "odd"), default="all")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
