@@ -29,7 +29,8 @@ from skimage import data
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from app.inference.decoder import OnnxDecoder, export_decoder  # noqa: E402
+from app.inference.decoder import OnnxDecoder  # noqa: E402
+from app.inference.decoder_export import export_decoder  # noqa: E402
 from bench.browser_decoder import ARGS, CHROMIUM  # noqa: E402
 from bench.interactive import plain_predictor, random_clicks, random_vit_b  # noqa: E402
 

@@ -17,12 +17,8 @@ import numpy as np
 import torch
 from segment_anything.modeling import Sam
 
-from app.inference.decoder import (
-    DECODER_INPUTS,
-    DECODER_OUTPUTS,
-    export_decoder,
-    onnx_session,
-)
+from app.inference.decoder import DECODER_INPUTS, DECODER_OUTPUTS, onnx_session
+from app.inference.decoder_export import export_decoder
 from app.inference.decoder_files import graph_path
 from app.inference.split_decoder import IMAGE_OUTPUTS, BatchPromptStage, ImageStage
 

@@ -16,7 +16,7 @@ from app.inference.architecture import infer_architecture, load_sam, read_state_
 from app.inference.base import ModelUnavailable
 from app.inference.batch_decoder import make_batch_runner
 from app.inference.checkpoints import checkpoint_sha256
-from app.inference.decoder import make_decoder
+from app.inference.decoder_export import make_decoder
 from app.inference.decoder_files import DECODER_GRAPH
 from app.inference.sam import SamSegmenter
 from app.inference.selection import require_checkpoint

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from app.inference.decoder import export_decoder, export_page_graphs, make_decoder
 from app.inference.decoder_copy import decoder_copy
+from app.inference.decoder_export import export_decoder, export_page_graphs, make_decoder
 from app.inference.decoder_files import DECODER_GRAPH, PAGE_GRAPHS, graph_path
 from tests.fixtures.coins import coins
 from tests.fixtures.decoder_graphs import assert_same_outputs, example_inputs, page_graph_outputs

@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from app.inference import batch_decoder
-from app.inference.decoder import LowResDecoder, export_decoder
+from app.inference.decoder import LowResDecoder
+from app.inference.decoder_export import export_decoder
 from app.inference.decoder_files import graph_path
 from app.inference.split_decoder import IMAGE_OUTPUTS, ImageStage, PromptStage
 from tests.fixtures.tiny_sam import build_tiny_sam
