@@ -25,6 +25,7 @@ from app.history.audit import Actor  # noqa: E402
 from app.migrate import upgrade  # noqa: E402
 from app.models import Image, LabelClass, Project, Segment  # noqa: E402
 from app.services.assign import assign_labels  # noqa: E402
+from tests.fixtures.placeholders import PLACEHOLDER_MASK  # noqa: E402
 
 BENCH = Actor(None, "bench")
 
@@ -53,16 +54,9 @@ def seed(db: Database, n: int) -> tuple[int, list[int], list[int]]:
             dict(
                 project_id=project.id,
                 image_id=image.id,
-                rle_counts="0",
-                height=4,
-                width=4,
-                bbox_x=0,
-                bbox_y=0,
-                bbox_w=1,
-                bbox_h=1,
-                area=1,
                 source="auto",
                 version=1,
+                **PLACEHOLDER_MASK,
             )
             for _ in range(n)
         ]

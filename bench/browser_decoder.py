@@ -39,9 +39,7 @@ from bench.interactive import (  # noqa: E402
     start_server,
     wait_ready,
 )
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--enable-unsafe-swiftshader"]
+from tests.fixtures.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 IN_PAGE = """async ([imageId, clicks]) => {
   const { predictor, upscaler } = window.lassolabelAnnotator;
@@ -163,7 +161,9 @@ def browser_times(args, project_id: int, image_id: int, clicks: np.ndarray) -> d
 
     points = clicks.tolist()
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
         page = browser.new_page(base_url=f"http://127.0.0.1:{args.port}")
         page.set_default_timeout(600_000)
         threads = f"&threads={args.threads_web}" if args.threads_web else ""

@@ -31,8 +31,8 @@ sys.path.insert(0, str(REPO))
 
 from app.inference.decoder import OnnxDecoder  # noqa: E402
 from app.inference.decoder_export import export_decoder  # noqa: E402
-from bench.browser_decoder import ARGS, CHROMIUM  # noqa: E402
 from bench.interactive import plain_predictor, random_clicks, random_vit_b  # noqa: E402
+from tests.fixtures.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 VENDOR = REPO / "frontend" / "static" / "vendor" / "onnxruntime-web"
 PAGE = """<!doctype html><script type=module>
@@ -152,7 +152,9 @@ def in_page(float_path: Path, int8_path: Path, features: np.ndarray, clicks: np.
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+            )
             page = browser.new_page()
             page.set_default_timeout(600_000)
             page.goto(f"http://127.0.0.1:{server.server_port}/index.html")

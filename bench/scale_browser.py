@@ -16,9 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from playwright.sync_api import sync_playwright
 
-from bench.map_render import CHROMIUM_ARGS
-
-CHROMIUM = "/usr/bin/chromium"
+from tests.fixtures.chromium import CHROMIUM, CHROMIUM_ARGS
 
 # Records when the page marks the map ready, without polling latency.
 READY_PROBE = """

@@ -36,6 +36,7 @@ from app.db import Database  # noqa: E402
 from app.maps.store import MapStore  # noqa: E402
 from app.migrate import upgrade  # noqa: E402
 from app.models import Role, Segment, SegmentSource, TokenKind  # noqa: E402
+from tests.fixtures.placeholders import PLACEHOLDER_MASK  # noqa: E402
 from tests.postgres import PostgresCluster  # noqa: E402
 
 MIX = [("map", 2), ("thumbnail", 4), ("label_one", 10), ("assign_batch", 2)]
@@ -69,16 +70,9 @@ def seed(data_dir: Path, db_url: str, url: str, token: str, segments: int) -> di
             Segment(
                 project_id=pid,
                 image_id=images[i % len(images)],
-                rle_counts="0",
-                height=4,
-                width=4,
-                bbox_x=0,
-                bbox_y=0,
-                bbox_w=1,
-                bbox_h=1,
-                area=1,
                 source=SegmentSource.auto,
-            )  # fmt: skip
+                **PLACEHOLDER_MASK,
+            )
             for i in range(segments)
         ]
         session.add_all(rows)

@@ -17,6 +17,7 @@ from app.db import Database
 from app.main import create_app
 from app.migrate import upgrade
 from app.models import Role, Segment, SegmentSource, TokenKind
+from tests.fixtures.placeholders import PLACEHOLDER_MASK
 from tests.fixtures.settings import make_settings
 from tests.postgres import BACKENDS, both_backends, database_for  # noqa: F401  (`backend`)
 from tests.server_process import ServerProcess
@@ -75,15 +76,8 @@ def add_segments(
             Segment(
                 project_id=project_id,
                 image_id=image_id,
-                rle_counts="0",
-                height=4,
-                width=4,
-                bbox_x=0,
-                bbox_y=0,
-                bbox_w=1,
-                bbox_h=1,
-                area=1,
                 source=SegmentSource.auto,
+                **PLACEHOLDER_MASK,
                 **fields,
             )
             for _ in range(count)
