@@ -44,7 +44,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 from pycocotools import mask as coco_mask
 
@@ -63,6 +62,7 @@ from app.inference.refinement import (  # noqa: E402
     MARGIN,
     NEAR,
     added_near_click,
+    click_depth,
     refining_token,
 )
 
@@ -165,18 +165,18 @@ class ObjectRun:
             "violated": [int((m[ys, xs] != wanted).sum()) for m in full],
             "iou": [float(mask_iou(self.gt, m)) for m in full],
             "iou_before": float(mask_iou(self.gt, self.mask(history, previous[0]))),
-            "depth": _click_depth(before, click),
+            "depth": _relative_depth(before, click),
             "honours": [bool(m[click[1], click[0]]) == click[2] for m in low],
             "near": [added_near_click(m, before, click) for m in low],
         }  # fmt: skip
 
 
-def _click_depth(before: np.ndarray, click: LowResClick) -> float:
-    """The low-res click's L1 distance inside the previous low-res mask over the mask's
-    deepest point's (0 outside it), as refinement.py measures it: near 0 a click trims an
-    edge, near 1 it hits the mask's middle."""
-    distance = cv2.distanceTransform(np.pad(before, 1).astype(np.uint8), cv2.DIST_L1, 3)
-    return float(distance[click[1] + 1, click[0] + 1] / max(distance.max(), 1e-6))
+def _relative_depth(before: np.ndarray, click: LowResClick) -> float:
+    """The low-res click's depth in the previous low-res mask over the mask's deepest point's
+    (0 outside it), refinement.py's measure: near 0 a click trims an edge, near 1 it hits the
+    mask's middle."""
+    at_click, deepest = click_depth(before, click)
+    return at_click / max(deepest, 1e-6)
 
 
 class FirstCandidate:

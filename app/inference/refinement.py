@@ -126,8 +126,15 @@ def _trims(mask: np.ndarray, click: tuple[int, int, bool], depth: float) -> bool
     point's L1 distance to the edge (the grid's border counts as edge)."""
     if not mask[click[1], click[0]]:
         return False
+    at_click, deepest = click_depth(mask, click)
+    return at_click < depth * deepest
+
+
+def click_depth(mask: np.ndarray, click: tuple[int, int, bool]) -> tuple[float, float]:
+    """(the click's L1 distance to the 256x256 mask's edge, 0 outside it; the deepest point's),
+    the grid's border counting as edge: the same integers as refinement.js's trims()."""
     distance = cv2.distanceTransform(np.pad(mask, 1).astype(np.uint8), cv2.DIST_L1, 3)
-    return float(distance[click[1] + 1, click[0] + 1]) < depth * float(distance.max())
+    return float(distance[click[1] + 1, click[0] + 1]), float(distance.max())
 
 
 def _iou(a: np.ndarray, b: np.ndarray) -> float:
