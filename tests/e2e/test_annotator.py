@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 
 from tests.e2e.conftest import screenshot, upload_images
+from tests.e2e.mask_tools import H, W, open_with_square, square_rle
 
 
 def overlay_pixels(page) -> int:  # type: ignore[no-untyped-def]
@@ -60,3 +61,26 @@ def test_click_accept_undo_redo(page, api: httpx.Client, project: dict) -> None:
     assert len(api.get(f"/api/images/{images[0]['id']}/segments").json()["segments"]) == 1
     page.keyboard.press("ArrowRight")
     page.wait_for_function(f"location.search === '?image={images[1]['id']}'")
+
+
+def test_a_segment_made_before_the_live_stream_opens_still_appears(
+    page, api: httpx.Client, project: dict
+) -> None:  # type: ignore[no-untyped-def]
+    """The event stream replays nothing from before its first hello, so a segment someone
+    makes between the page's first read and then reaches the page by a second read."""
+    held = []  # the stream's requests, waiting until released
+    page.route("**/api/projects/*/events", lambda route: held.append(route))
+    image, _ = open_with_square(page, api, project)
+    other = api.post(
+        f"/api/images/{image['id']}/segments", json={"rle": square_rle(H, W, (200, 80, 240, 160))}
+    ).json()
+    for _ in range(200):
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert page.locator(f"#segment-list li[data-segment-id='{other['id']}']").count() == 0
+    for route in held:
+        route.continue_()
+    page.unroute("**/api/projects/*/events")
+    page.wait_for_selector("body[data-live=open]")
+    page.wait_for_selector(f"#segment-list li[data-segment-id='{other['id']}']")

@@ -61,17 +61,30 @@ export async function installAnnotatorLive({ projectId, state, store, filmstrip,
     return store.applyChanges(batch.changes);
   }
 
-  async function applyBatch(batch) {
-    const changed = await applySegments(batch);
+  async function learnLabels(labelIds) {
     const known = new Set(state.labels.map((label) => label.id));
-    const labelIds = batch.changes
-      ? batch.changes.map(([, labelId]) => labelId)
-      : store.items.map((s) => s.label_id);
     if (labelIds.some((labelId) => labelId !== null && !known.has(labelId))) {
       state.labels = await loadLabels(projectId); // a label created since this page loaded
     }
+  }
+
+  async function applyBatch(batch) {
+    const changed = await applySegments(batch);
+    await learnLabels(
+      batch.changes
+        ? batch.changes.map(([, labelId]) => labelId)
+        : store.items.map((s) => s.label_id),
+    );
     if (changed) repaint();
     document.body.dataset.liveBatch = String(batch.batch_id);
+  }
+
+  /** The stream replays nothing from before its first hello: batches committed between this
+   * page's first read of the image's segments and then would be missed. Read them again. */
+  async function catchUp() {
+    await store.refresh();
+    await learnLabels(store.items.map((s) => s.label_id));
+    repaint();
   }
 
   const presence = startPresence(projectId, {
@@ -85,9 +98,10 @@ export async function installAnnotatorLive({ projectId, state, store, filmstrip,
     warn(null);
     presence.beat();
   });
-  openProjectStream(projectId, {
+  const stream = openProjectStream(projectId, {
     onLabels: applyBatch,
     onPresence: showPresence,
     onReset: () => location.reload(),
   });
+  stream.opened.then(catchUp);
 }
