@@ -178,7 +178,16 @@ def test_annotator_warns_while_bob_holds_the_image(alice, team: dict) -> None:  
     alice.wait_for_selector(f"#filmstrip img.current[data-image-id='{second['id']}']")
     alice.wait_for_selector("#presence-banner", state="hidden")
     bob.delete(f"/api/projects/{pid}/presence")
-    alice.keyboard.press("ArrowLeft")
+    # The page tells the server where alice is with its next beat, after the image shows.
+    claimed = f'{{"image_id":{first["id"]}}}'
+    with alice.expect_response(
+        lambda r: (
+            r.url.endswith(f"/api/projects/{pid}/presence")
+            and r.request.method == "POST"
+            and (r.request.post_data or "").replace(" ", "") == claimed
+        )
+    ):
+        alice.keyboard.press("ArrowLeft")
     alice.wait_for_selector(
         f"#filmstrip img.current[data-image-id='{first['id']}']:not([data-here])"
     )
